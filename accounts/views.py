@@ -1,0 +1,105 @@
+"""Register, log in, log out, account page."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user
+
+from accounts import services
+from accounts.forms import ChangePasswordForm, LoginForm, RegisterForm
+from core.extensions import db, limiter, login_manager
+from core.urls import safe_next
+
+bp = Blueprint("accounts", __name__)
+
+# Session keys that survive logging in (everything else is dropped, so the session changes).
+KEPT_AT_LOGIN = ("lang", "cart")
+
+login_manager.login_view = "accounts.login"
+login_manager.login_message = _l("Please log in to open this page.")
+login_manager.login_message_category = "info"
+login_manager.session_protection = "strong"
+login_manager.user_loader(services.load_user)
+
+
+def _login_failed(response) -> bool:
+    """Only failed attempts (the form shown again) count against the limit."""
+    return request.method == "POST" and response.status_code == 200
+
+
+def _login_account_key() -> str:
+    return "login-account:" + services.normalize_email(request.form.get("email", ""))
+
+
+def _start_session(user, remember: bool) -> None:
+    kept = {key: session[key] for key in KEPT_AT_LOGIN if key in session}
+    session.clear()
+    session.update(kept)
+    login_user(user, remember=remember)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["REGISTER_LIMIT_PER_IP"], methods=["POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("shop.home"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = services.register(email=form.email.data, full_name=form.full_name.data,
+                                     phone=form.phone.data, password=form.password.data)
+        except services.AccountError as error:
+            form.email.errors.append(error.message)
+        else:
+            db.session.commit()
+            _start_session(user, remember=False)
+            flash(_l("Welcome to Chợ Dứa Kép! Your account is ready."), "success")
+            return redirect(safe_next(request.args.get("next"), url_for("shop.home")))
+    return render_template("accounts/register.html", form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"], deduct_when=_login_failed)
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], methods=["POST"],
+               key_func=_login_account_key, deduct_when=_login_failed)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("shop.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is None:
+            flash(_l("The email or the password is not right."), "error")
+        else:
+            _start_session(user, remember=form.remember.data)
+            flash(_l("You are logged in."), "success")
+            return redirect(safe_next(request.args.get("next"), url_for("shop.home")))
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    flash(_l("You are logged out."), "info")
+    return redirect(url_for("shop.home"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, form.current.data, form.password.data)
+        except services.AccountError as error:
+            form.current.errors.append(error.message)
+        else:
+            db.session.commit()
+            _start_session(current_user._get_current_object(), remember=False)
+            flash(_l("Your password is changed."), "success")
+            return redirect(url_for("accounts.account"))
+    return render_template("accounts/account.html", form=form)

@@ -1,0 +1,44 @@
+"""Language choice: ``?lang=`` switches and is remembered in the session."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import current_app, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+
+from core.extensions import db
+
+
+def remember_choice() -> None:
+    """``before_request``: keep a ``?lang=`` choice in the session and on the account."""
+    chosen = request.args.get("lang")
+    if chosen in current_app.config["LANGUAGES"] and session.get("lang") != chosen:
+        session["lang"] = chosen
+        if current_user.is_authenticated and current_user.locale != chosen:
+            current_user.locale = chosen
+            db.session.commit()
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    chosen = request.args.get("lang")
+    if chosen in languages:
+        return chosen
+    if session.get("lang") in languages:
+        return session["lang"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def lang_url(code: str) -> str:
+    """The current page in another language."""
+    args = request.args.to_dict(flat=False)
+    args["lang"] = [code]
+    return request.path + "?" + urlencode(args, doseq=True)
+
+
+def register(app) -> None:
+    app.before_request(remember_choice)
+    app.jinja_env.globals.update(current_locale=lambda: str(get_locale()), lang_url=lang_url)

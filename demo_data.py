@@ -1,0 +1,145 @@
+"""``flask seed-demo``: a believable Kep commune to try the market with.
+
+Idempotent: every row is looked up by its natural key (email, slug) first, so a
+second run adds nothing. ``--if-empty`` does nothing when any account exists.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import func, select
+
+from accounts.models import User
+from core.extensions import db
+from core.text import fold, slugify
+from core.time import local_to_utc
+from farmers.models import Farm
+from shop.models import Product
+from tours.models import Tour, TourSlot
+
+DEMO_PASSWORD = "dua-kep-2026"
+ADMIN_EMAIL = "canbo@duakep.vn"
+
+# (email, full name, phone, farm name, village, VietGAP certificate or None, bank BIN, account)
+FARMERS = [
+    ("an.nguyen@duakep.vn", "Nguyễn Văn An", "0912345601", "Vườn dứa Anh An", "Kép", "VG-BG-2024-0117", "970405", "2500205110001"),
+    ("binh.tran@duakep.vn", "Trần Thị Bình", "0912345602", "Trang trại dứa Bình Minh", "Kép 11", "VG-BG-2023-0321", "970436", "1012345602"),
+    ("cuong.le@duakep.vn", "Lê Văn Cường", "0912345603", "Đồi dứa Cường Thịnh", "Ca", None, "970415", "101876543603"),
+    ("dung.pham@duakep.vn", "Phạm Thị Dung", "0912345604", "Dứa sạch Dung Phạm", "Kép 2", "VG-BG-2024-0452", "970418", "21510001234604"),
+    ("hai.hoang@duakep.vn", "Hoàng Văn Hải", "0912345605", "Vườn dứa Hải Hoàng", "Lèo", None, "970422", "0912345605"),
+    ("hoa.vu@duakep.vn", "Vũ Thị Hoa", "0912345606", "Dứa Queen Hoa Vũ", "Kép 5", "VG-BG-2022-0098", "970405", "2500205110006"),
+    ("khanh.dang@duakep.vn", "Đặng Văn Khánh", "0912345607", "Trang trại Khánh Hương Sơn", "Kép 8", None, "970407", "19031234567607"),
+    ("lan.bui@duakep.vn", "Bùi Thị Lan", "0912345608", "Dứa sấy Lan Bùi", "Kép 11", "VG-BG-2023-0777", "970405", "2500205110008"),
+    ("minh.do@duakep.vn", "Đỗ Văn Minh", "0912345609", "Đồi dứa Minh Đỗ", "Ca", None, "970436", "1012345609"),
+    ("nga.ngo@duakep.vn", "Ngô Thị Nga", "0912345610", "Vườn dứa Nga Ngô", "Trại Nấp", "VG-BG-2024-0610", "970418", "21510001234610"),
+    ("phuc.duong@duakep.vn", "Dương Văn Phúc", "0912345611", "Giống dứa Phúc Dương", "Kép 12", None, "970405", "2500205110011"),
+    ("thu.ly@duakep.vn", "Lý Thị Thu", "0912345612", "Mứt dứa Thu Lý", "Kép 3", "VG-BG-2023-0905", "970422", "0912345612"),
+]
+
+BUYERS = [
+    ("mai.khach@example.vn", "Trịnh Thị Mai", "0987654321"),
+    ("tom.tourist@example.com", "Tom Baker", "0387654322"),
+]
+
+# (name, category, unit, price, stock, min qty, season months or None, description)
+PRODUCTS = [
+    ("Dứa Queen tươi", "fresh", "kg", 25000, 800, 2, (4, 8),
+     "Dứa Queen chín cây trên đồi Kép, mắt sâu, thịt vàng, ngọt thanh. Hái buổi sáng, giao trong ngày."),
+    ("Dứa Queen loại 1 (quả to)", "fresh", "fruit", 18000, 500, 5, (4, 8),
+     "Quả từ 1,2 kg trở lên, chọn tay từng quả."),
+    ("Dứa sấy dẻo", "processed", "bag", 65000, 120, 1, None,
+     "Dứa Queen sấy dẻo, không đường, túi 200 g."),
+    ("Mứt dứa", "processed", "jar", 55000, 80, 1, None, "Mứt dứa nấu thủ công, hũ 300 g."),
+    ("Nước ép dứa nguyên chất", "processed", "bottle", 35000, 150, 2, (4, 9),
+     "Nước ép dứa tươi, không thêm đường, chai 330 ml; bảo quản lạnh."),
+    ("Chồi dứa giống Queen", "seedlings", "plant", 3000, 5000, 100, (8, 11),
+     "Chồi ngọn và chồi nách dứa Queen khỏe, để trồng vụ mới."),
+]
+
+TOUR = ("Tham quan đồi dứa Hương Sơn", 150000, 50000, 20,
+        "Đi bộ lên đồi dứa, nghe nông dân kể chuyện trồng dứa, tự tay hái và nếm dứa tươi.",
+        "Nếm dứa tươi; hái dứa; xem làm dứa sấy")
+
+
+def _get_or_create(model, lookup: dict, **values):
+    row = db.session.scalar(select(model).filter_by(**lookup))
+    if row is None:
+        row = model(**lookup, **values)
+        db.session.add(row)
+        db.session.flush()
+        return row, True
+    return row, False
+
+
+def _user(email, full_name, phone, role):
+    user = db.session.scalar(select(User).filter_by(email=email))
+    if user is None:
+        user = User(email=email, full_name=full_name, phone=phone, role=role)
+        user.set_password(DEMO_PASSWORD)
+        db.session.add(user)
+        db.session.flush()
+    return user
+
+
+def seed(today: date | None = None) -> dict:
+    """Load the demo data; returns how many rows of each kind were created."""
+    today = today or date.today()
+    created = {"users": 0, "farms": 0, "products": 0, "tours": 0, "slots": 0}
+    before = db.session.scalar(select(func.count()).select_from(User))
+    admin = _user(ADMIN_EMAIL, "Cán bộ xã Kép", "0900000001", "admin")
+    for email, name, phone in BUYERS:
+        _user(email, name, phone, "buyer")
+    for index, (email, name, phone, farm_name, village, cert, bank_bin, account) in enumerate(FARMERS):
+        owner = _user(email, name, phone, "farmer")
+        farm, new_farm = _get_or_create(
+            Farm, {"slug": slugify(farm_name)}, owner=owner, name=farm_name, village=village,
+            description=f"{farm_name} ở thôn {village}, xã Kép. Gia đình trồng dứa Queen trên đồi đất đỏ, "
+                        "khoảng 2 ha, 20.000 gốc.",
+            vietgap_certified=cert is not None, vietgap_certificate_no=cert, bank_bin=bank_bin,
+            bank_account_number=account, bank_account_name=fold(name).upper(), status="approved",
+            decided_by_id=admin.id, decided_at=datetime(2026, 1, 5, 2, 0), offers_delivery=index % 2 == 0,
+            delivery_fee_vnd=30000 if index % 2 == 0 else 0)
+        created["farms"] += new_farm
+        for offset in range(3):
+            name_p, category, unit, price, stock, min_qty, season, description = PRODUCTS[(index + offset) % len(PRODUCTS)]
+            full_name = f"{name_p} – {farm_name}"
+            product, new_product = _get_or_create(
+                Product, {"slug": slugify(full_name)}, farm_id=farm.id, name=full_name, description=description,
+                category=category, unit=unit, price_vnd=price + 1000 * (index % 3), stock=stock,
+                min_order_qty=min_qty, season_start=season[0] if season else None,
+                season_end=season[1] if season else None,
+                search_text=fold(f"{full_name} {description} {farm_name} {village}"))
+            created["products"] += new_product
+        if index < 4:
+            title, adult, child, capacity, description, included = TOUR
+            tour_title = f"{title} – {farm_name}"
+            tour, new_tour = _get_or_create(
+                Tour, {"slug": slugify(tour_title)}, farm_id=farm.id, title=tour_title, description=description,
+                included=included, duration_minutes=150, meeting_point=f"Cổng {farm_name}, thôn {village}",
+                languages="vi,en" if index % 2 == 0 else "vi", price_adult_vnd=adult, price_child_vnd=child,
+                default_capacity=capacity)
+            created["tours"] += new_tour
+            for day in range(1, 29, 3):
+                for hour in (8, 14):
+                    starts = local_to_utc(datetime.combine(today + timedelta(days=day), time(hour)))
+                    _, new_slot = _get_or_create(TourSlot, {"tour_id": tour.id, "starts_at": starts},
+                                                 capacity=capacity)
+                    created["slots"] += new_slot
+    created["users"] = db.session.scalar(select(func.count()).select_from(User)) - before
+    return created
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has accounts.")
+@with_appcontext
+def seed_demo(if_empty: bool) -> None:
+    """Load the Kep commune demo data (safe to run twice)."""
+    if if_empty and db.session.scalar(select(func.count()).select_from(User)):
+        click.echo("Database already has data; demo data not loaded.")
+        return
+    created = seed()
+    db.session.commit()
+    click.echo("Demo data: " + ", ".join(f"{count} {kind}" for kind, count in created.items()) + " added.")
+    click.echo(f"Log in as {ADMIN_EMAIL}, {FARMERS[0][0]} or {BUYERS[0][0]} with the password {DEMO_PASSWORD}")

@@ -1,0 +1,80 @@
+"""Farm applications and their decision by commune staff."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+
+from accounts.models import User
+from core import audit
+from core.extensions import db
+from core.text import slugify
+from core.time import utcnow
+from farmers.models import Farm
+
+
+class FarmError(Exception):
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+def unique_slug(model, base: str, exclude_id: int | None = None) -> str:
+    """``base``, or ``base-2``, ``base-3``… whichever is free in ``model``'s table."""
+    slug, n = base, 1
+    while True:
+        query = select(model.id).where(model.slug == slug)
+        if exclude_id is not None:
+            query = query.where(model.id != exclude_id)
+        if db.session.scalar(query) is None:
+            return slug
+        n += 1
+        slug = f"{base}-{n}"
+
+
+def apply(user: User, **fields) -> Farm:
+    """Apply to sell, or apply again after a rejection. The farm waits for staff."""
+    farm = user.farm
+    if farm is not None and farm.status in ("pending", "approved", "suspended"):
+        raise FarmError(_l("You have already applied. Commune staff will look at your application."))
+    if farm is None:
+        farm = Farm(owner=user, slug=unique_slug(Farm, slugify(fields["name"])))
+        db.session.add(farm)
+    previous = farm.status if farm.id else None
+    for key, value in fields.items():
+        setattr(farm, key, value)
+    farm.status = "pending"
+    farm.rejection_reason = None
+    farm.decided_by_id = None
+    farm.decided_at = None
+    farm.applied_at = utcnow()
+    db.session.flush()
+    audit.record("farm.applied", "farm", farm.id, actor=user, from_state=previous, to_state="pending")
+    return farm
+
+
+def pending_applications() -> list[Farm]:
+    return list(db.session.scalars(select(Farm).where(Farm.status == "pending").order_by(Farm.applied_at)))
+
+
+def _decide(farm: Farm, staff: User, to_state: str, reason: str | None = None) -> None:
+    result = db.session.execute(
+        update(Farm).where(Farm.id == farm.id, Farm.status == "pending")
+        .values(status=to_state, rejection_reason=reason, decided_by_id=staff.id, decided_at=utcnow())
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise FarmError(_l("This application has already been decided."))
+    db.session.refresh(farm)
+    audit.record(f"farm.{to_state}", "farm", farm.id, actor=staff, from_state="pending", to_state=to_state,
+                 details={"reason": reason} if reason else None)
+
+
+def approve(farm: Farm, staff: User) -> None:
+    _decide(farm, staff, "approved")
+    owner = farm.owner
+    if owner.role == "buyer":
+        owner.role = "farmer"
+        audit.record("user.role_changed", "user", owner.id, actor=staff, from_state="buyer", to_state="farmer")
+
+
+def reject(farm: Farm, staff: User, reason: str) -> None:
+    _decide(farm, staff, "rejected", reason.strip())

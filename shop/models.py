@@ -1,0 +1,88 @@
+"""Products and their photos."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Integer, SmallInteger, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.extensions import db
+from core.time import utcnow
+
+CATEGORIES = ("fresh", "processed", "seedlings", "other")
+UNITS = ("kg", "fruit", "box", "bottle", "bag", "jar", "plant")
+PRODUCT_STATUSES = ("active", "paused", "archived")
+MAX_PRICE_VND = 100_000_000
+MAX_STOCK = 1_000_000
+MAX_PHOTOS = 6
+
+
+class Product(db.Model):
+    __tablename__ = "products"
+    __table_args__ = (
+        CheckConstraint(f"price_vnd > 0 AND price_vnd <= {MAX_PRICE_VND}", name="price_vnd"),
+        CheckConstraint("stock >= 0", name="stock"),
+        CheckConstraint("min_order_qty >= 1", name="min_order_qty"),
+        CheckConstraint("orders_count >= 0", name="orders_count"),
+        CheckConstraint("status IN ('active', 'paused', 'archived')", name="status"),
+        CheckConstraint("category IN ('fresh', 'processed', 'seedlings', 'other')", name="category"),
+        CheckConstraint("(season_start IS NULL AND season_end IS NULL) OR "
+                        "(season_start BETWEEN 1 AND 12 AND season_end BETWEEN 1 AND 12)", name="season"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    farm_id: Mapped[int] = mapped_column(ForeignKey("farms.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    slug: Mapped[str] = mapped_column(String(140), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(12), index=True)
+    unit: Mapped[str] = mapped_column(String(10))
+    price_vnd: Mapped[int] = mapped_column(BigInteger)
+    # Whole units of `unit` (whole kg for fruit sold by weight): stock is reserved with integer UPDATEs.
+    stock: Mapped[int] = mapped_column(Integer, default=0)
+    min_order_qty: Mapped[int] = mapped_column(Integer, default=1)
+    # Months of the season, 1..12, wrapping over the new year; both NULL means all year.
+    season_start: Mapped[int | None] = mapped_column(SmallInteger)
+    season_end: Mapped[int | None] = mapped_column(SmallInteger)
+    status: Mapped[str] = mapped_column(String(10), default="active", index=True)
+    # Lower-case, diacritic-free name and description (and farm name) for search.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    orders_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    farm = relationship("Farm", backref=db.backref("products", lazy="dynamic"))
+    photos = relationship("ProductPhoto", order_by="ProductPhoto.position", cascade="all, delete-orphan",
+                          back_populates="product")
+
+    def in_season(self, month: int) -> bool:
+        if self.season_start is None or self.season_end is None:
+            return True
+        if self.season_start <= self.season_end:
+            return self.season_start <= month <= self.season_end
+        return month >= self.season_start or month <= self.season_end
+
+    def __repr__(self) -> str:
+        return f"<Product {self.id} {self.slug}>"
+
+
+class ProductPhoto(db.Model):
+    __tablename__ = "product_photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    large_key: Mapped[str] = mapped_column(String(80))
+    small_key: Mapped[str] = mapped_column(String(80))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+
+    product = relationship("Product", back_populates="photos")
+
+
+class ProductSlugRedirect(db.Model):
+    """A product's former slug, kept so old links redirect (301) after a rename."""
+    __tablename__ = "product_slug_redirects"
+
+    slug: Mapped[str] = mapped_column(String(140), primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), index=True)
