@@ -26,10 +26,11 @@ run: $(STAMP) translations
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
 test: $(STAMP) translations
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
+# SQLite in a temporary folder; BENCH_DATABASE_URL=postgresql://... (its tables are wiped) for PostgreSQL.
 bench: $(STAMP) translations
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # Extract new strings and merge them into the .po files (then translate the vi ones).
 i18n-extract: $(STAMP)

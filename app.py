@@ -7,8 +7,9 @@ from flask import Flask
 
 import config as settings
 from core import assets, errors, formatting, i18n, labels
-from core.extensions import babel, csrf, db, limiter, login_manager, migrate
+from core.extensions import babel, configure_sqlite, csrf, db, limiter, login_manager, migrate
 from core.security import add_security_headers
+from core.storage import init_storage
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -19,11 +20,14 @@ def create_app(config: dict | None = None) -> Flask:
     settings.check_production(app.config)
 
     db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     limiter.init_app(app)
     login_manager.init_app(app)
+    init_storage(app)
 
     _import_models()
     _register_blueprints(app)
@@ -32,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     labels.register(app)
     errors.register(app)
     i18n.register(app)
+    app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
     app.after_request(add_security_headers)
     assets.init_assets(app)
     return app
@@ -41,25 +46,58 @@ def _import_models() -> None:
     """Every table's module, so that metadata (and Alembic) sees them all."""
     import accounts.models  # noqa: F401
     import core.audit  # noqa: F401
+    import core.outbox  # noqa: F401
+    import core.settings_store  # noqa: F401
     import farmers.models  # noqa: F401
+    import farmers.payout_models  # noqa: F401
+    import shop.ledger  # noqa: F401
     import shop.models  # noqa: F401
+    import shop.order_models  # noqa: F401
+    import shop.payment_models  # noqa: F401
     import tours.models  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
     from accounts.views import bp as accounts_bp
+    from admin.settings_views import bp as admin_settings_bp
     from admin.views import bp as admin_bp
+    from core.media import bp as media_bp
+    from farmers.product_views import bp as farmer_products_bp
+    from farmers.order_views import bp as farmer_orders_bp
     from farmers.views import bp as farmers_bp
+    from shop.order_views import bp as orders_bp
     from shop.views import bp as shop_bp
+    from tours.farmer_views import bp as farmer_tours_bp
     from tours.views import bp as tours_bp
 
-    for blueprint in (shop_bp, accounts_bp, farmers_bp, tours_bp, admin_bp):
+    for blueprint in (shop_bp, orders_bp, accounts_bp, farmers_bp, farmer_products_bp, farmer_orders_bp, tours_bp,
+                      farmer_tours_bp,
+                      admin_bp, admin_settings_bp, media_bp):
         app.register_blueprint(blueprint)
+
+    from admin.payment_views import bp as admin_payments_bp
+    from shop.payment_views import bp as payments_bp
+
+    app.register_blueprint(payments_bp)
+    app.register_blueprint(admin_payments_bp)
+
+    from admin.payout_views import bp as admin_payouts_bp
+    from farmers.dashboard_views import bp as farmer_dashboard_bp
+
+    app.register_blueprint(farmer_dashboard_bp)
+    app.register_blueprint(admin_payouts_bp)
 
 
 def _register_cli(app: Flask) -> None:
     from accounts.cli import create_admin
     from demo_data import seed_demo
+    from shop.cli import expire_orders
 
     app.cli.add_command(create_admin)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(expire_orders)
+
+    from shop.payment_cli import send_notifications, send_refunds
+
+    app.cli.add_command(send_notifications)
+    app.cli.add_command(send_refunds)

@@ -108,8 +108,12 @@ def load(instance_path: str) -> dict:
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
         "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS"), True),
         "MAIL_FROM": env.get("MAIL_FROM", "Chợ Dứa Kép <no-reply@localhost>"),
+        # Where alerts for commune staff go (late or unmatched payments, refunds to make).
+        "STAFF_EMAIL": env.get("STAFF_EMAIL", "canbo@duakep.vn"),
         # Static files: cache for a year in production (names carry a content hash).
         "STATIC_MAX_AGE": 365 * 24 * 3600 if production else 0,
+        # The address of the site, for links in messages sent outside a request.
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
     }
 
 

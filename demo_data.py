@@ -5,11 +5,12 @@ second run adds nothing. ``--if-empty`` does nothing when any account exists.
 """
 from __future__ import annotations
 
+import random
 from datetime import date, datetime, time, timedelta
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from accounts.models import User
 from core.extensions import db
@@ -131,6 +132,84 @@ def seed(today: date | None = None) -> dict:
     return created
 
 
+def seed_season(today: date, start: date | None = None) -> int:
+    """A season of paid orders and visits, from April to yesterday, placed and paid through the real
+    services (so the ledger, stock and dashboards are what the market would really show). Runs once."""
+    from core import settings_store
+    from core.outbox import Notification
+    from shop import cart as carts
+    from shop import checkout, payments
+
+    if settings_store.get("demo_season") == "done":
+        return 0
+    rng = random.Random(2026)
+    buyers = [db.session.scalar(select(User).filter_by(email=email)) for email, _, _ in BUYERS]
+    products = db.session.scalars(select(Product).where(Product.status == "active").order_by(Product.id)).all()
+    start = start or date(today.year if today.month >= 4 else today.year - 1, 4, 1)
+    first_note = db.session.scalar(select(func.max(Notification.id))) or 0
+    placed = 0
+    for offset in range((today - start).days):
+        day = start + timedelta(days=offset)
+        busy = 3 if 5 <= day.month <= 7 else 1  # the harvest months sell most
+        for n in range(rng.randint(0, busy)):
+            placed_at = local_to_utc(datetime.combine(day, time(rng.randint(7, 20), rng.randint(0, 59))))
+            store = carts.SessionStore({})
+            for product in rng.sample(products, rng.randint(1, 3)):
+                quantity = max(product.min_order_qty, rng.randint(1, 8))
+                if product.stock >= quantity + 20:
+                    store.put(f"p:{product.id}", {"q": quantity, "price": product.price_vnd})
+            if day.weekday() == 5 and rng.random() < 0.6:
+                slot = _past_slot(day, rng)
+                if slot is not None and slot.capacity - slot.seats_taken >= 4:
+                    store.put(f"s:{slot.id}", {"a": rng.randint(1, 3), "c": rng.randint(0, 1),
+                                               "price": slot.tour.price_adult_vnd})
+            booked_at = placed_at - timedelta(days=2) if any(k.startswith("s:") for k in store.items()) else placed_at
+            if order := _place_and_pay(store, rng, rng.choice(buyers), booked_at, f"demo-{day}-{n}"):
+                placed += 1
+                if day < today - timedelta(days=3):
+                    for farm_order in order.farm_orders:
+                        if rng.random() < 0.03:
+                            payments.cancel_paid_farm_order(farm_order, farm_order.farm.owner,
+                                                            booked_at + timedelta(hours=3))
+                            continue
+                        payments.move_farm_order(farm_order, "ready", farm_order.farm.owner, booked_at + timedelta(hours=5))
+                        payments.move_farm_order(farm_order, "completed", farm_order.farm.owner,
+                                                 booked_at + timedelta(days=1))
+    # The season's messages were "sent" long ago: keep the staff outbox for real ones.
+    db.session.execute(delete(Notification).where(Notification.id > first_note))
+    settings_store.put("demo_season", "done")
+    return placed
+
+
+def _past_slot(day: date, rng: random.Random) -> TourSlot | None:
+    tours = db.session.scalars(select(Tour).order_by(Tour.id)).all()
+    if not tours:
+        return None
+    tour = rng.choice(tours)
+    starts = local_to_utc(datetime.combine(day, time(8)))
+    slot, _ = _get_or_create(TourSlot, {"tour_id": tour.id, "starts_at": starts}, capacity=tour.default_capacity)
+    return slot
+
+
+def _place_and_pay(store, rng: random.Random, buyer, now, token):
+    from shop import cart as carts
+    from shop import checkout, payments
+
+    cart = carts.load(store, now)
+    if cart.is_empty or cart.has_problems:
+        return None
+    fulfilments = {farm.id: rng.choice(checkout.fulfilment_choices(farm)) for farm, _ in cart.by_farm()}
+    total = checkout.totals(cart, fulfilments)[1]
+    order = checkout.place_order(store, buyer=checkout.Buyer(buyer.full_name, buyer.phone, buyer.email),
+                                 fulfilments=fulfilments, payment_method="vietqr", shown_total=total,
+                                 checkout_token=token, user=buyer, now=now, hold_minutes=30)
+    paid_at = now + timedelta(minutes=7)
+    payments.record_bank_transfer(transaction_id=f"DEMO{order.id:08d}", amount_vnd=order.total_vnd,
+                                  content=f"{order.reference} thanh toan don hang", transferred_at=paid_at,
+                                  source="webhook", now=paid_at)
+    return order
+
+
 @click.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has accounts.")
 @with_appcontext
@@ -140,6 +219,7 @@ def seed_demo(if_empty: bool) -> None:
         click.echo("Database already has data; demo data not loaded.")
         return
     created = seed()
+    created["paid orders"] = seed_season(date.today())
     db.session.commit()
     click.echo("Demo data: " + ", ".join(f"{count} {kind}" for kind, count in created.items()) + " added.")
     click.echo(f"Log in as {ADMIN_EMAIL}, {FARMERS[0][0]} or {BUYERS[0][0]} with the password {DEMO_PASSWORD}")

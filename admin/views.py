@@ -1,17 +1,20 @@
 """Commune staff pages."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
-from accounts.models import User
+from admin import services
+from admin.forms import SuspendForm
 from core.auth import admin_required
 from core.extensions import db
+from core.time import utcnow
 from farmers import services as farm_services
 from farmers.forms import RejectForm
-from farmers.models import Farm
+from farmers.models import FARM_STATUSES, Farm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -24,9 +27,49 @@ def staff_only():
 
 @bp.route("/")
 def overview():
-    counts = dict(db.session.execute(select(Farm.status, func.count()).group_by(Farm.status)).all())
-    users = db.session.scalar(select(func.count()).select_from(User))
-    return render_template("admin/overview.html", farm_counts=counts, user_count=users)
+    return render_template("admin/overview.html", stats=services.overview(utcnow()))
+
+
+@bp.route("/farms")
+def farms():
+    status = request.args.get("status", "")
+    query = select(Farm).options(joinedload(Farm.owner)).order_by(Farm.name)
+    if status in FARM_STATUSES:
+        query = query.where(Farm.status == status)
+    return render_template("admin/farms.html", farms=db.session.scalars(query).all(), status=status,
+                           statuses=FARM_STATUSES, suspend_form=SuspendForm())
+
+
+@bp.route("/farms/<int:farm_id>/suspend", methods=["POST"])
+def suspend(farm_id: int):
+    farm = _farm_or_404(farm_id)
+    form = SuspendForm()
+    if not form.validate_on_submit():
+        flash(form.reason.errors[0] if form.reason.errors else _l("Please try again."), "error")
+        return redirect(url_for("admin.farms"))
+    try:
+        services.suspend_farm(farm, current_user, form.reason.data)
+    except services.AdminError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_l("%(farm)s is suspended: its products and visits are hidden.", farm=farm.name), "info")
+    return redirect(url_for("admin.farms"))
+
+
+@bp.route("/farms/<int:farm_id>/reinstate", methods=["POST"])
+def reinstate(farm_id: int):
+    farm = _farm_or_404(farm_id)
+    try:
+        services.reinstate_farm(farm, current_user)
+    except services.AdminError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_l("%(farm)s can sell again.", farm=farm.name), "success")
+    return redirect(url_for("admin.farms"))
 
 
 @bp.route("/applications")

@@ -33,3 +33,26 @@ limiter = Limiter(get_remote_address)
 
 # A 64-bit primary key that is still SQLite's auto-incrementing INTEGER PRIMARY KEY.
 BigIntPK = BigInteger().with_variant(Integer, "sqlite")
+
+
+def configure_sqlite(engine) -> None:
+    """Make SQLite behave: foreign keys on, WAL so readers do not block the writer, a busy
+    timeout, and transactions that begin where SQLAlchemy says (so SAVEPOINTs work)."""
+    from sqlalchemy import event
+
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):
+        connection.exec_driver_sql("BEGIN")

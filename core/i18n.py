@@ -3,11 +3,19 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale
+from flask_babel.speaklater import LazyString
+from markupsafe import escape
 from flask_login import current_user
 
 from core.extensions import db
+
+
+# Flask-Babel's lazy strings call themselves safe HTML (``__html__`` returns the text as is), so a
+# lazy message with a farm or product name in it would reach the page unescaped. Escape instead:
+# our messages never carry markup, and escaping plain text changes nothing.
+LazyString.__html__ = lambda self: str(escape(str(self)))
 
 
 def remember_choice() -> None:
@@ -22,6 +30,8 @@ def remember_choice() -> None:
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = request.args.get("lang")
     if chosen in languages:
         return chosen

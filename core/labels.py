@@ -13,6 +13,21 @@ UNITS = {"kg": _l("kg"), "fruit": _l("fruit"), "box": _l("box"), "bottle": _l("b
 CATEGORIES = {"fresh": _l("Fresh pineapples"), "processed": _l("Dried, jam and juice"),
               "seedlings": _l("Seedlings"), "other": _l("Other")}
 
+FULFILMENTS = {"farm_pickup": _l("Pick up at the farm"), "commune_pickup": _l("Pick up at the commune centre"),
+               "delivery": _l("Delivery")}
+ORDER_STATUSES = {"pending_payment": _l("Waiting for payment"), "paid": _l("Paid"), "ready": _l("Ready"),
+                  "completed": _l("Completed"), "expired": _l("Expired"), "cancelled": _l("Cancelled")}
+PAYMENT_METHODS = {"vietqr": _l("Bank transfer (VietQR)"), "card": _l("Card")}
+REFUND_STATUSES = {"pending": _l("To do"), "done": _l("Done"), "failed": _l("Failed")}
+TRANSFER_STATUSES = {"matched": _l("Matched"), "underpaid": _l("Underpaid"), "overpaid": _l("Overpaid"),
+                     "unmatched": _l("No order found"), "late": _l("Arrived late"), "resolved": _l("Resolved")}
+STAFF_REASONS = {"duplicate_payment": _l("An order was paid twice: refund the second payment"),
+                 "unmatched_transfer": _l("A bank transfer matches no order"),
+                 "underpaid": _l("A bank transfer is less than the order total"),
+                 "overpaid": _l("A bank transfer is more than the order total: refund the difference"),
+                 "amount_mismatch": _l("A card payment does not match its order's amount"),
+                 "late_payment_refunded": _l("A payment arrived after its order expired and is being refunded")}
+
 
 def _lookup(table: dict):
     return lambda value: table.get(value, value)
@@ -21,5 +36,8 @@ def _lookup(table: dict):
 def register(app) -> None:
     app.jinja_env.globals.update(
         role_label=_lookup(ROLES), farm_status_label=_lookup(FARM_STATUSES), unit_label=_lookup(UNITS),
-        category_label=_lookup(CATEGORIES), bank_name=bank_name,
+        category_label=_lookup(CATEGORIES), bank_name=bank_name, fulfilment_label=_lookup(FULFILMENTS),
+        order_status_label=_lookup(ORDER_STATUSES), payment_method_label=_lookup(PAYMENT_METHODS),
+        refund_status_label=_lookup(REFUND_STATUSES), transfer_status_label=_lookup(TRANSFER_STATUSES),
+        staff_reason_label=_lookup(STAFF_REASONS),
     )

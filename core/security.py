@@ -15,7 +15,9 @@ def content_security_policy(config) -> str:
     stripe_js = _origin(config.get("STRIPE_JS_URL", "")) if config.get("STRIPE_PUBLISHABLE_KEY") else ""
     stripe_api = _origin(config.get("STRIPE_API_BASE", "")) if stripe_js else ""
     scripts = " ".join(filter(None, ["'self'", stripe_js]))
-    frames = " ".join(filter(None, [stripe_js])) or "'none'"
+    # Real Stripe shows 3-D Secure challenges in a frame from hooks.stripe.com.
+    hooks = "https://hooks.stripe.com" if stripe_js == "https://js.stripe.com" else ""
+    frames = " ".join(filter(None, [stripe_js, hooks])) or "'none'"
     connect = " ".join(filter(None, ["'self'", stripe_api or ("https://api.stripe.com" if stripe_js else "")]))
     return (
         f"default-src 'self'; script-src {scripts}; style-src 'self'; img-src 'self' data:; "

@@ -79,6 +79,11 @@ class ProductPhoto(db.Model):
 
     product = relationship("Product", back_populates="photos")
 
+    def fit_within(self, side: int) -> tuple[int, int]:
+        """Display size (width, height) of this photo shrunk to fit a ``side`` x ``side`` box, never enlarged."""
+        scale = min(1.0, side / max(self.width, self.height, 1))
+        return max(1, round(self.width * scale)), max(1, round(self.height * scale))
+
 
 class ProductSlugRedirect(db.Model):
     """A product's former slug, kept so old links redirect (301) after a rename."""

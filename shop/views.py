@@ -1,20 +1,70 @@
-"""The buyer's side: home page (the catalogue comes next)."""
+"""The buyer's side: home, catalogue (search and filters), product pages and farm pages."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from sqlalchemy import select
+from datetime import datetime
 
-from core.extensions import db
-from farmers.models import Farm
-from shop.models import Product
+from babel.dates import get_month_names
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import get_locale
+
+from core.time import LOCAL_TZ, utcnow
+from shop import catalogue
+from shop.models import CATEGORIES
+from tours import services as tour_services
 
 bp = Blueprint("shop", __name__)
 
 
+@bp.app_template_global()
+def month_name(month: int) -> str:
+    return get_month_names("wide", context="stand-alone", locale=get_locale())[month]
+
+
+bp.add_app_template_global(catalogue.stock_state, "stock_state")
+
+
+def _photo_url(key: str) -> str:
+    return url_for("media.photo", key=key, _external=True)
+
+
 @bp.route("/")
 def home():
-    products = db.session.scalars(
-        select(Product).join(Product.farm).where(Product.status == "active", Farm.status == "approved")
-        .order_by(Product.created_at.desc()).limit(8)).all()
-    farms = db.session.scalars(select(Farm).where(Farm.status == "approved").order_by(Farm.name).limit(12)).all()
-    return render_template("shop/home.html", products=products, farms=farms)
+    month = datetime.now(LOCAL_TZ).month
+    return render_template(
+        "shop/home.html", highlights=catalogue.in_season_highlights(month), categories=CATEGORIES,
+        farms=catalogue.home_farms(),
+        # The tours issue fills this with the next open visit slots; the section shows only when it is non-empty.
+        upcoming_tours=tour_services.upcoming_tours(utcnow()))
+
+
+@bp.route("/products", endpoint="catalogue")
+def catalogue_page():
+    options = catalogue.filter_options()
+    filters = catalogue.parse_filters(request.args, options)
+    result = catalogue.search(filters, catalogue.parse_page(request.args.get("page")))
+    return render_template("shop/catalogue.html", filters=filters, options=options, result=result,
+                           categories=CATEGORIES)
+
+
+@bp.route("/products/<slug>")
+def product(slug: str):
+    item = catalogue.public_product(slug)
+    if item is None:
+        current = catalogue.redirected_slug(slug)
+        if current:
+            return redirect(url_for("shop.product", slug=current), 301)
+        abort(404)
+    url = url_for("shop.product", slug=item.slug, _external=True)
+    json_ld = catalogue.product_json_ld(item, url, [_photo_url(photo.large_key) for photo in item.photos])
+    return render_template("shop/product.html", product=item, canonical_url=url, json_ld=json_ld,
+                           og_image=_photo_url(item.photos[0].large_key) if item.photos else None)
+
+
+@bp.route("/farms/<slug>")
+def farm(slug: str):
+    item = catalogue.approved_farm(slug)
+    if item is None:
+        abort(404)
+    products, more = catalogue.farm_products(item)
+    return render_template("shop/farm.html", farm=item, products=products, more_products=more,
+                           tours=catalogue.farm_tours(item))

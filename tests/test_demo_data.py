@@ -1,28 +1,54 @@
 """The demo seed: believable and idempotent."""
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from sqlalchemy import func, select
 
 from accounts.models import User
 from core.extensions import db
+from core.outbox import Notification
 from farmers.models import Farm
+from shop.ledger import LedgerEntry
 from shop.models import Product
+from shop.order_models import Order
 from tours.models import Tour, TourSlot
 
 
 def _counts():
-    return tuple(db.session.scalar(select(func.count()).select_from(m)) for m in (User, Farm, Product, Tour, TourSlot))
+    return tuple(db.session.scalar(select(func.count()).select_from(m))
+                 for m in (User, Farm, Product, Tour, TourSlot, Order))
+
+
+def _seed(today=date(2026, 7, 20)):
+    import demo_data
+    demo_data.seed(today)
+    demo_data.seed_season(today, start=today - timedelta(days=12))
+    db.session.commit()
 
 
 def test_seed_twice_duplicates_nothing(app):
-    runner = app.test_cli_runner()
-    first = runner.invoke(args=["seed-demo"])
-    assert first.exit_code == 0, first.output
+    _seed()
     counts = _counts()
     assert counts[0] >= 14 and counts[1] == 12 and counts[2] >= 30 and counts[3] >= 4 and counts[4] > 0
-    second = runner.invoke(args=["seed-demo"])
-    assert second.exit_code == 0
+    assert counts[5] > 5, "a season of paid orders"
+    _seed()
     assert _counts() == counts
+
+
+def test_the_season_is_paid_and_in_the_ledger(app):
+    _seed()
+    assert db.session.scalar(select(func.count()).select_from(Order).where(Order.status != "paid")) == 0
+    sales = db.session.scalar(select(func.sum(LedgerEntry.amount_vnd)).where(LedgerEntry.kind == "sale"))
+    paid = db.session.scalar(select(func.sum(Order.total_vnd)))
+    assert sales == paid
+    assert db.session.scalar(select(func.count()).select_from(Notification)) == 0, "no old demo mail in the outbox"
+
+
+def test_seed_demo_command(app):
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "paid orders" in result.output and _counts()[5] > 50
 
 
 def test_seed_if_empty_leaves_a_used_database_alone(app, make_user):
@@ -33,8 +59,10 @@ def test_seed_if_empty_leaves_a_used_database_alone(app, make_user):
 
 
 def test_demo_logins_from_the_readme_work(app, client):
+    import demo_data
     from demo_data import ADMIN_EMAIL, DEMO_PASSWORD, FARMERS
-    app.test_cli_runner().invoke(args=["seed-demo"])
+    demo_data.seed()
+    db.session.commit()
     for email in (ADMIN_EMAIL, FARMERS[0][0], "mai.khach@example.vn"):
         response = client.post("/login", data={"email": email, "password": DEMO_PASSWORD})
         assert response.status_code == 302, email

@@ -201,7 +201,7 @@ def test_every_string_in_the_code_has_a_vietnamese_translation():
     keywords = dict(DEFAULT_KEYWORDS, _l=None, lazy_gettext=None)
     found = set()
     for folder in ("accounts", "admin", "core", "farmers", "shop", "tours", "templates"):
-        method_map = [("**.html", "jinja2")] if folder == "templates" else [("**.py", "python")]
+        method_map = [("**.html", "jinja2"), ("**.txt", "jinja2")] if folder == "templates" else [("**.py", "python")]
         for _, _, message, _, _ in extract_from_dir(root / folder, method_map, keywords=keywords):
             found.add(message if isinstance(message, str) else message[0])
     with open(root / "translations" / "vi" / "LC_MESSAGES" / "messages.po", "rb") as f:
@@ -211,3 +211,19 @@ def test_every_string_in_the_code_has_a_vietnamese_translation():
                   and not m.fuzzy}
     assert len(found) > 100
     assert sorted(found - translated) == [], "run `make i18n-extract` and translate these in vi/messages.po"
+
+
+def test_messages_with_user_text_are_escaped(app, client):
+    """A translated message that carries user text (a farm name) must not become HTML."""
+    from flask import flash, render_template_string
+    from flask_babel import lazy_gettext
+
+    @app.route("/flash-test")
+    def flash_test():
+        flash(lazy_gettext("%(farm)s is approved and can now sell.", farm="<script>alert(1)</script>"))
+        return render_template_string("{% for m in get_flashed_messages() %}{{ m }}{% endfor %}"
+                                      "|{{ msg }}", msg=lazy_gettext("Reason:") + " <b>")
+
+    html = client.get("/flash-test").get_data(as_text=True)
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<b>" not in html

@@ -1,4 +1,4 @@
-"""Visits to the pineapple hill: tours and their time slots."""
+"""Visits to the pineapple hill: tours, their time slots, photos and tickets."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -11,6 +11,7 @@ from core.extensions import db
 from core.time import utcnow
 
 SLOT_STATUSES = ("open", "closed", "cancelled")
+TICKET_STATUSES = ("valid", "cancelled")
 
 
 class Tour(db.Model):
@@ -43,6 +44,12 @@ class Tour(db.Model):
 
     farm = relationship("Farm", backref=db.backref("tours", lazy="dynamic"))
     slots = relationship("TourSlot", back_populates="tour", order_by="TourSlot.starts_at", lazy="dynamic")
+    photos = relationship("TourPhoto", order_by="TourPhoto.position", cascade="all, delete-orphan",
+                          back_populates="tour")
+
+    @property
+    def language_codes(self) -> list[str]:
+        return [code for code in (self.languages or "").split(",") if code]
 
 
 class TourSlot(db.Model):
@@ -61,9 +68,60 @@ class TourSlot(db.Model):
     capacity: Mapped[int] = mapped_column(Integer)
     seats_taken: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(10), default="open")
+    # Why the farm cancelled it (weather, harvest, other) and its own words, told to the buyers.
+    cancel_reason: Mapped[str | None] = mapped_column(String(20))
+    cancel_note: Mapped[str | None] = mapped_column(String(300))
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     tour = relationship("Tour", back_populates="slots")
 
     @property
     def seats_left(self) -> int:
         return self.capacity - self.seats_taken
+
+
+class TourPhoto(db.Model):
+    """A tour's photo, processed like product photos (WebP, EXIF stripped, two sizes)."""
+    __tablename__ = "tour_photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tour_id: Mapped[int] = mapped_column(ForeignKey("tours.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    large_key: Mapped[str] = mapped_column(String(80))
+    small_key: Mapped[str] = mapped_column(String(80))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+
+    tour = relationship("Tour", back_populates="photos")
+
+    def fit_within(self, side: int) -> tuple[int, int]:
+        """Display size (width, height) shrunk to fit a ``side`` x ``side`` box, never enlarged."""
+        scale = min(1.0, side / max(self.width, self.height, 1))
+        return max(1, round(self.width * scale)), max(1, round(self.height * scale))
+
+
+class Ticket(db.Model):
+    """The ticket of one paid booking (an order line on a slot): a code to type, a QR to scan, check-in."""
+    __tablename__ = "tour_tickets"
+    __table_args__ = (
+        CheckConstraint("status IN ('valid', 'cancelled')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"), unique=True)
+    # Eight letters and digits that cannot be mistaken for one another (no 0/O, 1/I, 2/Z, 5/S, 8/B).
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    status: Mapped[str] = mapped_column(String(10), default="valid", index=True)
+    issued_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    checked_in_at: Mapped[datetime | None] = mapped_column(DateTime)
+    checked_in_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # "buyer" (cancelled in time by the buyer) or "slot" (the farm cancelled the visit).
+    cancelled_by: Mapped[str | None] = mapped_column(String(10))
+
+    line = relationship("OrderLine")
+    checked_in_by = relationship("User")
+
+    @property
+    def display_code(self) -> str:
+        return f"{self.code[:4]}-{self.code[4:]}"

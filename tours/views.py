@@ -1,6 +1,129 @@
-"""Visits to the pineapple hill (the booking screens come with the tours work)."""
+"""The tourist's side: the tour list, a tour with its 60-day calendar and the booking form,
+and the ticket page (with its QR code) where a booking can be cancelled in time."""
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.routing import BuildError
+
+from core.extensions import db
+from core.formatting import vnd
+from core.qr import qr_svg
+from core.time import utcnow
+from shop import cart as carts
+from shop import payments
+from tours import services, tickets
+from tours.cancellations import BookingError, cancel_booking, policy_text
+from tours.forms import LANGUAGE_NAMES, BookForm, KeyForm
+from tours.labels import register_globals
 
 bp = Blueprint("tours", __name__)
+register_globals(bp)
+
+
+@bp.route("/tours")
+def index():
+    return render_template("tours/index.html", cards=services.public_tours(utcnow()))
+
+
+@bp.route("/tours/<slug>")
+def detail(slug: str):
+    tour = services.public_tour(slug)
+    if tour is None:
+        abort(404)
+    return _detail_page(tour, BookForm())
+
+
+def _detail_page(tour, form, status: int = 200):
+    now = utcnow()
+    return render_template("tours/detail.html", tour=tour, form=form, calendar=services.calendar(tour, now),
+                           chosen=form.slot.data, language_names=LANGUAGE_NAMES), status
+
+
+def _cart_url(fallback: str) -> str:
+    try:
+        return url_for("orders.cart")
+    except BuildError:  # the cart page is not there (yet)
+        return fallback
+
+
+@bp.route("/tours/<slug>/book", methods=["POST"])
+def book(slug: str):
+    tour = services.public_tour(slug)
+    if tour is None:
+        abort(404)
+    form = BookForm()
+    if not form.validate_on_submit():
+        return _detail_page(tour, form, 400)
+    store = carts.store_for(current_user, session)
+    try:
+        slot = carts.add_visit(store, form.slot.data, form.adults.data, form.children.data, now=utcnow(),
+                               tour_id=tour.id)
+    except carts.CartError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return _detail_page(tour, form, 400)
+    db.session.commit()
+    party = store.items().get(f"s:{slot.id}", {})
+    seats = int(party.get("a", 0)) + int(party.get("c", 0))
+    flash(_("The visit is in your cart: %(count)d people. The places are held for you when you place the order.",
+            count=seats), "success")
+    return redirect(_cart_url(url_for(".detail", slug=tour.slug, _anchor=f"slot-{slot.id}")))
+
+
+# -- tickets ----------------------------------------------------------------------------------------
+
+def _ticket_or_404(code: str, key: str | None):
+    ticket = services.find_ticket(tickets.normalize_code(code))
+    if ticket is None or not tickets.may_view(ticket, current_user, key):
+        abort(404)  # no hint whether a code exists
+    return ticket
+
+
+@bp.route("/tickets/<code>")
+def ticket(code: str):
+    key = request.args.get("key")
+    item = _ticket_or_404(code, key)
+    return _ticket_page(item, key)
+
+
+def _ticket_page(item, key, status: int = 200):
+    now = utcnow()
+    order = item.line.farm_order.order
+    state = tickets.booking_state(item)
+    qr = qr_svg(tickets.checkin_url(item), scale=5, title=_("Ticket %(code)s", code=item.display_code)) \
+        if state in ("valid", "checked_in") else None
+    return render_template("tours/ticket.html", ticket=item, order=order, line=item.line, slot=item.line.slot,
+                           tour=item.line.slot.tour, state=state, qr=qr, can_cancel=tickets.can_cancel(item, now),
+                           deadline=tickets.cancel_deadline(item), policy=policy_text(item),
+                           form=KeyForm(key=key), key=key), status
+
+
+@bp.route("/tickets/<code>/cancel", methods=["POST"])
+def cancel(code: str):
+    form = KeyForm()
+    key = form.key.data or None
+    item = _ticket_or_404(code, key)
+    if not form.validate_on_submit():
+        abort(400)
+    now = utcnow()
+    actor = current_user._get_current_object() if current_user.is_authenticated else None
+    try:
+        refund = cancel_booking(item, actor, now)
+    except BookingError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        item = _ticket_or_404(code, key)
+        return _ticket_page(item, key, 409)
+    db.session.commit()
+    payments.send_card_refunds(now)
+    if refund is None:
+        flash(_("Your booking is cancelled."), "success")
+    elif refund.method == "card":
+        flash(_("Your booking is cancelled. %(amount)s goes back to your card; banks may take a few days to show "
+                "it.", amount=vnd(refund.amount_vnd)), "success")
+    else:
+        flash(_("Your booking is cancelled. Commune staff will transfer %(amount)s back to your bank account.",
+                amount=vnd(refund.amount_vnd)), "success")
+    return redirect(url_for(".ticket", code=item.code, key=key))

@@ -110,7 +110,8 @@ def test_applying_twice_keeps_one_application(client, make_user):
 
 
 ADMIN_PAGES = [("get", "/admin/"), ("get", "/admin/applications"), ("get", "/admin/applications/{id}"),
-               ("post", "/admin/applications/{id}/approve"), ("post", "/admin/applications/{id}/reject")]
+               ("post", "/admin/applications/{id}/approve"), ("post", "/admin/applications/{id}/reject"),
+               ("get", "/admin/farms"), ("post", "/admin/farms/{id}/suspend"), ("post", "/admin/farms/{id}/reinstate")]
 
 
 @pytest.mark.parametrize("method,path", ADMIN_PAGES)
@@ -132,6 +133,7 @@ def test_admin_pages_send_anonymous_to_login(client, make_farm, method, path):
 
 
 def test_every_admin_route_is_covered_by_the_role_tests(app):
+    """The pages of the ``admin`` blueprint (its other staff blueprints have their own role tests)."""
     admin_rules = {rule.rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("admin.")}
     covered = {path.replace("{id}", "<int:farm_id>") for _, path in ADMIN_PAGES}
     assert admin_rules == covered

@@ -1,0 +1,65 @@
+"""Staff forms: platform settings, farm suspension, audit-log filters."""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import lazy_gettext as _l
+from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+
+from core.banks import BANKS
+from core.forms import Form
+
+MAX_FEE_PERCENT = Decimal("30")
+
+
+class FeeForm(Form):
+    percent = StringField(_l("Platform fee, in percent of each sale"), validators=[
+        DataRequired(message=_l("Enter the fee, for example 2 or 2.5 (0 for no fee)."))])
+
+    def validate_percent(self, field):
+        raw = (field.data or "").strip().replace(",", ".").rstrip("%").strip()
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            raise ValidationError(_l("Enter the fee as a number, for example 2 or 2.5.")) from None
+        if not value.is_finite() or value < 0 or value > MAX_FEE_PERCENT or value != value.quantize(Decimal("0.01")):
+            raise ValidationError(_l("The fee must be between 0 and 30 %, with at most two decimals."))
+        field.basis_points = int(value * 100)
+
+
+class BankAccountForm(Form):
+    bank_bin = SelectField(_l("Bank"), validators=[DataRequired(message=_l("Choose the bank."))])
+    account_number = StringField(_l("Account number"), validators=[
+        DataRequired(message=_l("Enter the account number.")),
+        Regexp(r"^[0-9]{6,19}$", message=_l("An account number has 6 to 19 digits, without spaces."))])
+    account_name = StringField(_l("Account holder's name"), validators=[
+        DataRequired(message=_l("Enter the name on the account.")), Length(max=120)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.bank_bin.choices = [("", _l("— choose —"))] + list(BANKS.items())
+
+
+class SuspendForm(Form):
+    reason = TextAreaField(_l("Reason (the farmer will see it)"), validators=[
+        DataRequired(message=_l("Give a reason, so the farmer knows what to change.")), Length(max=1000)])
+
+
+class AuditFilterForm(Form):
+    class Meta:
+        csrf = False
+
+    action = StringField(_l("Action"), validators=[Optional(), Length(max=60)])
+    entity = SelectField(_l("What"), validators=[Optional()], choices=[])
+    actor = StringField(_l("Who (email)"), validators=[Optional(), Length(max=254)])
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+
+    def __init__(self, *args, entities=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.entity.choices = [("", _l("Everything"))] + [(e, e) for e in entities]
+
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(_l("The end date is before the start date."))

@@ -1,0 +1,186 @@
+"""Commune staff's money pages: bank transfers, refunds to make, and the outbox."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_login import current_user
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from core.auth import admin_required
+from core.extensions import db
+from core.formatting import vnd
+from core.outbox import Notification
+from core.time import utcnow
+from shop import payments
+from shop.order_models import Order
+from shop.payment_forms import BankRefundDoneForm, ConfirmForm, ManualTransferForm, ResolveTransferForm
+from shop.payment_models import BankTransfer, Payment, Refund
+from shop.payment_views import deliver_after_commit
+
+bp = Blueprint("admin_payments", __name__, url_prefix="/admin")
+
+PER_PAGE = 30
+ATTENTION = ("unmatched", "underpaid", "late", "overpaid")
+RESOLVABLE = ("unmatched", "underpaid", "late")
+OUTBOX_STATUSES = ("pending", "sent", "failed")
+REFUND_REASONS = {"overpaid": _l("paid too much"), "late_payment": _l("paid after the order expired"),
+                  "duplicate_payment": _l("paid twice"), "cancelled": _l("farm order cancelled")}
+
+
+@bp.before_request
+@admin_required
+def staff_only():
+    """Every page of this blueprint is for commune staff only."""
+
+
+@bp.context_processor
+def money_labels():
+    return {"refund_reason_label": lambda reason: REFUND_REASONS.get(reason, reason)}
+
+
+def _page() -> int:
+    page = request.args.get("page", 1, type=int)
+    return page if page and page > 0 else 1
+
+
+# -- transfers -----------------------------------------------------------------------------------
+
+def _transfers_page(form: ManualTransferForm, status: int = 200):
+    attention_first = case((BankTransfer.status.in_(ATTENTION), 0), else_=1)
+    query = (select(BankTransfer).options(selectinload(BankTransfer.order))
+             .order_by(attention_first, BankTransfer.received_at.desc(), BankTransfer.id.desc()))
+    page = db.paginate(query, page=_page(), per_page=PER_PAGE, error_out=False, count=True)
+    resolve_forms = {t.id: ResolveTransferForm(prefix=f"t{t.id}", formdata=None)
+                     for t in page.items if t.status in RESOLVABLE}
+    return render_template("admin/money_transfers.html", page=page, form=form, resolve_forms=resolve_forms,
+                           attention=ATTENTION), status
+
+
+@bp.route("/transfers")
+def transfers():
+    return _transfers_page(ManualTransferForm(formdata=None))
+
+
+_RECORDED = {
+    "matched": (_l("Transfer recorded: order %(reference)s is paid."), "success"),
+    "overpaid": (_l("Transfer recorded: order %(reference)s is paid. The extra %(extra)s is on the refunds page, "
+                    "to send back to the buyer."), "success"),
+    "underpaid": (_l("Transfer recorded, but it is %(missing)s less than the total: order %(reference)s still "
+                     "waits for payment."), "error"),
+    "late": (_l("Transfer recorded, but order %(reference)s could not take it (it had expired or was paid "
+                "already): the money is on the refunds page, to send back."), "error"),
+}
+
+
+@bp.route("/transfers", methods=["POST"])
+def record_transfer():
+    form = ManualTransferForm()
+    if not form.validate_on_submit():
+        return _transfers_page(form, 400)
+    order = db.session.get(Order, int(form.reference.data[3:]))
+    if order is None:
+        form.reference.errors.append(_("No order has the reference %(reference)s.", reference=form.reference.data))
+        return _transfers_page(form, 400)
+    now = utcnow()
+    try:
+        transfer = payments.record_bank_transfer(
+            transaction_id=form.transaction_id.data, amount_vnd=form.amount_vnd.amount,
+            content=(form.content.data or "").strip() or form.reference.data, transferred_at=None,
+            source="staff", now=now, actor=current_user, order=order)
+    except payments.DuplicateTransfer:
+        db.session.rollback()
+        form.transaction_id.errors.append(_("This bank transaction is already recorded; nothing was changed."))
+        return _transfers_page(form, 400)
+    message, category = _RECORDED[transfer.status]
+    amount, total = transfer.amount_vnd, order.total_vnd
+    flash(str(message) % {"reference": order.reference, "extra": vnd(amount - total), "missing": vnd(total - amount)},
+          category)
+    db.session.commit()
+    deliver_after_commit(now)
+    return redirect(url_for("admin_payments.transfers"))
+
+
+@bp.route("/transfers/<int:transfer_id>/resolve", methods=["POST"])
+def resolve_transfer(transfer_id: int):
+    transfer = db.session.get(BankTransfer, transfer_id) or abort(404)
+    form = ResolveTransferForm(prefix=f"t{transfer.id}")
+    if not form.validate_on_submit():
+        flash(" ".join(str(e) for e in form.note.errors), "error")
+        return redirect(url_for("admin_payments.transfers"))
+    try:
+        payments.resolve_transfer(transfer, current_user, form.note.data)
+    except payments.PaymentError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("admin_payments.transfers"))
+    db.session.commit()
+    flash(_("Transfer %(transaction)s is marked resolved.", transaction=transfer.transaction_id), "success")
+    return redirect(url_for("admin_payments.transfers"))
+
+
+# -- refunds -------------------------------------------------------------------------------------
+
+@bp.route("/refunds")
+def refunds():
+    base = (select(Refund, Payment).outerjoin(Payment, Payment.id == Refund.payment_id)
+            .options(joinedload(Refund.order)))
+    pending = db.session.execute(base.where(Refund.status == "pending")
+                                 .order_by(Refund.created_at, Refund.id)).all()
+    recent = db.session.execute(base.where(Refund.status != "pending")
+                                .order_by(Refund.done_at.desc(), Refund.id.desc()).limit(PER_PAGE)).all()
+    done_forms = {refund.id: BankRefundDoneForm(prefix=f"r{refund.id}", formdata=None)
+                  for refund, _payment in pending if refund.method == "vietqr"}
+    return render_template("admin/money_refunds.html", pending=pending, recent=recent, done_forms=done_forms,
+                           send_form=ConfirmForm(formdata=None),
+                           card_pending=any(refund.method == "card" for refund, _payment in pending))
+
+
+@bp.route("/refunds/<int:refund_id>/done", methods=["POST"])
+def refund_done(refund_id: int):
+    refund = db.session.get(Refund, refund_id) or abort(404)
+    form = BankRefundDoneForm(prefix=f"r{refund.id}")
+    if not form.validate_on_submit():
+        flash(" ".join(str(e) for e in form.bank_reference.errors), "error")
+        return redirect(url_for("admin_payments.refunds"))
+    try:
+        payments.mark_bank_refund_done(refund, current_user, form.bank_reference.data, utcnow())
+    except payments.PaymentError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("admin_payments.refunds"))
+    db.session.commit()
+    flash(_("The refund of %(amount)s for order %(reference)s is marked done.", amount=vnd(refund.amount_vnd),
+            reference=refund.order.reference), "success")
+    return redirect(url_for("admin_payments.refunds"))
+
+
+@bp.route("/refunds/send-card", methods=["POST"])
+def send_card_refunds():
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    sent = payments.send_card_refunds(utcnow())
+    waiting = db.session.scalar(select(func.count()).select_from(Refund)
+                                .where(Refund.method == "card", Refund.status == "pending"))
+    flash(ngettext("%(num)d card refund sent.", "%(num)d card refunds sent.", sent), "success" if sent else "info")
+    if waiting:
+        flash(ngettext("%(num)d card refund could not be sent yet; try again later.",
+                       "%(num)d card refunds could not be sent yet; try again later.", waiting), "error")
+    return redirect(url_for("admin_payments.refunds"))
+
+
+# -- outbox ------------------------------------------------------------------------------------------
+
+@bp.route("/outbox")
+def outbox():
+    status = request.args.get("status")
+    query = select(Notification).order_by(Notification.created_at.desc(), Notification.id.desc())
+    if status in OUTBOX_STATUSES:
+        query = query.where(Notification.status == status)
+    else:
+        status = None
+    page = db.paginate(query, page=_page(), per_page=PER_PAGE, error_out=False, count=True)
+    return render_template("admin/money_outbox.html", page=page, status=status, statuses=OUTBOX_STATUSES,
+                           mail_configured=bool(current_app.config.get("MAIL_SERVER")))

@@ -1,0 +1,93 @@
+"""Commune staff pay farms out: each farm's balance, a VietQR code to pay it, and recording the transfer."""
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from admin.payout_forms import PayoutForm
+from core.auth import admin_required
+from core.extensions import db
+from core.formatting import vnd
+from core.qr import qr_svg
+from core.time import to_local, utcnow
+from farmers import payouts as payout_service
+from farmers.models import Farm
+from farmers.product_forms import NumberNotUnderstood, parse_whole_number
+
+bp = Blueprint("admin_payouts", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@admin_required
+def staff_only():
+    """Every page of this blueprint is for commune staff only."""
+
+
+@bp.route("/payouts")
+def payouts():
+    balances = payout_service.balances()
+    return render_template("admin/payouts.html", balances=balances,
+                           total_owed=sum(b.owed for b in balances if b.owed > 0))
+
+
+def _farm_or_404(farm_id: int) -> Farm:
+    farm = db.session.get(Farm, farm_id)
+    if farm is None:
+        abort(404)
+    return farm
+
+
+def _page(farm: Farm, form: PayoutForm, qr_amount: int | None, status: int = 200):
+    """The farm's payout page; the VietQR code pays ``qr_amount`` if it is a possible payout, else all that is owed."""
+    owed = payout_service.owed(farm.id)
+    if qr_amount is None or not 0 < qr_amount <= owed:
+        qr_amount = owed if owed > 0 else None
+    if request.method == "GET":
+        form.amount_vnd.data = qr_amount
+    payload = payout_service.qr_payload(farm, qr_amount) if qr_amount else None
+    qr = qr_svg(payload, scale=5, title=str(_l("VietQR code: transfer %(amount)s to %(farm)s",
+                                               amount=vnd(qr_amount), farm=farm.name))) if payload else None
+    return render_template("admin/payouts_farm.html", farm=farm, owed=owed, form=form, qr=qr, qr_amount=qr_amount,
+                           transfer_reference=payout_service.transfer_reference(farm),
+                           history=payout_service.history(farm.id)), status
+
+
+def _amount_arg() -> int | None:
+    """``?amount=`` as staff type it ("500.000" too); None if it is not a whole number."""
+    try:
+        return parse_whole_number(request.args.get("amount", ""))
+    except NumberNotUnderstood:
+        return None
+
+
+@bp.route("/payouts/<int:farm_id>")
+def farm(farm_id: int):
+    farm = _farm_or_404(farm_id)
+    form = PayoutForm(formdata=None, form_token=secrets.token_urlsafe(24), paid_on=to_local(utcnow()).date())
+    return _page(farm, form, _amount_arg())
+
+
+@bp.route("/payouts/<int:farm_id>", methods=["POST"])
+def record(farm_id: int):
+    farm = _farm_or_404(farm_id)
+    form = PayoutForm()
+    if not form.validate_on_submit():
+        return _page(farm, form, form.amount_vnd.data, 400)
+    try:
+        payout, created = payout_service.record_payout(
+            farm, amount_vnd=form.amount_vnd.data, paid_on=form.paid_on.data, bank_reference=form.bank_reference.data,
+            form_token=form.form_token.data, staff=current_user._get_current_object(), now=utcnow())
+    except payout_service.PayoutError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _page(farm, form, form.amount_vnd.data, 400)
+    db.session.commit()
+    if created:
+        flash(_l("Payout of %(amount)s to %(farm)s recorded.", amount=vnd(payout.amount_vnd), farm=farm.name),
+              "success")
+    else:
+        flash(_l("This payout was already recorded; it was not recorded twice."), "info")
+    return redirect(url_for("admin_payouts.farm", farm_id=farm.id))

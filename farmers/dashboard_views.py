@@ -1,0 +1,125 @@
+"""The farmer's income: the dashboard, its CSV export and the printable income statement.
+
+A farmer sees their own farm only (a ``?farm=`` they add is ignored); commune staff name the farm with
+``?farm=<id>``, which ``url_for`` carries on every link of this blueprint. Every figure comes from
+farmers/dashboard.py, which sums the ledger.
+"""
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from core.extensions import db
+from core.time import to_local, utcnow
+from farmers import dashboard, periods
+from farmers.dashboard_chart import chart
+from farmers.models import Farm
+
+bp = Blueprint("farmer_dashboard", __name__, url_prefix="/farmer")
+
+# A farm that has sold, even if suspended since, still sees what it earned and is owed.
+SHOWN_STATUSES = ("approved", "suspended")
+# The CSV's words for the ledger's kinds and sources.
+KIND_LABELS = {"sale": _l("Sale"), "fee": _l("Platform fee"), "refund": _l("Refund"),
+               "fee_refund": _l("Platform fee returned"), "payout": _l("Payout")}
+SOURCE_LABELS = {"produce": _l("Produce"), "tour": _l("Visit"), "delivery": _l("Delivery fee"),
+                 "payout": _l("Payout")}
+
+
+@bp.before_request
+@login_required
+def load_farm():
+    """Whose figures: the farmer's own farm, or for staff the farm named by ``?farm=``."""
+    g.acting_for_farm = None
+    if current_user.is_admin:
+        farm_id = request.args.get("farm", type=int)
+        if farm_id is None:
+            return redirect(url_for("admin_payouts.payouts"))  # staff choose the farm from the balances list
+        farm = db.session.get(Farm, farm_id)
+        if farm is None:
+            abort(404)
+        g.acting_for_farm = farm.id
+    else:
+        farm = current_user.farm
+        if farm is None:
+            abort(403)
+        if not current_user.is_farmer or farm.status not in SHOWN_STATUSES:
+            return render_template("farmers/dashboard_unavailable.html", farm=farm), 403
+    g.farm = farm
+
+
+@bp.url_defaults
+def keep_farm_parameter(endpoint: str, values: dict) -> None:
+    if g.get("acting_for_farm") is not None:
+        values.setdefault("farm", g.acting_for_farm)
+
+
+@bp.context_processor
+def template_helpers() -> dict:
+    return {"acting_for_farm": g.get("acting_for_farm")}
+
+
+def _period():
+    now = utcnow()
+    period, problem = periods.from_args(request.args, to_local(now).date())
+    return now, period, problem
+
+
+@bp.route("/dashboard")
+def index():
+    now, period, problem = _period()
+    farm = g.farm
+    rows = dashboard.day_rows(farm.id, period)
+    summary = dashboard.summarise(rows)
+    items = dashboard.by_item(farm.id, period, summary.total.net)
+    buckets = dashboard.buckets(rows, period)
+    balance, slots = dashboard.balance_and_slots(farm.id, period, now)
+    return render_template(
+        "farmers/dashboard.html", farm=farm, period=period, problem=problem, summary=summary, items=items,
+        units=dashboard.units_sold(items), buckets=buckets, chart=chart(buckets, period.bucket), balance=balance,
+        slots=slots, named_periods=[(key, periods.LABELS[key]) for key in periods.NAMED])
+
+
+@bp.route("/dashboard.csv")
+def export():
+    _now, period, problem = _period()
+    if problem:  # a hand-typed URL: show the message on the dashboard rather than a file for other dates
+        return redirect(url_for("farmer_dashboard.index", **request.args))
+    farm = g.farm
+    out = io.StringIO()
+    out.write("\ufeff")  # the BOM: Excel then reads UTF-8 and shows Vietnamese correctly
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([_("Date"), _("Kind"), _("Source"), _("Product or visit"), _("Quantity"), _("Amount (đồng)"),
+                     _("Order"), _("Payout reference")])
+    kinds = {key: str(label) for key, label in KIND_LABELS.items()}
+    sources = {key: str(label) for key, label in SOURCE_LABELS.items()}
+    writer.writerows(
+        [local_time, kinds.get(kind, kind), sources.get(source, source), _safe_cell(name or ""), quantity or "",
+         amount, f"KEP{order_id:08d}" if order_id else "", _safe_cell(payout_reference or "")]
+        for local_time, kind, source, name, quantity, amount, order_id, payout_reference
+        in dashboard.ledger_lines(farm.id, period))
+    filename = f"thu-nhap-{farm.id}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
+    return Response(out.getvalue().encode("utf-8"), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                             "Cache-Control": "private, no-store"})
+
+
+def _safe_cell(text: str) -> str:
+    """Text a spreadsheet will not run as a formula (a product named "=HYPERLINK(...)" stays text)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@bp.route("/statement")
+def statement():
+    now, period, problem = _period()
+    farm = g.farm
+    rows = dashboard.day_rows(farm.id, period)
+    months = dashboard.buckets(rows, period, "month")
+    return render_template(
+        "farmers/statement.html", farm=farm, period=period, problem=problem, months=months,
+        summary=dashboard.summarise(rows), payouts=dashboard.payouts_in(farm.id, period),
+        balance=dashboard.balance(farm.id), issued_at=now)

@@ -1,0 +1,216 @@
+"""Placing an order, holding its stock, and letting unpaid orders expire.
+
+Placing an order is one transaction: the cart is re-read, the total the buyer
+confirmed is compared with the recomputed one, stock and seats are taken with
+guarded UPDATEs in id order, and the order is split into one farm order per
+farm. The caller commits; on any CheckoutError it rolls back, so nothing is
+left half-written.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+
+from core import audit, outbox
+from core.extensions import db
+from shop import cart as carts
+from shop.models import Product
+from shop.order_models import FULFILMENTS, FarmOrder, Order, OrderLine
+from tours import services as tour_services
+
+
+class CheckoutError(Exception):
+    def __init__(self, message, *, reason: str = "invalid"):
+        super().__init__(str(message))
+        self.message = message
+        self.reason = reason
+
+
+@dataclass
+class Buyer:
+    name: str
+    phone: str
+    email: str
+    note: str = ""
+    locale: str = "vi"
+
+
+def fulfilment_choices(farm) -> tuple[str, ...]:
+    return FULFILMENTS if farm.offers_delivery else ("farm_pickup", "commune_pickup")
+
+
+def delivery_fee(farm, fulfilment: str) -> int:
+    return farm.delivery_fee_vnd if fulfilment == "delivery" else 0
+
+
+def totals(cart: carts.Cart, fulfilments: dict[int, str]) -> tuple[dict[int, int], int]:
+    """Each farm's total (lines + delivery fee) and the grand total."""
+    per_farm = {}
+    for farm, lines in cart.by_farm():
+        per_farm[farm.id] = sum(line.total_vnd for line in lines) + delivery_fee(farm, fulfilments.get(farm.id, ""))
+    return per_farm, sum(per_farm.values())
+
+
+def find_by_token(checkout_token: str) -> Order | None:
+    return db.session.scalar(select(Order).where(Order.checkout_token == checkout_token))
+
+
+def place_order(store, *, buyer: Buyer, fulfilments: dict[int, str], payment_method: str, shown_total: int,
+                checkout_token: str, user, now: datetime, hold_minutes: int) -> Order:
+    existing = find_by_token(checkout_token)
+    if existing is not None:
+        return existing
+    cart = carts.load(store, now)
+    if cart.is_empty:
+        raise CheckoutError(_l("Your cart is empty."), reason="empty")
+    if cart.has_problems:
+        raise CheckoutError(_l("Some lines of your cart changed. Please check them before paying."),
+                            reason="stale")
+    for farm, _ in cart.by_farm():
+        if fulfilments.get(farm.id) not in fulfilment_choices(farm):
+            raise CheckoutError(_l("Choose how to receive the order from %(farm)s.", farm=farm.name))
+    per_farm, total = totals(cart, fulfilments)
+    if total != shown_total:
+        raise CheckoutError(_l("The total changed while you were checking out. Please look at the new total "
+                               "and confirm again."), reason="total_changed")
+    _reserve(cart)
+
+    order = Order(public_id=secrets.token_hex(6).upper(), secret=secrets.token_urlsafe(24),
+                  checkout_token=checkout_token, user_id=user.id if user is not None else None,
+                  buyer_name=buyer.name, buyer_phone=buyer.phone, buyer_email=buyer.email, note=buyer.note,
+                  locale=buyer.locale, payment_method=payment_method, total_vnd=total, created_at=now,
+                  expires_at=now + timedelta(minutes=hold_minutes))
+    db.session.add(order)
+    for farm, lines in cart.by_farm():
+        fee = delivery_fee(farm, fulfilments[farm.id])
+        farm_order = FarmOrder(order=order, farm_id=farm.id, fulfilment=fulfilments[farm.id],
+                               subtotal_vnd=per_farm[farm.id] - fee, delivery_fee_vnd=fee,
+                               total_vnd=per_farm[farm.id])
+        db.session.add(farm_order)
+        for line in lines:
+            db.session.add(_order_line(farm_order, line))
+    db.session.flush()
+    audit.record("order.placed", "order", order.id, actor=user if user is not None else None,
+                 actor_label=None if user is not None else "guest", to_state="pending_payment",
+                 details={"total_vnd": total, "method": payment_method})
+    store.clear()
+    return order
+
+
+def _reserve(cart: carts.Cart) -> None:
+    """Take stock, then seats, each in id order, with guarded UPDATEs; the caller rolls back on failure."""
+    for line in sorted((l for l in cart.lines if l.product), key=lambda l: l.product.id):
+        if not reserve_stock(line.product.id, line.quantity):
+            raise CheckoutError(_l("Sorry, %(name)s has just sold out or has fewer units left than you asked "
+                                   "for. Your cart was not charged; please change the quantity.",
+                                   name=line.product.name), reason="sold_out")
+    for line in sorted((l for l in cart.lines if l.slot), key=lambda l: l.slot.id):
+        if not tour_services.reserve_seats(line.slot.id, line.seats):
+            raise CheckoutError(_l("Sorry, the visit on %(when)s has just filled up. Please choose another time.",
+                                   when=line.slot.starts_at.strftime("%d/%m %H:%M")), reason="sold_out")
+
+
+def reserve_stock(product_id: int, quantity: int) -> bool:
+    result = db.session.execute(
+        update(Product).where(Product.id == product_id, Product.status == "active", Product.stock >= quantity)
+        .values(stock=Product.stock - quantity).execution_options(synchronize_session="fetch"))
+    return result.rowcount == 1
+
+
+def release_stock(product_id: int, quantity: int) -> None:
+    db.session.execute(update(Product).where(Product.id == product_id)
+                       .values(stock=Product.stock + quantity).execution_options(synchronize_session="fetch"))
+
+
+def release_lines(lines) -> None:
+    """Give back the stock and seats of these lines (in id order, like reservations)."""
+    for line in sorted((l for l in lines if l.product_id), key=lambda l: l.product_id):
+        release_stock(line.product_id, line.quantity)
+    for line in sorted((l for l in lines if l.slot_id), key=lambda l: l.slot_id):
+        tour_services.release_seats(line.slot_id, line.quantity)
+
+
+def rereserve_lines(lines) -> bool:
+    """Take again what an expired order had released; False (and nothing taken) when it is gone."""
+    savepoint = db.session.begin_nested()
+    for line in sorted((l for l in lines if l.product_id), key=lambda l: l.product_id):
+        if not reserve_stock(line.product_id, line.quantity):
+            savepoint.rollback()
+            return False
+    for line in sorted((l for l in lines if l.slot_id), key=lambda l: l.slot_id):
+        if not tour_services.reserve_seats(line.slot_id, line.quantity):
+            savepoint.rollback()
+            return False
+    savepoint.commit()
+    return True
+
+
+def _order_line(farm_order: FarmOrder, line: carts.CartLine) -> OrderLine:
+    if line.product:
+        product = line.product
+        return OrderLine(farm_order=farm_order, product_id=product.id, name=product.name, unit=product.unit,
+                         unit_price_vnd=product.price_vnd, quantity=line.quantity,
+                         line_total_vnd=line.total_vnd)
+    tour = line.slot.tour
+    return OrderLine(farm_order=farm_order, slot_id=line.slot.id, name=tour.title, unit="seat",
+                     unit_price_vnd=tour.price_adult_vnd, child_price_vnd=tour.price_child_vnd,
+                     quantity=line.seats, adults=line.adults, children=line.children,
+                     line_total_vnd=line.total_vnd)
+
+
+def all_lines(order: Order) -> list[OrderLine]:
+    return [line for farm_order in order.farm_orders for line in farm_order.lines]
+
+
+def expire_orders(now: datetime, actor_label: str = "cli:expire-orders") -> int:
+    """Expire unpaid orders past their hold and release their stock and seats.
+
+    Each order changes with a conditional UPDATE from pending_payment, so two runs
+    at once (or a payment arriving meanwhile) release nothing twice.
+    """
+    due = db.session.scalars(select(Order.id).where(Order.status == "pending_payment", Order.expires_at <= now)
+                             .order_by(Order.id)).all()
+    expired = 0
+    for order_id in due:
+        if expire_order(order_id, now, actor_label):
+            expired += 1
+    return expired
+
+
+def expire_order(order_id: int, now: datetime, actor_label: str) -> bool:
+    changed = db.session.execute(
+        update(Order).where(Order.id == order_id, Order.status == "pending_payment", Order.expires_at <= now)
+        .values(status="expired").execution_options(synchronize_session=False))
+    if changed.rowcount != 1:
+        return False
+    db.session.execute(update(FarmOrder).where(FarmOrder.order_id == order_id,
+                                               FarmOrder.status == "pending_payment")
+                       .values(status="expired").execution_options(synchronize_session=False))
+    order = db.session.get(Order, order_id)
+    db.session.refresh(order)
+    release_lines(all_lines(order))
+    audit.record("order.expired", "order", order_id, actor_label=actor_label, from_state="pending_payment",
+                 to_state="expired")
+    return True
+
+
+def cancel_unpaid(order: Order, actor, now: datetime) -> None:
+    """The buyer (or staff) cancels an order that is not paid yet; its stock goes back."""
+    changed = db.session.execute(
+        update(Order).where(Order.id == order.id, Order.status == "pending_payment")
+        .values(status="cancelled").execution_options(synchronize_session=False))
+    if changed.rowcount != 1:
+        raise CheckoutError(_l("This order can no longer be cancelled here."))
+    db.session.execute(update(FarmOrder).where(FarmOrder.order_id == order.id,
+                                               FarmOrder.status == "pending_payment")
+                       .values(status="cancelled").execution_options(synchronize_session=False))
+    db.session.refresh(order)
+    release_lines(all_lines(order))
+    audit.record("order.cancelled", "order", order.id, actor=actor, from_state="pending_payment",
+                 to_state="cancelled")
+    outbox.queue("order_cancelled", order.buyer_email, f"Chợ Dứa Kép – {order.reference}",
+                 f"Đơn hàng {order.reference} đã được huỷ. / Order {order.reference} was cancelled.", order.id)

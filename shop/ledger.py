@@ -1,0 +1,109 @@
+"""The append-only ledger every income figure comes from.
+
+Entries are written when money moves and never updated or deleted. Signs:
+sale +, fee -, refund -, fee_refund +, payout -. A farm's net income is the sum
+of its sale, fee, refund and fee_refund entries; its balance owed adds payouts.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, event
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.extensions import BigIntPK, db
+from core.time import utcnow
+
+KINDS = ("sale", "fee", "refund", "fee_refund", "payout")
+SOURCES = ("produce", "tour", "delivery", "payout")
+
+
+class LedgerEntry(db.Model):
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        CheckConstraint("kind IN ('sale', 'fee', 'refund', 'fee_refund', 'payout')", name="kind"),
+        CheckConstraint("source IN ('produce', 'tour', 'delivery', 'payout')", name="source"),
+        CheckConstraint("(kind IN ('sale', 'fee_refund') AND amount_vnd >= 0) OR "
+                        "(kind IN ('fee', 'refund', 'payout') AND amount_vnd <= 0)", name="sign"),
+        # For the income dashboard (farmers/dashboard.py): a farm's entries of a period, and balances summed
+        # from the index alone.
+        Index("ix_ledger_entries_farm_occurred", "farm_id", "occurred_at"),
+        Index("ix_ledger_entries_farm_kind_amount", "farm_id", "kind", "amount_vnd"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    farm_id: Mapped[int] = mapped_column(ForeignKey("farms.id"), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    source: Mapped[str] = mapped_column(String(10))
+    amount_vnd: Mapped[int] = mapped_column(BigInteger)
+    # Units sold (or seats), positive on sale, negative on refund; 0 otherwise.
+    quantity: Mapped[int] = mapped_column(Integer, default=0)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    farm_order_id: Mapped[int | None] = mapped_column(ForeignKey("farm_orders.id"))
+    order_line_id: Mapped[int | None] = mapped_column(ForeignKey("order_lines.id"))
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+    tour_id: Mapped[int | None] = mapped_column(ForeignKey("tours.id"))
+    payout_id: Mapped[int | None] = mapped_column(Integer)
+    memo: Mapped[str] = mapped_column(String(200), default="")
+
+
+@event.listens_for(LedgerEntry, "before_update")
+def _refuse_update(mapper, connection, target):
+    raise RuntimeError("ledger entries are append-only")
+
+
+@event.listens_for(LedgerEntry, "before_delete")
+def _refuse_delete(mapper, connection, target):
+    raise RuntimeError("ledger entries are append-only")
+
+
+def fee_for(amount_vnd: int, fee_basis_points: int) -> int:
+    """The platform fee on an amount, in whole dong, rounded half up."""
+    return (amount_vnd * fee_basis_points + 5000) // 10000
+
+
+def record_sale(farm_order, occurred_at: datetime, fee_basis_points: int) -> list[LedgerEntry]:
+    """Sale and fee entries for every line of a farm order that was just paid (and its delivery fee)."""
+    entries = []
+    for line in farm_order.lines:
+        source = "tour" if line.slot_id else "produce"
+        tour_id = line.slot.tour_id if line.slot_id else None
+        common = dict(farm_id=farm_order.farm_id, occurred_at=occurred_at, source=source,
+                      order_id=farm_order.order_id, farm_order_id=farm_order.id, order_line_id=line.id,
+                      product_id=line.product_id, tour_id=tour_id)
+        entries.append(LedgerEntry(kind="sale", amount_vnd=line.line_total_vnd, quantity=line.quantity, **common))
+        fee = fee_for(line.line_total_vnd, fee_basis_points)
+        if fee:
+            entries.append(LedgerEntry(kind="fee", amount_vnd=-fee, **common))
+    if farm_order.delivery_fee_vnd:
+        entries.append(LedgerEntry(farm_id=farm_order.farm_id, occurred_at=occurred_at, source="delivery",
+                                   kind="sale", amount_vnd=farm_order.delivery_fee_vnd,
+                                   order_id=farm_order.order_id, farm_order_id=farm_order.id))
+    db.session.add_all(entries)
+    return entries
+
+
+def record_refund(farm_order, occurred_at: datetime) -> list[LedgerEntry]:
+    """Reverse a farm order's sale and fee entries (a full refund of its share)."""
+    originals = db.session.scalars(
+        db.select(LedgerEntry).where(LedgerEntry.farm_order_id == farm_order.id,
+                                     LedgerEntry.kind.in_(("sale", "fee")))).all()
+    entries = [
+        LedgerEntry(farm_id=e.farm_id, occurred_at=occurred_at, source=e.source,
+                    kind="refund" if e.kind == "sale" else "fee_refund", amount_vnd=-e.amount_vnd,
+                    quantity=-e.quantity, order_id=e.order_id, farm_order_id=e.farm_order_id,
+                    order_line_id=e.order_line_id, product_id=e.product_id, tour_id=e.tour_id)
+        for e in originals
+    ]
+    db.session.add_all(entries)
+    return entries
+
+
+def record_payout(payout, occurred_at: datetime) -> LedgerEntry:
+    """The ledger side of a payout to a farm (farmers/payouts.py holds the rules): a negative payout entry."""
+    entry = LedgerEntry(farm_id=payout.farm_id, occurred_at=occurred_at, kind="payout", source="payout",
+                        amount_vnd=-payout.amount_vnd, payout_id=payout.id,
+                        memo=f"payout {payout.bank_reference}"[:200])
+    db.session.add(entry)
+    return entry

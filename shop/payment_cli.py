@@ -1,0 +1,38 @@
+"""``flask send-notifications`` and ``flask send-refunds``: retry what waits after a commit (for cron)."""
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import func, select
+
+from core import outbox
+from core.extensions import db
+from core.time import utcnow
+from shop import payments
+from shop.payment_models import Refund
+
+
+@click.command("send-notifications")
+@click.option("--limit", default=500, show_default=True, help="At most this many messages in one run.")
+@with_appcontext
+def send_notifications(limit: int) -> None:
+    """Send the messages waiting in the outbox (by SMTP); failures stay queued and are retried."""
+    if not current_app.config.get("MAIL_SERVER"):
+        click.echo("MAIL_SERVER is not set: nothing sent; staff read the messages on /admin/outbox.")
+        return
+    counts = outbox.send_pending(limit=limit)
+    waiting = db.session.scalar(select(func.count()).select_from(outbox.Notification)
+                                .where(outbox.Notification.status == "pending"))
+    click.echo(f"sent {counts['sent']}, failed {counts['failed']}, skipped {counts['skipped']}, "
+               f"still waiting {waiting}")
+
+
+@click.command("send-refunds")
+@with_appcontext
+def send_refunds() -> None:
+    """Send the card refunds waiting for Stripe; those that fail stay pending for the next run."""
+    sent = payments.send_card_refunds(utcnow())
+    waiting = db.session.scalar(select(func.count()).select_from(Refund)
+                                .where(Refund.method == "card", Refund.status == "pending"))
+    click.echo(f"card refunds sent {sent}, still waiting {waiting}")

@@ -1,0 +1,68 @@
+"""Forms of the staff money pages: a transfer received by hand, resolving a transfer, a refund done."""
+from __future__ import annotations
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from wtforms import StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from core.forms import Form
+from shop.vietqr import find_reference
+
+MAX_TRANSFER_VND = 10**12  # a trillion dong: far above any order, still a valid VietQR amount
+
+
+def parse_amount_vnd(raw: str | None) -> int | None:
+    """Whole dong typed the way people write it: "150000", "150.000", "150,000 ₫", "150 000 đ"."""
+    cleaned = re.sub(r"[\s.,_]|₫|đ|Đ|vnd|VND", "", raw or "")
+    if not cleaned.isascii() or not cleaned.isdigit():
+        return None
+    value = int(cleaned)
+    return value if 0 < value <= MAX_TRANSFER_VND else None
+
+
+class ManualTransferForm(Form):
+    """A transfer staff saw on the cooperative's bank statement."""
+    reference = StringField(_l("Order reference"), validators=[
+        DataRequired(message=_l("Enter the order reference, for example KEP00000123."))])
+    amount_vnd = StringField(_l("Amount received (₫)"), validators=[
+        DataRequired(message=_l("Enter the amount received."))])
+    transaction_id = StringField(_l("Bank transaction number"), validators=[
+        DataRequired(message=_l("Enter the transaction number shown on the bank statement.")),
+        Length(max=100, message=_l("The text is too long (at most %(max)d characters)."))])
+    content = StringField(_l("Transfer content (optional)"), validators=[
+        Length(max=500, message=_l("The text is too long (at most %(max)d characters)."))])
+
+    def validate_reference(self, field):
+        reference = find_reference(field.data or "")
+        if reference is None:
+            raise ValidationError(_l("A reference is KEP followed by 8 digits, for example KEP00000123."))
+        field.data = reference
+
+    def validate_amount_vnd(self, field):
+        amount = parse_amount_vnd(field.data)
+        if amount is None:
+            raise ValidationError(_l("Enter the amount in whole dong, for example 150000."))
+        field.amount = amount
+
+    def validate_transaction_id(self, field):
+        field.data = (field.data or "").strip()
+        if not field.data:
+            raise ValidationError(_l("Enter the transaction number shown on the bank statement."))
+
+
+class ResolveTransferForm(Form):
+    note = TextAreaField(_l("What was done"), validators=[
+        DataRequired(message=_l("Write what was done, for example: money sent back to the buyer.")),
+        Length(max=1000, message=_l("The text is too long (at most %(max)d characters)."))])
+
+
+class BankRefundDoneForm(Form):
+    bank_reference = StringField(_l("Bank reference of the refund transfer"), validators=[
+        DataRequired(message=_l("Enter the reference of the transfer you made to the buyer.")),
+        Length(max=100, message=_l("The text is too long (at most %(max)d characters)."))])
+
+
+class ConfirmForm(Form):
+    """A button with nothing but the CSRF token."""

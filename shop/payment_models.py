@@ -1,0 +1,100 @@
+"""Money coming in and going back: payments, bank transfers, Stripe events, refunds."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.extensions import BigIntPK, db
+from core.time import utcnow
+from shop.order_models import _in
+
+PAYMENT_STATUSES = ("pending", "succeeded", "failed")
+TRANSFER_STATUSES = ("matched", "underpaid", "overpaid", "unmatched", "late", "resolved")
+REFUND_STATUSES = ("pending", "done", "failed")
+
+
+class Payment(db.Model):
+    """One attempt to pay an order: a Stripe PaymentIntent, or a bank transfer."""
+    __tablename__ = "payments"
+    __table_args__ = (
+        CheckConstraint("amount_vnd > 0", name="amount_vnd"),
+        CheckConstraint("refunded_vnd >= 0 AND refunded_vnd <= amount_vnd", name="refunded_vnd"),
+        CheckConstraint(_in("status", PAYMENT_STATUSES), name="status"),
+        CheckConstraint(_in("method", ("vietqr", "card")), name="method"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    method: Mapped[str] = mapped_column(String(10))
+    amount_vnd: Mapped[int] = mapped_column(BigInteger)
+    refunded_vnd: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    bank_transaction_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    failure_message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Who confirmed it: "webhook:stripe", "return:stripe", "webhook:bank", or "staff:<user id>".
+    confirmed_by: Mapped[str | None] = mapped_column(String(40))
+
+    order = relationship("Order", backref="payments")
+
+
+class BankTransfer(db.Model):
+    """A transfer reported by the bank (webhook) or entered by staff; kept whatever it matched."""
+    __tablename__ = "bank_transfers"
+    __table_args__ = (
+        CheckConstraint("amount_vnd > 0", name="amount_vnd"),
+        CheckConstraint(_in("status", TRANSFER_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transaction_id: Mapped[str] = mapped_column(String(100), unique=True)
+    amount_vnd: Mapped[int] = mapped_column(BigInteger)
+    content: Mapped[str] = mapped_column(Text, default="")
+    transferred_at: Mapped[datetime | None] = mapped_column(DateTime)
+    received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    status: Mapped[str] = mapped_column(String(10), index=True)
+    source: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    order = relationship("Order")
+
+
+class StripeEvent(db.Model):
+    """Every Stripe webhook event, stored once."""
+    __tablename__ = "stripe_events"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(255), unique=True)
+    type: Mapped[str] = mapped_column(String(80))
+    received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Refund(db.Model):
+    """Money going back to a buyer: a Stripe Refund, or a bank-transfer task for staff."""
+    __tablename__ = "refunds"
+    __table_args__ = (
+        CheckConstraint("amount_vnd > 0", name="amount_vnd"),
+        CheckConstraint(_in("status", REFUND_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    farm_order_id: Mapped[int | None] = mapped_column(ForeignKey("farm_orders.id"), index=True)
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), index=True)
+    amount_vnd: Mapped[int] = mapped_column(BigInteger)
+    method: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    stripe_refund_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    bank_reference: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime)
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    order = relationship("Order")
+    farm_order = relationship("FarmOrder")

@@ -1,0 +1,90 @@
+"""Races, on PostgreSQL (SQLite ignores row locks): no unit is sold twice, no stock released twice."""
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from core.extensions import db
+from shop import cart as carts
+from shop import checkout
+from shop.models import Product
+from shop.order_models import Order
+from tests.helpers import requires_postgres
+from tests.shop.conftest import NOW, MemoryStore
+
+pytestmark = requires_postgres
+
+
+@pytest.fixture
+def app_config():
+    return {"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 45, "max_overflow": 0, "pool_pre_ping": True}}
+
+
+def _race(app, workers: int, job):
+    barrier = threading.Barrier(workers)
+
+    def run(i):
+        with app.app_context():
+            barrier.wait(timeout=30)
+            try:
+                return job(i)
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(run, range(workers)))
+
+
+def test_30_buyers_for_the_last_10_units(app, make_product):
+    product = make_product(stock=10, price_vnd=25000)
+    stores = []
+    for _ in range(30):
+        store = MemoryStore()
+        carts.add_product(store, product.id, "1")
+        stores.append(store)
+
+    def buy(i):
+        try:
+            checkout.place_order(stores[i], buyer=checkout.Buyer("Khách", "0987654321", "k@example.vn"),
+                                 fulfilments={product.farm_id: "farm_pickup"}, payment_method="vietqr",
+                                 shown_total=25000, checkout_token=f"race-{i}", user=None, now=NOW,
+                                 hold_minutes=30)
+            db.session.commit()
+            return "sold"
+        except checkout.CheckoutError as error:
+            db.session.rollback()
+            return error.reason
+
+    results = _race(app, 30, buy)
+    db.session.expire_all()
+    assert results.count("sold") == 10
+    assert set(results) - {"sold"} <= {"sold_out", "stale"}, results
+    assert db.session.get(Product, product.id).stock == 0
+    assert db.session.scalar(select(func.count()).select_from(Order)) == 10
+
+
+def test_two_expiry_jobs_at_once_release_stock_once(app, make_product):
+    product = make_product(stock=20)
+    for i in range(5):
+        store = MemoryStore()
+        carts.add_product(store, product.id, "2")
+        checkout.place_order(store, buyer=checkout.Buyer("Khách", "0987654321", "k@example.vn"),
+                             fulfilments={product.farm_id: "farm_pickup"}, payment_method="vietqr",
+                             shown_total=2 * product.price_vnd, checkout_token=f"exp-{i}", user=None, now=NOW,
+                             hold_minutes=30)
+        db.session.commit()
+    assert product.stock == 10
+
+    def expire(_):
+        count = checkout.expire_orders(NOW + timedelta(minutes=31))
+        db.session.commit()
+        return count
+
+    results = _race(app, 2, expire)
+    db.session.expire_all()
+    assert sum(results) == 5
+    assert db.session.get(Product, product.id).stock == 20

@@ -1,0 +1,93 @@
+"""Races on PostgreSQL (SQLite ignores row locks): never more seats than the capacity."""
+from __future__ import annotations
+
+import random
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import func, select
+
+from core.extensions import db
+from shop import cart as carts
+from shop import checkout
+from shop.order_models import Order, OrderLine
+from tours.models import TourSlot
+from tests.helpers import requires_postgres
+from tests.tours.conftest import NOW, MemoryStore
+
+pytestmark = requires_postgres
+
+THREADS = 40
+CAPACITY = 20
+LEFT = 6
+
+
+@pytest.fixture
+def app_config():
+    return {"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": THREADS + 2, "max_overflow": 0, "pool_pre_ping": True}}
+
+
+@pytest.fixture(autouse=True)
+def close_connections(app):
+    """Give the 40 connections back to the server after each run (it allows 100 for everyone)."""
+    yield
+    db.session.remove()
+    db.engine.dispose()
+
+
+def _race(app, workers: int, job):
+    barrier = threading.Barrier(workers)
+
+    def run(i):
+        with app.app_context():
+            barrier.wait(timeout=30)
+            try:
+                return job(i)
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(run, range(workers)))
+
+
+@pytest.mark.parametrize("run", range(3))
+def test_40_groups_for_the_last_6_seats(app, make_slot, run):
+    slot = make_slot(capacity=CAPACITY, seats_taken=CAPACITY - LEFT)
+    rng = random.Random(run)
+    parties = [rng.randint(1, 3) for _ in range(THREADS)]
+    stores = []
+    for party in parties:
+        store = MemoryStore()
+        carts.add_visit(store, slot.id, str(party), "0", now=NOW)
+        stores.append(store)
+
+    def book(i):
+        try:
+            checkout.place_order(stores[i], buyer=checkout.Buyer("Khách", "0987654321", "k@example.vn"),
+                                 fulfilments={slot.tour.farm_id: "farm_pickup"}, payment_method="vietqr",
+                                 shown_total=parties[i] * 150000, checkout_token=f"race-{run}-{i}", user=None,
+                                 now=NOW, hold_minutes=30)
+            db.session.commit()
+            return "booked"
+        except checkout.CheckoutError as error:
+            db.session.rollback()
+            return error.reason
+
+    results = _race(app, THREADS, book)
+    db.session.expire_all()
+    taken = db.session.get(TourSlot, slot.id).seats_taken
+    booked_seats = db.session.scalar(select(func.coalesce(func.sum(OrderLine.quantity), 0))
+                                     .where(OrderLine.slot_id == slot.id))
+    booked = results.count("booked")
+    print(f"\nrun {run}: {booked} of {THREADS} groups booked {booked_seats} of the last {LEFT} seats; "
+          f"seats_taken {taken} / capacity {CAPACITY}; refused: "
+          f"{ {r: results.count(r) for r in set(results) - {'booked'}} }")
+    assert taken <= CAPACITY
+    assert taken == CAPACITY - LEFT + booked_seats, "seats taken match the orders placed"
+    assert db.session.scalar(select(func.count()).select_from(Order)) == booked
+    assert set(results) - {"booked"} <= {"sold_out", "stale"}, results
+    assert booked >= 2, "the last seats did go to someone"
+    # Whatever is left is less than the smallest party still waiting.
+    waiting = [parties[i] for i, r in enumerate(results) if r != "booked"]
+    assert not waiting or CAPACITY - taken < max(waiting)

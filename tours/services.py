@@ -1,0 +1,277 @@
+"""Tour rules the rest of the market builds on: seats, what can be booked, the public
+calendar, and the tickets of paid bookings.
+
+Seats are taken with one guarded UPDATE (``seats_taken + n <= capacity``), backed by
+the CHECK constraint on tour_slots; checkout calls ``reserve_seats`` and
+``release_seats``, payments call ``issue_tickets``. Every reading function runs a
+fixed number of queries, whatever the number of tours and slots.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
+
+from core.extensions import db
+from core.time import local_to_utc, to_local
+from farmers.models import Farm
+from shop.order_models import FarmOrder, OrderLine
+from tours.models import Ticket, Tour, TourSlot
+
+MAX_PARTY = 50
+CALENDAR_DAYS = 60
+# Ticket codes: no 0/O, 1/I/L, 2/Z, 5/S, 8/B, so a code read aloud or typed from paper comes out right.
+CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
+CODE_LENGTH = 8
+
+
+# -- seats -----------------------------------------------------------------------------------------
+
+def reserve_seats(slot_id: int, seats: int) -> bool:
+    """Take ``seats`` on an open slot with one guarded UPDATE; False when they are not there."""
+    result = db.session.execute(
+        update(TourSlot)
+        .where(TourSlot.id == slot_id, TourSlot.status == "open",
+               TourSlot.seats_taken + seats <= TourSlot.capacity)
+        .values(seats_taken=TourSlot.seats_taken + seats)
+        .execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+def release_seats(slot_id: int, seats: int) -> None:
+    db.session.execute(
+        update(TourSlot).where(TourSlot.id == slot_id, TourSlot.seats_taken >= seats)
+        .values(seats_taken=TourSlot.seats_taken - seats).execution_options(synchronize_session=False))
+
+
+def booking_cutoff(now: datetime) -> datetime:
+    """Slots starting before this moment can no longer be booked (BOOKING_CUTOFF_HOURS, default 2)."""
+    return now + timedelta(hours=current_app.config["BOOKING_CUTOFF_HOURS"])
+
+
+def booking_problems(slot: TourSlot, adults: int, children: int, now: datetime) -> list:
+    """What stops this party from booking this slot now (empty when it can)."""
+    tour = slot.tour
+    if tour.status != "active" or tour.farm.status != "approved":
+        return [_l("This visit is no longer offered. Please remove it.")]
+    if slot.status == "cancelled":
+        return [_l("This visit was cancelled by the farm. Please choose another time.")]
+    if slot.status != "open":
+        return [_l("This time is closed for booking. Please choose another time.")]
+    if slot.starts_at <= now:
+        return [_l("This time has already passed. Please choose a later one.")]
+    if slot.starts_at <= booking_cutoff(now):
+        return [_l("It is too late to book this time. Please choose a later one.")]
+    seats = adults + children
+    if adults < 1:
+        return [_l("A visit needs at least one adult.")]
+    if seats > MAX_PARTY:
+        return [_l("Groups of more than %(max)d people: please contact the farm.", max=MAX_PARTY)]
+    if seats > slot.capacity - slot.seats_taken:
+        return [_l("Only %(left)d places left at this time.", left=max(slot.capacity - slot.seats_taken, 0))]
+    return []
+
+
+def slot_state(slot: TourSlot, now: datetime, cutoff: datetime | None = None) -> str:
+    """open (bookable), full, closed, too_late (inside the cut-off), past or cancelled."""
+    cutoff = cutoff or booking_cutoff(now)
+    if slot.status == "cancelled":
+        return "cancelled"
+    if slot.starts_at <= now:
+        return "past"
+    if slot.status == "closed":
+        return "closed"
+    if slot.starts_at <= cutoff:
+        return "too_late"
+    if slot.seats_taken >= slot.capacity:
+        return "full"
+    return "open"
+
+
+def _bookable(now: datetime):
+    """SQL conditions of a slot a tourist can book now."""
+    return (TourSlot.status == "open", TourSlot.starts_at > booking_cutoff(now),
+            TourSlot.seats_taken < TourSlot.capacity)
+
+
+# -- the public side ---------------------------------------------------------------------------------
+
+@dataclass
+class TourCard:
+    """A tour in a list, with its next bookable time (None when it has none)."""
+    tour: Tour
+    next_start: datetime | None
+
+    @property
+    def title(self) -> str:
+        return self.tour.title
+
+    @property
+    def slug(self) -> str:
+        return self.tour.slug
+
+    @property
+    def price_adult_vnd(self) -> int:
+        return self.tour.price_adult_vnd
+
+    @property
+    def price_child_vnd(self) -> int:
+        return self.tour.price_child_vnd
+
+    @property
+    def farm(self) -> Farm:
+        return self.tour.farm
+
+    @property
+    def photo(self):
+        return self.tour.photos[0] if self.tour.photos else None
+
+
+def _public_tours_query():
+    return (select(Tour).join(Tour.farm).where(Tour.status == "active", Farm.status == "approved")
+            .options(contains_eager(Tour.farm), selectinload(Tour.photos)))
+
+
+def public_tours(now: datetime) -> list[TourCard]:
+    """Every tour on offer, with its next bookable time (3 queries)."""
+    tours = db.session.scalars(_public_tours_query().order_by(Tour.title, Tour.id)).all()
+    next_starts = dict(db.session.execute(
+        select(TourSlot.tour_id, func.min(TourSlot.starts_at)).where(*_bookable(now))
+        .where(TourSlot.tour_id.in_([t.id for t in tours])).group_by(TourSlot.tour_id)).all()) if tours else {}
+    return [TourCard(tour, next_starts.get(tour.id)) for tour in tours]
+
+
+def upcoming_tours(now: datetime, limit: int = 4) -> list[TourCard]:
+    """The tours with the soonest bookable times, for the home page (2 queries)."""
+    soonest = (select(TourSlot.tour_id, func.min(TourSlot.starts_at).label("next_start")).where(*_bookable(now))
+               .group_by(TourSlot.tour_id).subquery())
+    rows = db.session.execute(
+        _public_tours_query().add_columns(soonest.c.next_start).join(soonest, soonest.c.tour_id == Tour.id)
+        .order_by(soonest.c.next_start, Tour.id).limit(limit)).unique().all()
+    return [TourCard(tour, next_start) for tour, next_start in rows]
+
+
+def public_tour(slug: str) -> Tour | None:
+    return db.session.scalar(_public_tours_query().where(Tour.slug == slug))
+
+
+@dataclass
+class SlotView:
+    slot: TourSlot
+    state: str
+
+    @property
+    def bookable(self) -> bool:
+        return self.state == "open"
+
+    @property
+    def starts_local(self) -> datetime:
+        return to_local(self.slot.starts_at)
+
+
+@dataclass
+class CalendarDay:
+    day: date
+    slots: list[SlotView]
+
+    @property
+    def anchor(self) -> str:
+        return f"d{self.day:%Y%m%d}"
+
+    @property
+    def state(self) -> str:
+        """none (no visit that day), available (at least one time can be booked) or full."""
+        if not self.slots:
+            return "none"
+        return "available" if any(view.bookable for view in self.slots) else "full"
+
+
+@dataclass
+class Calendar:
+    days: list[CalendarDay]
+    weeks: list[list[CalendarDay | None]]
+
+    @property
+    def days_with_slots(self) -> list[CalendarDay]:
+        return [day for day in self.days if day.slots]
+
+    @property
+    def has_bookable(self) -> bool:
+        return any(day.state == "available" for day in self.days)
+
+
+def calendar(tour: Tour, now: datetime, days: int = CALENDAR_DAYS) -> Calendar:
+    """The next ``days`` days in Vietnam, with every slot and whether it can be booked (1 query)."""
+    first = to_local(now).date()
+    start_utc = local_to_utc(datetime.combine(first, time()))
+    end_utc = local_to_utc(datetime.combine(first + timedelta(days=days), time()))
+    slots = db.session.scalars(select(TourSlot).where(TourSlot.tour_id == tour.id, TourSlot.starts_at >= start_utc,
+                                                      TourSlot.starts_at < end_utc)
+                               .order_by(TourSlot.starts_at, TourSlot.id)).all()
+    cutoff = booking_cutoff(now)
+    by_day: dict[date, list[SlotView]] = {}
+    for slot in slots:
+        by_day.setdefault(to_local(slot.starts_at).date(), []).append(SlotView(slot, slot_state(slot, now, cutoff)))
+    all_days = [CalendarDay(first + timedelta(days=n), by_day.get(first + timedelta(days=n), []))
+                for n in range(days)]
+    cells: list[CalendarDay | None] = [None] * first.weekday() + list(all_days)
+    cells += [None] * (-len(cells) % 7)
+    weeks = [cells[i:i + 7] for i in range(0, len(cells), 7)]
+    return Calendar(all_days, weeks)
+
+
+def suggest_slots(slot: TourSlot, seats: int, now: datetime, limit: int = 3) -> list[TourSlot]:
+    """Other times of the same tour that can take this party now (for a cancelled visit's buyers)."""
+    return list(db.session.scalars(
+        select(TourSlot).where(TourSlot.tour_id == slot.tour_id, TourSlot.id != slot.id, *_bookable(now),
+                               TourSlot.capacity - TourSlot.seats_taken >= seats)
+        .order_by(TourSlot.starts_at).limit(limit)))
+
+
+# -- tickets ---------------------------------------------------------------------------------------------
+
+def new_ticket_code() -> str:
+    while True:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if db.session.scalar(select(Ticket.id).where(Ticket.code == code)) is None:
+            return code
+
+
+def issue_tickets(order, now: datetime) -> list[Ticket]:
+    """A ticket for every visit line of the order's paid farm orders that has none yet (safe to call twice)."""
+    lines = [line for farm_order in order.farm_orders if farm_order.status == "paid"
+             for line in farm_order.lines if line.slot_id]
+    if not lines:
+        return []
+    have = set(db.session.scalars(select(Ticket.order_line_id)
+                                  .where(Ticket.order_line_id.in_([line.id for line in lines]))))
+    tickets = [Ticket(order_line_id=line.id, code=new_ticket_code(), status="valid", issued_at=now)
+               for line in lines if line.id not in have]
+    db.session.add_all(tickets)
+    db.session.flush()
+    return tickets
+
+
+def _ticket_query():
+    return select(Ticket).options(
+        joinedload(Ticket.line).joinedload(OrderLine.slot).joinedload(TourSlot.tour).joinedload(Tour.farm),
+        joinedload(Ticket.line).joinedload(OrderLine.farm_order).joinedload(FarmOrder.order))
+
+
+def tickets_for_order(order) -> list[Ticket]:
+    """The order's tickets with their slot, tour, farm and farm order (1 query), soonest visit first."""
+    if order is None or order.id is None:
+        return []
+    tickets = db.session.scalars(
+        _ticket_query().join(OrderLine, Ticket.order_line_id == OrderLine.id)
+        .join(FarmOrder, OrderLine.farm_order_id == FarmOrder.id).where(FarmOrder.order_id == order.id)).unique().all()
+    return sorted(tickets, key=lambda t: (t.line.slot.starts_at, t.id))
+
+
+def find_ticket(code: str) -> Ticket | None:
+    return db.session.scalar(_ticket_query().where(Ticket.code == code)) if code else None

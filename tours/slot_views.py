@@ -1,0 +1,231 @@
+"""The farmer's visit times, the manifest of each time, and check-in (routes of farmer_tours)."""
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _, ngettext
+
+from core.extensions import db
+from core.time import to_local, utcnow
+from farmers.product_forms import ActionForm
+from shop import payments
+from tours import cancellations, slots, tickets
+from tours.farmer_views import actor, bp, fail, tour_or_404
+from tours.forms import CancelSlotForm, CapacityForm, CheckinCodeForm, GenerateForm, SlotForm
+from tours.labels import visit_when
+from tours.manage import TourError
+from tours.services import find_ticket
+
+
+def _slot_or_404(slot_id: int):
+    slot = slots.slot_of(g.farm, slot_id)
+    if slot is None:
+        abort(404)
+    return slot
+
+
+def _slots_page(tour, slot_form=None, generate_form=None, status: int = 200):
+    now = utcnow()
+    today = to_local(now).date()
+    slot_form = slot_form or SlotForm(day=today, capacity=tour.default_capacity)
+    generate_form = generate_form or GenerateForm(first=today, capacity=tour.default_capacity)
+    return render_template("tours/farmer_slots.html", tour=tour, farm=g.farm, slots=slots.upcoming_slots(tour, now),
+                           recent=slots.recent_slots(tour, now), slot_form=slot_form, generate_form=generate_form,
+                           now=now), status
+
+
+@bp.route("/farmer/tours/<int:tour_id>/slots", endpoint="slots")
+def slot_list(tour_id: int):
+    return _slots_page(tour_or_404(tour_id))
+
+
+@bp.route("/farmer/tours/<int:tour_id>/slots/add", methods=["POST"])
+def add_slot(tour_id: int):
+    tour = tour_or_404(tour_id)
+    form = SlotForm()
+    if form.validate_on_submit():
+        try:
+            slot = slots.add_slot(actor(), g.farm, tour, form.day.data, form.start.data, form.capacity.data, utcnow())
+        except TourError as error:
+            fail(error, form)
+        else:
+            db.session.commit()
+            flash(_("Added: %(when)s.", when=visit_when(slot.starts_at)), "success")
+            return redirect(url_for(".slots", tour_id=tour.id))
+    return _slots_page(tour, slot_form=form, status=400)
+
+
+@bp.route("/farmer/tours/<int:tour_id>/slots/generate", methods=["POST"])
+def generate(tour_id: int):
+    tour = tour_or_404(tour_id)
+    form = GenerateForm()
+    if form.validate_on_submit():
+        try:
+            made = slots.generate_slots(actor(), g.farm, tour, form.first.data, form.last.data,
+                                        set(form.weekdays.data or ()), form.times.data or [], form.capacity.data,
+                                        utcnow())
+        except TourError as error:
+            fail(error, form)
+        else:
+            db.session.commit()
+            message = ngettext("%(num)d time added.", "%(num)d times added.", len(made.created))
+            if made.existing:
+                message += " " + ngettext("%(num)d already existed and was kept as it was.",
+                                          "%(num)d already existed and were kept as they were.", made.existing)
+            if made.past:
+                message += " " + ngettext("%(num)d was in the past and was skipped.",
+                                          "%(num)d were in the past and were skipped.", made.past)
+            flash(message, "success")
+            return redirect(url_for(".slots", tour_id=tour.id))
+    return _slots_page(tour, generate_form=form, status=400)
+
+
+@bp.route("/farmer/slots/<int:slot_id>")
+def slot(slot_id: int):
+    item = _slot_or_404(slot_id)
+    return _slot_page(item, CapacityForm(capacity=item.capacity))
+
+
+def _slot_page(item, capacity_form, status: int = 200):
+    return render_template("tours/farmer_slot.html", slot=item, tour=item.tour, farm=g.farm, now=utcnow(),
+                           capacity_form=capacity_form, action_form=ActionForm()), status
+
+
+@bp.route("/farmer/slots/<int:slot_id>/capacity", methods=["POST"])
+def capacity(slot_id: int):
+    item = _slot_or_404(slot_id)
+    form = CapacityForm()
+    if form.validate_on_submit():
+        try:
+            slots.change_capacity(actor(), g.farm, item, form.capacity.data)
+        except TourError as error:
+            fail(error, form)
+            item = _slot_or_404(slot_id)
+        else:
+            db.session.commit()
+            flash(_("This time now takes %(num)d people.", num=item.capacity), "success")
+            return redirect(url_for(".slot", slot_id=item.id))
+    return _slot_page(item, form, 400)
+
+
+def _move(slot_id: int, change, message: str):
+    item = _slot_or_404(slot_id)
+    if ActionForm().validate_on_submit():
+        try:
+            change(item)
+        except TourError as error:
+            fail(error)
+        else:
+            db.session.commit()
+            flash(message, "success")
+    return redirect(url_for(".slot", slot_id=slot_id))
+
+
+@bp.route("/farmer/slots/<int:slot_id>/close", methods=["POST"])
+def close(slot_id: int):
+    return _move(slot_id, lambda s: slots.close_slot(actor(), g.farm, s),
+                 _("Closed: nobody can book this time any more. The groups already booked still come."))
+
+
+@bp.route("/farmer/slots/<int:slot_id>/reopen", methods=["POST"])
+def reopen(slot_id: int):
+    return _move(slot_id, lambda s: slots.reopen_slot(actor(), g.farm, s, utcnow()),
+                 _("Open again: visitors can book this time."))
+
+
+@bp.route("/farmer/slots/<int:slot_id>/cancel", methods=["GET", "POST"])
+def cancel(slot_id: int):
+    item = _slot_or_404(slot_id)
+    form = CancelSlotForm()
+    if form.validate_on_submit():
+        now = utcnow()
+        try:
+            result = cancellations.cancel_slot(actor(), g.farm, item, form.reason.data, form.note.data or "", now)
+        except TourError as error:
+            fail(error, form)
+            item = _slot_or_404(slot_id)
+        else:
+            db.session.commit()
+            payments.send_card_refunds(now)
+            flash(_("The visit is cancelled. %(paid)d paid bookings are being refunded and %(unpaid)d unpaid orders "
+                    "were cancelled; every buyer is told.", paid=result.paid_bookings, unpaid=result.unpaid_orders),
+                  "success")
+            return redirect(url_for(".slot", slot_id=item.id))
+    return render_template("tours/farmer_slot_cancel.html", slot=item, tour=item.tour, farm=g.farm, form=form,
+                           manifest=slots.manifest(item)), 400 if form.errors else 200
+
+
+@bp.route("/farmer/slots/<int:slot_id>/manifest")
+def manifest(slot_id: int):
+    item = _slot_or_404(slot_id)
+    return render_template("tours/manifest.html", slot=item, tour=item.tour, farm=g.farm,
+                           manifest=slots.manifest(item))
+
+
+# -- check-in ------------------------------------------------------------------------------------------------
+
+def _checkin_page(ticket, form, *, token: str | None = None, error=None, status: int = 200):
+    problem = tickets.checkin_problem(g.farm, ticket) if ticket is not None else None
+    if problem is not None and ticket.line.slot.tour.farm_id != g.farm.id:
+        ticket_shown = None  # another farm's booking: say no, show nothing of it
+    else:
+        ticket_shown = ticket
+    if problem is not None and status == 200:
+        status = 403 if ticket_shown is None else 409
+    return render_template("tours/checkin.html", farm=g.farm, form=form, ticket=ticket_shown, token=token,
+                           problem=problem, error=error, action_form=ActionForm(), now=utcnow()), status
+
+
+@bp.route("/farmer/checkin", methods=["GET", "POST"])
+def checkin():
+    form = CheckinCodeForm() if request.method == "POST" else CheckinCodeForm(request.args)
+    raw = form.code.data
+    if not raw:
+        return _checkin_page(None, form)
+    code = tickets.normalize_code(raw)
+    ticket = find_ticket(code)
+    if ticket is None:
+        return _checkin_page(None, form, error=_("No ticket has the code %(code)s. Check the letters and try again.",
+                                                  code=raw.strip()[:12]), status=404)
+    if request.method == "POST" and form.validate_on_submit():
+        return _do_checkin(ticket, form, url_for(".checkin", code=ticket.code))
+    return _checkin_page(ticket, form)
+
+
+@bp.route("/checkin/<token>", methods=["GET", "POST"])
+def checkin_scan(token: str):
+    code = tickets.code_from_token(token)
+    form = CheckinCodeForm()
+    if code is None:
+        return _checkin_page(None, form, error=_("This QR code is not a valid ticket of Chợ Dứa Kép. Do not let the "
+                                                 "group in on it; ask them for the ticket code."), status=400)
+    ticket = find_ticket(code)
+    if ticket is None:
+        return _checkin_page(None, form, error=_("This ticket no longer exists."), status=404)
+    if g.farm is None:  # commune staff scanning a ticket: act for the ticket's farm
+        g.farm = _admin_farm(ticket.line.slot.tour.farm)
+        g.acting_for_farm = g.farm.id
+    if request.method == "POST" and ActionForm().validate_on_submit():
+        return _do_checkin(ticket, form, url_for(".checkin_scan", token=token))
+    return _checkin_page(ticket, form, token=token)
+
+
+def _admin_farm(farm):
+    if farm is None or not farm.is_approved:
+        abort(404)
+    return farm
+
+
+def _do_checkin(ticket, form, back: str):
+    try:
+        done = tickets.check_in(actor(), g.farm, ticket, utcnow())
+    except tickets.CheckinError:
+        db.session.rollback()
+        return _checkin_page(ticket, form)
+    db.session.commit()
+    if done:
+        flash(_("Checked in: %(name)s, %(num)d people. Welcome them!", name=ticket.line.farm_order.order.buyer_name,
+                num=ticket.line.quantity), "success")
+    else:
+        flash(_("This ticket was already checked in at %(when)s.",
+                when=visit_when(ticket.checked_in_at)), "info")
+    return redirect(back)
