@@ -48,6 +48,7 @@ def _import_models() -> None:
     import core.audit  # noqa: F401
     import core.outbox  # noqa: F401
     import core.settings_store  # noqa: F401
+    import farmers.assist  # noqa: F401
     import farmers.models  # noqa: F401
     import farmers.payout_models  # noqa: F401
     import shop.ledger  # noqa: F401
@@ -59,6 +60,7 @@ def _import_models() -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from accounts.views import bp as accounts_bp
+    from admin.assist_views import bp as admin_assist_bp
     from admin.settings_views import bp as admin_settings_bp
     from admin.views import bp as admin_bp
     from core.media import bp as media_bp
@@ -72,7 +74,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (shop_bp, orders_bp, accounts_bp, farmers_bp, farmer_products_bp, farmer_orders_bp, tours_bp,
                       farmer_tours_bp,
-                      admin_bp, admin_settings_bp, media_bp):
+                      admin_bp, admin_settings_bp, admin_assist_bp, media_bp):
         app.register_blueprint(blueprint)
 
     from admin.payment_views import bp as admin_payments_bp

@@ -5,6 +5,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from core.banks import BANKS
@@ -38,7 +39,7 @@ class BankAccountForm(Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.bank_bin.choices = [("", _l("— choose —"))] + list(BANKS.items())
+        self.bank_bin.choices = [SelectChoice("", _l("— choose —"))] + [SelectChoice(*item) for item in BANKS.items()]
 
 
 class SuspendForm(Form):
@@ -58,8 +59,20 @@ class AuditFilterForm(Form):
 
     def __init__(self, *args, entities=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.entity.choices = [("", _l("Everything"))] + [(e, e) for e in entities]
+        self.entity.choices = [SelectChoice("", _l("Everything"))] + [SelectChoice(e, e) for e in entities]
 
     def validate_date_to(self, field):
         if field.data and self.date_from.data and field.data < self.date_from.data:
             raise ValidationError(_l("The end date is before the start date."))
+
+
+class ConsentForm(Form):
+    way = SelectField(_l("How the farmer agreed"), validators=[DataRequired(message=_l("Choose how."))],
+                      choices=[SelectChoice("in_person", _l("In person, at the commune office or the farm")),
+                               SelectChoice("phone", _l("By phone")),
+                               SelectChoice("written", _l("In writing (paper or message)"))])
+    days = SelectField(_l("For how long"), choices=[SelectChoice("7", _l("7 days")), SelectChoice("30", _l("30 days")),
+                                                   SelectChoice("90", _l("90 days"))], default="30")
+    note = TextAreaField(_l("What the farmer asked for help with"), validators=[
+        DataRequired(message=_l("Write what the farmer asked for, so it can be checked later.")),
+        Length(max=1000)])

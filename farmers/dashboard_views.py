@@ -15,7 +15,7 @@ from flask_login import current_user, login_required
 
 from core.extensions import db
 from core.time import to_local, utcnow
-from farmers import dashboard, periods
+from farmers import acting, dashboard, periods
 from farmers.dashboard_chart import chart
 from farmers.models import Farm
 
@@ -33,34 +33,13 @@ SOURCE_LABELS = {"produce": _l("Produce"), "tour": _l("Visit"), "delivery": _l("
 @bp.before_request
 @login_required
 def load_farm():
-    """Whose figures: the farmer's own farm, or for staff the farm named by ``?farm=``."""
-    g.acting_for_farm = None
-    if current_user.is_admin:
-        farm_id = request.args.get("farm", type=int)
-        if farm_id is None:
-            return redirect(url_for("admin_payouts.payouts"))  # staff choose the farm from the balances list
-        farm = db.session.get(Farm, farm_id)
-        if farm is None:
-            abort(404)
-        g.acting_for_farm = farm.id
-    else:
-        farm = current_user.farm
-        if farm is None:
-            abort(403)
-        if not current_user.is_farmer or farm.status not in SHOWN_STATUSES:
-            return render_template("farmers/dashboard_unavailable.html", farm=farm), 403
-    g.farm = farm
+    """Whose figures: the farmer's own farm (a suspended farm still sees what it earned and is owed), or for
+    staff the farm named by ``?farm=`` — without it they choose from the payouts list."""
+    return acting.enter(SHOWN_STATUSES, "farmers/dashboard_unavailable.html",
+                        choose=lambda: redirect(url_for("admin_payouts.payouts")))
 
 
-@bp.url_defaults
-def keep_farm_parameter(endpoint: str, values: dict) -> None:
-    if g.get("acting_for_farm") is not None:
-        values.setdefault("farm", g.acting_for_farm)
-
-
-@bp.context_processor
-def template_helpers() -> dict:
-    return {"acting_for_farm": g.get("acting_for_farm")}
+acting.keep_farm_parameter(bp)
 
 
 def _period():

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
 from core.forms import Form
@@ -31,9 +32,9 @@ class FarmApplicationForm(Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.village.choices = [("", _l("— choose —"))] + [(v, v) for v in VILLAGES] + [
-            (OTHER_VILLAGE, _l("Other village"))]
-        self.bank_bin.choices = [("", _l("— choose —"))] + [(code, name) for code, name in BANKS.items()]
+        self.village.choices = [SelectChoice("", _l("— choose —"))] + [SelectChoice(v, v) for v in VILLAGES] + [
+            SelectChoice(OTHER_VILLAGE, _l("Other village"))]
+        self.bank_bin.choices = [SelectChoice("", _l("— choose —"))] + [SelectChoice(*item) for item in BANKS.items()]
 
     def validate_village_other(self, field):
         if self.village.data == OTHER_VILLAGE and not (field.data or "").strip():

@@ -25,6 +25,7 @@ from core.extensions import db
 from core.formatting import vnd
 from core.labels import ORDER_STATUSES
 from core.time import utcnow
+from farmers import acting
 from farmers.models import Farm
 from farmers.order_forms import CANCEL_REASONS, CancelForm, StepForm
 from shop import payments
@@ -50,26 +51,11 @@ _ONE_ORDER_ENDPOINTS = {"farmer_orders.detail", "farmer_orders.packing_list", "f
 @login_required
 def load_farm():
     """The farm in hand: the farmer's own, or for staff the one named by ``?farm=``."""
-    g.acting_for_farm = None
-    if current_user.is_admin:
-        farm_id = request.args.get("farm", type=int)
-        if farm_id is None:
-            return _staff_without_farm()
-        farm = db.session.get(Farm, farm_id)
-        if farm is None:
-            abort(404)
-        g.acting_for_farm = farm.id
-        usable = farm.status in STAFF_FARM_STATUSES
-    else:
-        farm = current_user.farm
-        if farm is None and not current_user.is_farmer:
-            abort(403)  # a buyer who never applied to sell
-        if farm is not None and farm.is_approved and not current_user.is_farmer:
-            abort(403)
-        usable = farm is not None and farm.is_approved
-    if not usable:
-        return render_template("farmers/orders_unavailable.html", farm=farm), 403
-    g.farm = farm
+    return acting.enter(("approved",), "farmers/orders_unavailable.html", choose=_staff_without_farm,
+                        staff_statuses=STAFF_FARM_STATUSES)
+
+
+acting.keep_farm_parameter(bp)
 
 
 def _staff_without_farm():
@@ -85,15 +71,9 @@ def _staff_without_farm():
     abort(404)
 
 
-@bp.url_defaults
-def keep_farm_parameter(endpoint: str, values: dict) -> None:
-    if g.get("acting_for_farm") is not None:
-        values.setdefault("farm", g.acting_for_farm)
-
-
 @bp.context_processor
 def template_helpers() -> dict:
-    return {"acting_for_farm": g.get("acting_for_farm"), "tab_label": lambda tab: TAB_LABELS.get(tab, tab),
+    return {"tab_label": lambda tab: TAB_LABELS.get(tab, tab),
             "cancel_reason_label": _cancel_reason_label}
 
 

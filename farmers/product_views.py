@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from core.extensions import db
+from farmers import acting
 from farmers.models import Farm
 from farmers.product_forms import (
     ActionForm, AddPhotosForm, MovePhotoForm, NewProductForm, ProductForm, uploads,
@@ -27,38 +28,16 @@ STATUS_LABELS = {"active": _l("On sale"), "paused": _l("Paused"), "archived": _l
 @login_required
 def load_farm():
     """Whose products: the farmer's own farm, or for staff the farm named by ``?farm=``."""
-    g.acting_for_farm = None
-    if current_user.is_admin:
-        farm_id = request.args.get("farm", type=int)
-        if farm_id is None:
-            if request.endpoint == "farmer_products.index":
-                return _choose_farm()
-            abort(404)
-        farm = db.session.get(Farm, farm_id)
-        if farm is None:
-            abort(404)
-        g.acting_for_farm = farm.id
-    else:
-        farm = current_user.farm
-        if farm is None and not current_user.is_farmer:
-            abort(403)  # a buyer who never applied to sell
-        if farm is not None and farm.is_approved and not current_user.is_farmer:
-            abort(403)
-    if farm is None or not farm.is_approved:
-        return render_template("farmers/products_unavailable.html", farm=farm), 403
-    g.farm = farm
+    return acting.enter(("approved",), "farmers/products_unavailable.html",
+                        choose=_choose_farm if request.endpoint == "farmer_products.index" else None)
 
 
-@bp.url_defaults
-def keep_farm_parameter(endpoint: str, values: dict) -> None:
-    if g.get("acting_for_farm") is not None:
-        values.setdefault("farm", g.acting_for_farm)
+acting.keep_farm_parameter(bp)
 
 
 @bp.context_processor
 def template_helpers() -> dict:
-    return {"status_label": lambda status: STATUS_LABELS.get(status, status), "max_photos": MAX_PHOTOS,
-            "acting_for_farm": g.get("acting_for_farm")}
+    return {"status_label": lambda status: STATUS_LABELS.get(status, status), "max_photos": MAX_PHOTOS}
 
 
 def _choose_farm():

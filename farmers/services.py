@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
+from sqlalchemy.orm import aliased
 
 from accounts.models import User
 from core import audit
+from core.audit import AuditEntry
 from core.extensions import db
 from core.text import slugify
 from core.time import utcnow
@@ -78,3 +80,12 @@ def approve(farm: Farm, staff: User) -> None:
 
 def reject(farm: Farm, staff: User, reason: str) -> None:
     _decide(farm, staff, "rejected", reason.strip())
+
+
+def actions_on_behalf_of(user: User, limit: int = 100) -> list[tuple[AuditEntry, str]]:
+    """What staff did for this user in assisted mode, newest first, with the staff member's name."""
+    staff = aliased(User)
+    return list(db.session.execute(
+        select(AuditEntry, staff.full_name).join(staff, AuditEntry.actor_id == staff.id)
+        .where(AuditEntry.on_behalf_of_id == user.id, AuditEntry.actor_id != user.id)
+        .order_by(AuditEntry.id.desc()).limit(limit)).all())

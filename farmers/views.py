@@ -1,12 +1,13 @@
 """The farmer's screens: the application to sell."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_babel import lazy_gettext as _l
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from core.extensions import db
-from farmers import services
+from core.time import utcnow
+from farmers import assist, services
 from farmers.forms import FarmApplicationForm
 
 bp = Blueprint("farmers", __name__)
@@ -39,3 +40,33 @@ def sell():
             flash(_l("Thank you! Your application has been sent. Commune staff will look at it soon."), "success")
             return redirect(url_for("farmers.sell"))
     return render_template("farmers/apply.html", form=form, farm=farm)
+
+
+@bp.route("/farmer/assistance")
+@login_required
+def assistance():
+    """What commune staff did for this farmer in assisted mode, and the consents behind it."""
+    farm = current_user.farm
+    if farm is None:
+        abort(404)
+    now = utcnow()
+    return render_template("farmers/assistance.html", farm=farm, consents=assist.consents(farm),
+                           actions=services.actions_on_behalf_of(current_user), now=now)
+
+
+@bp.route("/farmer/assistance/<int:consent_id>/end", methods=["POST"])
+@login_required
+def end_assistance(consent_id: int):
+    farm = current_user.farm
+    consent = db.session.get(assist.AssistConsent, consent_id)
+    if farm is None or consent is None or consent.farm_id != farm.id:
+        abort(404)
+    try:
+        assist.end_consent(consent, current_user, utcnow())
+    except assist.AssistError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        db.session.commit()
+        flash(_("Assisted mode has ended. Commune staff can no longer use your screens."), "success")
+    return redirect(url_for("farmers.assistance"))

@@ -178,3 +178,18 @@ def make_product(app, make_farm):
         db.session.commit()
         return product
     return make
+
+
+@pytest.fixture
+def grant_consent(app, make_user):
+    """Record a farmer's consent to assisted mode, so staff may use that farm's screens."""
+    from core.time import utcnow
+    from farmers import assist
+
+    def grant(farm, staff=None, days: int = 30):
+        staff = staff or make_user(role="admin")
+        consent = assist.record_consent(farm, staff, way="in_person", note="Nhờ cán bộ đăng bán giúp.", days=days,
+                                        now=utcnow())
+        db.session.commit()
+        return consent
+    return grant

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from core.extensions import db
 from core.time import utcnow
+from farmers import acting
 from farmers.models import Farm
 from farmers.product_forms import ActionForm, AddPhotosForm, uploads
 from shop.models import MAX_PHOTOS
@@ -30,41 +31,24 @@ _FARM_FROM_TICKET = {"farmer_tours.checkin_scan"}
 @bp.before_request
 @login_required
 def load_farm():
-    g.acting_for_farm = None
-    g.farm = None
-    if current_user.is_admin:
-        farm_id = request.args.get("farm", type=int)
-        if farm_id is None:
-            if request.endpoint == "farmer_tours.index":
-                farms = db.session.scalars(select(Farm).where(Farm.status == "approved").order_by(Farm.name)).all()
-                return render_template("tours/farmer_farms.html", farms=farms)
-            if request.endpoint in _FARM_FROM_TICKET:
-                return None
-            abort(404)
-        farm = db.session.get(Farm, farm_id)
-        if farm is None:
-            abort(404)
-        g.acting_for_farm = farm.id
-    else:
-        farm = current_user.farm
-        if farm is None and not current_user.is_farmer:
-            abort(403)  # a buyer who never applied to sell
-        if farm is not None and farm.is_approved and not current_user.is_farmer:
-            abort(403)
-    if farm is None or not farm.is_approved:
-        return render_template("tours/farmer_unavailable.html", farm=farm), 403
-    g.farm = farm
+    if current_user.is_admin and request.endpoint in _FARM_FROM_TICKET and request.args.get("farm") is None:
+        g.farm, g.acting_for_farm = None, None  # the ticket names the farm (see slot_views.checkin_scan)
+        return None
+    return acting.enter(("approved",), "tours/farmer_unavailable.html",
+                        choose=_choose_farm if request.endpoint == "farmer_tours.index" else None)
 
 
-@bp.url_defaults
-def keep_farm_parameter(endpoint: str, values: dict) -> None:
-    if g.get("acting_for_farm") is not None:
-        values.setdefault("farm", g.acting_for_farm)
+def _choose_farm():
+    farms = db.session.scalars(select(Farm).where(Farm.status == "approved").order_by(Farm.name)).all()
+    return render_template("tours/farmer_farms.html", farms=farms)
+
+
+acting.keep_farm_parameter(bp)
 
 
 @bp.context_processor
 def template_helpers() -> dict:
-    return {"acting_for_farm": g.get("acting_for_farm"), "max_photos": MAX_PHOTOS, "language_names": LANGUAGE_NAMES}
+    return {"max_photos": MAX_PHOTOS, "language_names": LANGUAGE_NAMES}
 
 
 def actor():

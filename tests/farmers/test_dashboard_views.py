@@ -83,8 +83,11 @@ def test_a_farmer_sees_only_their_own_figures(client, farmer_farm, make_farm, ma
     assert "Hái dứa trên đồi Hương Sơn" in body or url.endswith("statement")
 
 
-def test_staff_see_a_farm_they_name_and_choose_one_otherwise(client, make_user, farmer_farm):
-    login(client, make_user(role="admin"))
+def test_staff_see_a_farm_they_name_and_choose_one_otherwise(client, make_user, farmer_farm, grant_consent):
+    staff = make_user(role="admin")
+    login(client, staff)
+    assert client.get(f"/farmer/dashboard?farm={farmer_farm.id}").status_code == 403, "no consent yet"
+    grant_consent(farmer_farm, staff)
     response = client.get(f"/farmer/dashboard?farm={farmer_farm.id}&{JUNE_ARGS}")
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and "Vườn dứa Anh An" in body

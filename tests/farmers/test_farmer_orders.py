@@ -378,12 +378,16 @@ def test_a_farmer_whose_farm_is_not_approved_sees_why(client, make_farm, make_us
     assert ("đang chờ cán bộ xã" if status == "pending" else "bị tạm dừng") in _html(response)
 
 
-def test_staff_act_for_a_farm_and_are_audit_logged_on_its_behalf(client, make_user, make_farm, farm, pineapples):
+def test_staff_act_for_a_farm_and_are_audit_logged_on_its_behalf(client, make_user, make_farm, farm, pineapples,
+                                                                 grant_consent):
     farm_order = paid_farm_order((pineapples, 1), buyer="Lê Thị Hoa")
     other_farm = make_farm(name="Vườn dứa Khác")
     pending_farm = make_farm(status="pending", name="Vườn Chờ Duyệt")
     staff = make_user(role="admin")
     login(client, staff)
+    assert client.get(f"/farmer/orders?farm={farm.id}").status_code == 403, "no consent yet"
+    grant_consent(farm, staff)
+    grant_consent(other_farm, staff)
     choose = _html(client.get("/farmer/orders"))
     assert farm.name in choose and other_farm.name in choose and pending_farm.name not in choose
     page = _html(client.get(f"/farmer/orders?farm={farm.id}"))
@@ -403,11 +407,12 @@ def test_staff_act_for_a_farm_and_are_audit_logged_on_its_behalf(client, make_us
     assert (entry.actor_id, entry.on_behalf_of_id) == (staff.id, farm.owner_id)
 
 
-def test_staff_can_cancel_and_refund_for_a_suspended_farm(client, make_user, farm, pineapples):
+def test_staff_can_cancel_and_refund_for_a_suspended_farm(client, make_user, farm, pineapples, grant_consent):
     farm_order = paid_farm_order((pineapples, 2))
     farm.status = "suspended"
     db.session.commit()
     staff = make_user(role="admin")
+    grant_consent(farm, staff)
     login(client, staff)
     assert farm_order.order.reference in _html(client.get(f"/farmer/orders?farm={farm.id}"))
     client.post(f"/farmer/orders/{farm_order.id}/cancel?farm={farm.id}", data={"reason": "other"})

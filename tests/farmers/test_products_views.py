@@ -261,8 +261,9 @@ def test_csrf_tokens_are_required(app, client, farm):
 
 # --- commune staff helping a farmer ---------------------------------------------------------------------------
 
-def test_staff_choose_a_farm_then_use_the_same_screens(client, farm, make_user, make_farm):
+def test_staff_choose_a_farm_then_use_the_same_screens(client, farm, make_user, make_farm, grant_consent):
     admin = make_user(role="admin")
+    grant_consent(farm, admin)
     make_farm(name="Vườn chờ duyệt", status="pending")
     english(client, admin)
     picker = client.get("/farmer/products").get_data(as_text=True)
@@ -278,15 +279,19 @@ def test_staff_choose_a_farm_then_use_the_same_screens(client, farm, make_user, 
     assert f'action="/farmer/products/{product.id}/pause?farm={farm.id}"' in edit
     client.post(f"/farmer/products/{product.id}/pause?farm={farm.id}")
 
-    entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.entity_type == "product")
+                                 .order_by(AuditEntry.id)).all()
     assert [e.action for e in entries] == ["product.created", "product.paused"]
     assert all((e.actor_id, e.on_behalf_of_id) == (admin.id, farm.owner_id) for e in entries)
     assert json.loads(entries[0].details) == {"name": "Dứa Queen Kép"}
 
 
-def test_staff_cannot_reach_a_product_through_another_farm(client, farm, make_user, make_farm, make_product):
+def test_staff_cannot_reach_a_product_through_another_farm(client, farm, make_user, make_farm, make_product,
+                                                           grant_consent):
     product = make_product(farm=make_farm())
-    login(client, make_user(role="admin"))
+    admin = make_user(role="admin")
+    grant_consent(farm, admin)
+    login(client, admin)
     for method, url in product_urls(product.id):
         response = getattr(client, method)(f"{url}?farm={farm.id}", data=FORM if method == "post" else None)
         assert response.status_code == 404, url

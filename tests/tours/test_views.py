@@ -96,7 +96,8 @@ def test_another_farmer_finds_nothing_and_changes_nothing(client, world):
     assert (slot.status, slot.capacity) == ("open", 10)
 
 
-def test_staff_act_for_a_farm_named_in_the_address(client, world):
+def test_staff_act_for_a_farm_named_in_the_address(client, world, grant_consent):
+    grant_consent(world["farm_a"], world["admin"])
     login(client, world["admin"])
     page = client.get("/farmer/tours").get_data(as_text=True)
     assert "Vườn dứa An" in page and "Vườn dứa Bình" in page  # choose a farm
