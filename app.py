@@ -8,6 +8,7 @@ from flask import Flask
 import config as settings
 from core import assets, errors, formatting, i18n, labels
 from core.extensions import babel, configure_sqlite, csrf, db, limiter, login_manager, migrate
+from core.pagecache import init_page_cache
 from core.security import add_security_headers
 from core.storage import init_storage
 
@@ -39,6 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
     app.after_request(add_security_headers)
     assets.init_assets(app)
+    init_page_cache(app)
     return app
 
 

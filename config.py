@@ -86,6 +86,10 @@ def load(instance_path: str) -> dict:
         "LOGIN_LIMIT_PER_IP": env.get("LOGIN_LIMIT_PER_IP", "20 per 15 minutes"),
         "LOGIN_LIMIT_PER_ACCOUNT": env.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
         "REGISTER_LIMIT_PER_IP": env.get("REGISTER_LIMIT_PER_IP", "10 per hour"),
+        # Password reset by e-mail: requests per address and per email; how long a link works (seconds).
+        "RESET_LIMIT_PER_IP": env.get("RESET_LIMIT_PER_IP", "10 per hour"),
+        "RESET_LIMIT_PER_EMAIL": env.get("RESET_LIMIT_PER_EMAIL", "3 per hour"),
+        "PASSWORD_RESET_MAX_AGE": _int("PASSWORD_RESET_MAX_AGE", 3600),
         # Orders and visits
         "ORDER_HOLD_MINUTES": _int("ORDER_HOLD_MINUTES", 30),
         "BOOKING_CUTOFF_HOURS": _int("BOOKING_CUTOFF_HOURS", 2),
@@ -95,6 +99,8 @@ def load(instance_path: str) -> dict:
         "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET", ""),
         "STRIPE_API_BASE": env.get("STRIPE_API_BASE", ""),
         "STRIPE_JS_URL": env.get("STRIPE_JS_URL", "https://js.stripe.com/v3/"),
+        # How long to wait for Stripe's answer before telling the buyer card payment is unavailable.
+        "STRIPE_TIMEOUT_SECONDS": _int("STRIPE_TIMEOUT_SECONDS", 15),
         # The cooperative's bank account that receives VietQR transfers
         "BANK_BIN": env.get("BANK_BIN", "970405"),
         "BANK_NAME": env.get("BANK_NAME", "Agribank"),
@@ -108,10 +114,14 @@ def load(instance_path: str) -> dict:
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
         "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS"), True),
         "MAIL_FROM": env.get("MAIL_FROM", "Chợ Dứa Kép <no-reply@localhost>"),
+        # How long to wait for the mail server (mail is also sent at the end of payment requests).
+        "MAIL_TIMEOUT_SECONDS": _int("MAIL_TIMEOUT_SECONDS", 10),
         # Where alerts for commune staff go (late or unmatched payments, refunds to make).
         "STAFF_EMAIL": env.get("STAFF_EMAIL", "canbo@duakep.vn"),
         # Static files: cache for a year in production (names carry a content hash).
         "STATIC_MAX_AGE": 365 * 24 * 3600 if production else 0,
+        # Public pages seen by anonymous visitors are kept this many seconds (0: off; see core/pagecache.py).
+        "PAGE_CACHE_SECONDS": _int("PAGE_CACHE_SECONDS", 20 if production else 0),
         # The address of the site, for links in messages sent outside a request.
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
     }

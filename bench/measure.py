@@ -1,6 +1,8 @@
 """What one page weighs (HTML + its CSS and JS) and how many SQL queries it makes."""
 from __future__ import annotations
 
+import statistics
+import time
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
@@ -9,7 +11,7 @@ from flask import Flask
 from sqlalchemy import event
 
 from bench.client import BenchError, HttpSession, csrf_token_from
-from bench.pages import Page
+from bench.pages import SERVER_TIME_RUNS, Page
 from core.extensions import db
 
 
@@ -84,6 +86,7 @@ class QueryCount:
     status: int
     queries: int
     statements: list[str]
+    server_ms: float = 0.0  # median time of one request, in-process, after the counted one
 
 
 def _test_client_login(client, email: str, password: str) -> None:
@@ -119,7 +122,12 @@ def count_queries(app: Flask, pages: list[Page], password: str) -> dict[str, Que
             statements.clear()
             response = client.get(page.path)
             queries = [sql for sql in statements if sql.upper() not in _TRANSACTION_CONTROL]
-            counts[page.name] = QueryCount(response.status_code, len(queries), queries)
+            timings = []
+            for _ in range(SERVER_TIME_RUNS):
+                started = time.perf_counter()
+                client.get(page.path)
+                timings.append((time.perf_counter() - started) * 1000)
+            counts[page.name] = QueryCount(response.status_code, len(queries), queries, statistics.median(timings))
     finally:
         event.remove(engine, "before_cursor_execute", record)
     return counts

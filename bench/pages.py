@@ -14,6 +14,10 @@ MIN_CEILING_RATIO = 0.5    # requests/s of the page / requests/s of a bare Flask
 MAX_P99_MS = 100.0
 MAX_QUERIES = 6
 MAX_WEIGHT_BYTES = 50 * 1024  # HTML + same-origin CSS and JS, uncompressed, photos excluded
+# Logged-in pages are personal (never cached): their target is server time, one request at a time,
+# in-process (the median of SERVER_TIME_RUNS requests), with the same query limit.
+MAX_SERVER_MS = 150.0
+SERVER_TIME_RUNS = 5
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,11 @@ class Page:
     path: str
     login: str | None = None   # e-mail of a seeded account (password ``Catalogue.password``)
     check_weight: bool = True  # False for downloads such as CSV, where page weight means nothing
+
+    @property
+    def public(self) -> bool:
+        """Public pages meet the throughput targets; logged-in ones the server-time target."""
+        return self.login is None
 
 
 def pages(catalogue: Catalogue) -> list[Page]:

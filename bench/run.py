@@ -63,7 +63,8 @@ def _load(url: str, args: argparse.Namespace, headers: dict[str, str]) -> report
 def _measure(page: Page, server: Gunicorn, sessions: dict[str, HttpSession], counted: measure.QueryCount,
              password: str, args: argparse.Namespace) -> report.PageResult:
     result = report.PageResult(page.name, page.path, page.login, page.check_weight, queries=counted.queries,
-                               query_statements=counted.statements)
+                               query_statements=counted.statements, public=page.public,
+                               server_ms=counted.server_ms)
     try:
         session = HttpSession(HOST, server.port)  # anonymous pages: a first visit, no cookies
         if page.login:
@@ -95,7 +96,8 @@ def _prepare(raw_url: str):
     from app import create_app
     from core.extensions import db
 
-    app = create_app()
+    # Queries are counted on a full render: the public-page cache is off for this in-process app.
+    app = create_app({"PAGE_CACHE_SECONDS": 0})
     with app.app_context():
         shown_url = db.engine.url.render_as_string(hide_password=True)
         print(f"Database: {shown_url}" + (" (public schema dropped and rebuilt)" if raw_url else ""), flush=True)

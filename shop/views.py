@@ -7,6 +7,7 @@ from babel.dates import get_month_names
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
 
+from core.pagecache import cached_page
 from core.time import LOCAL_TZ, utcnow
 from shop import catalogue
 from shop.models import CATEGORIES
@@ -28,6 +29,7 @@ def _photo_url(key: str) -> str:
 
 
 @bp.route("/")
+@cached_page
 def home():
     month = datetime.now(LOCAL_TZ).month
     return render_template(
@@ -38,6 +40,7 @@ def home():
 
 
 @bp.route("/products", endpoint="catalogue")
+@cached_page
 def catalogue_page():
     options = catalogue.filter_options()
     filters = catalogue.parse_filters(request.args, options)
@@ -47,6 +50,7 @@ def catalogue_page():
 
 
 @bp.route("/products/<slug>")
+@cached_page
 def product(slug: str):
     item = catalogue.public_product(slug)
     if item is None:
@@ -61,6 +65,7 @@ def product(slug: str):
 
 
 @bp.route("/farms/<slug>")
+@cached_page
 def farm(slug: str):
     item = catalogue.approved_farm(slug)
     if item is None:

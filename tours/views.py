@@ -9,6 +9,7 @@ from werkzeug.routing import BuildError
 
 from core.extensions import db
 from core.formatting import vnd
+from core.pagecache import cached_page
 from core.qr import qr_svg
 from core.time import utcnow
 from shop import cart as carts
@@ -23,6 +24,7 @@ register_globals(bp)
 
 
 @bp.route("/tours")
+@cached_page
 def index():
     return render_template("tours/index.html", cards=services.public_tours(utcnow()))
 
