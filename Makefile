@@ -25,12 +25,23 @@ run: $(STAMP) translations
 	$(BIN)/flask seed-demo --if-empty
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
+# --dist loadfile: the tests of a file run on one worker, so the browser journeys share one live app and one
+# Chromium (--dist loadgroup would be the finer tool, but pytest-xdist 3.8 cannot group under pytest 9).
 test: $(STAMP) translations
-	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 # SQLite in a temporary folder; BENCH_DATABASE_URL=postgresql://... (its tables are wiped) for PostgreSQL.
 bench: $(STAMP) translations
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# Lighthouse (mobile) on six pages of the demo, served by gunicorn with production settings: audit/run.py.
+# Installs npm's lighthouse into audit/node_modules (no global install) and Debian's Chromium when missing.
+audit: $(STAMP) translations audit/node_modules/.package-lock.json
+	command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	CHROME_PATH=/usr/bin/chromium $(BIN)/python audit/run.py $(AUDIT_ARGS)
+
+audit/node_modules/.package-lock.json: audit/package.json audit/package-lock.json
+	cd audit && npm ci --no-audit --no-fund
 
 # Extract new strings and merge them into the .po files (then translate the vi ones).
 i18n-extract: $(STAMP)

@@ -50,3 +50,21 @@ class ChangePasswordForm(Form):
     password = _password(_l("New password (at least 8 characters)"))
     confirm = PasswordField(_l("Repeat the new password"), validators=[
         EqualTo("password", message=_l("The two passwords are not the same."))])
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class ForgotPasswordForm(Form):
+    email = EmailField(_l("Email"), filters=[_strip], validators=[
+        DataRequired(message=_l("Enter your email address.")),
+        Email(message=_l("Enter a valid email address, for example ten@gmail.com."), check_deliverability=False),
+        Length(max=254),
+    ])
+
+
+class ResetPasswordForm(Form):
+    password = _password(_l("New password (at least 8 characters)"))
+    confirm = PasswordField(_l("Repeat the new password"), validators=[
+        EqualTo("password", message=_l("The two passwords are not the same."))])

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import lazy_gettext as _l
+from flask_babel import get_locale, lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
-from accounts import services
-from accounts.forms import ChangePasswordForm, LoginForm, RegisterForm
+from accounts import reset, services
+from accounts.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 from core.extensions import db, limiter, login_manager
+from core.time import utcnow
 from core.urls import safe_next
 
 bp = Blueprint("accounts", __name__)
@@ -103,3 +104,51 @@ def account():
             flash(_l("Your password is changed."), "success")
             return redirect(url_for("accounts.account"))
     return render_template("accounts/account.html", form=form)
+
+
+# -- password reset by e-mail (the rules are in accounts/reset.py) ----------------------------------
+
+def _reset_email_key() -> str:
+    return "reset-email:" + services.normalize_email(request.form.get("email", ""))
+
+
+def _no_store(response):
+    """The reset pages carry a token in their address: not cached, not sent on as a referrer."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RESET_LIMIT_PER_IP"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["RESET_LIMIT_PER_EMAIL"], methods=["POST"],
+               key_func=_reset_email_key)
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        reset.request_reset(form.email.data, now=utcnow(), locale=str(get_locale()))
+        db.session.commit()
+        # The same answer whether or not an account has this email.
+        flash(_l("If an account has this email, we have sent it a link to choose a new password. "
+                 "The link works for one hour. Also look in the spam folder."), "info")
+        return redirect(url_for("accounts.login"))
+    return _no_store(current_app.make_response(render_template("accounts/reset_request.html", form=form)))
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    try:
+        user = reset.user_for_token(token, now=utcnow())
+    except reset.ResetError as error:
+        page = render_template("accounts/reset_request.html", form=ForgotPasswordForm(formdata=None),
+                               problem=error.message)
+        return _no_store(current_app.make_response((page, 400)))
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        reset.reset_password(token, form.password.data, now=utcnow())
+        db.session.commit()
+        if current_user.is_authenticated and current_user.id == user.id:
+            logout_user()  # this session ended with the old password, like every other one
+        flash(_l("Your new password is saved. Log in with it now."), "success")
+        return redirect(url_for("accounts.login"))
+    return _no_store(current_app.make_response(render_template("accounts/reset_form.html", form=form, user=user)))

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from whitenoise import WhiteNoise
 
+from core.security import static_headers_function
+
 COMPRESSIBLE = {".css", ".js", ".svg", ".txt", ".json", ".xml", ".ico"}
 
 
@@ -53,4 +55,5 @@ def init_assets(app) -> None:
     app.wsgi_app = WhiteNoise(
         app.wsgi_app, root=str(target), prefix="static/", max_age=max_age,
         immutable_file_test=lambda path, url: max_age > 0,
+        add_headers_function=static_headers_function(app.config),
     )

@@ -4,12 +4,16 @@ from __future__ import annotations
 import math
 import time
 
-from flask import render_template, request
+from flask import current_app, g, render_template, request, session
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import (DBAPIError, DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError,
+                            TimeoutError as PoolTimeout)
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from core.extensions import db, limiter
+from core.extensions import db, limiter, login_manager
+
+RETRY_AFTER_SECONDS = 30
 
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood. Please go back and try again.")),
@@ -21,6 +25,9 @@ MESSAGES = {
     429: (_l("Too many attempts"), _l("Please wait a little and try again.")),
     500: (_l("Something went wrong"),
           _l("Sorry, something went wrong on our side. Nothing was charged; please try again in a moment.")),
+    503: (_l("The market is briefly unavailable"),
+          _l("We could not reach our records for a moment, so this step was not saved. Please try again in a "
+             "minute. A payment you have already made is not lost: your order will show it once we are back.")),
 }
 
 
@@ -42,6 +49,40 @@ def render_error(code: int, message=None):
                            message=message or default_message, retry_minutes=minutes), code
 
 
+def _undo_request() -> None:
+    """A request that failed changes nothing: its transaction is rolled back, and the browser keeps the
+    session it came with (a guest's cart is not emptied by a checkout that was not saved)."""
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        db.session.remove()
+    reopened = current_app.session_interface.open_session(current_app, request)
+    if reopened is not None:
+        session.clear()
+        session.update(reopened)
+
+
+def _database_unavailable_page():
+    """The 503 page, rendered without the database if need be (it may be down): the user is shown
+    as logged out rather than not at all."""
+    try:
+        body, code = render_error(503)
+    except SQLAlchemyError:
+        _undo_request()
+        g._login_user = login_manager.anonymous_user()
+        body, code = render_error(503)
+    response = current_app.make_response((body, code))
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def is_database_unavailable(error: BaseException) -> bool:
+    """The database could not be reached or dropped the connection (not a bug in a query)."""
+    if isinstance(error, (DisconnectionError, PoolTimeout, OperationalError, InterfaceError)):
+        return True
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
+
+
 def register(app) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
@@ -58,8 +99,13 @@ def register(app) -> None:
     def unexpected_error(error):
         if isinstance(error, HTTPException):
             return http_error(error)
+        if is_database_unavailable(error):
+            app.logger.error("The database could not be reached on %s %s: %s", request.method, request.path,
+                             getattr(error, "orig", None) or error)
+            _undo_request()
+            return _database_unavailable_page()
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
-        db.session.rollback()
+        _undo_request()
         if app.config.get("PROPAGATE_EXCEPTIONS"):
             raise error
         return render_error(InternalServerError.code)

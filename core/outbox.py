@@ -3,17 +3,23 @@ sent after the commit (SMTP when configured), retried until sent."""
 from __future__ import annotations
 
 import smtplib
-from datetime import datetime
+import socket
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from flask import current_app
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, String, Text, select, update
+from sqlalchemy import (CheckConstraint, DateTime, ForeignKey, Integer, String, Text, and_, or_, select,
+                        update)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.extensions import BigIntPK, db
 from core.time import utcnow
 
 MAX_ATTEMPTS = 10
+LEASE = timedelta(minutes=10)  # a message taken by a sender that died is tried again after this
+# The mail server cannot be reached (refused, timed out, hung up): no point trying the next message now.
+UNREACHABLE = (ConnectionError, TimeoutError, socket.gaierror, smtplib.SMTPConnectError,
+               smtplib.SMTPServerDisconnected)
 
 
 class Notification(db.Model):
@@ -31,6 +37,7 @@ class Notification(db.Model):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    # When it was sent; while it is still pending, when a sender took it (a lease, see send_pending).
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
@@ -47,7 +54,8 @@ def _smtp_send(config, note: Notification) -> None:
     message["To"] = note.to_address
     message["Subject"] = note.subject
     message.set_content(note.body)
-    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=20) as smtp:
+    timeout = config.get("MAIL_TIMEOUT_SECONDS", 10)
+    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=timeout) as smtp:
         if config.get("MAIL_USE_TLS"):
             smtp.starttls()
         if config.get("MAIL_USERNAME"):
@@ -58,37 +66,68 @@ def _smtp_send(config, note: Notification) -> None:
 def send_pending(limit: int = 100, sender=None) -> dict[str, int]:
     """Send what waits in the outbox. Without MAIL_SERVER nothing is sent: staff read the outbox page.
 
-    Each message is claimed with a conditional UPDATE (attempts = attempts + 1 where it is still
-    pending with the attempts we read), so two senders running at once never send one twice.
+    Each message is taken with a conditional UPDATE (attempts + 1, and ``sent_at`` set as a lease while
+    it is still pending) and committed before it is sent, so a second sender running at the same time
+    skips it; a sender that dies holding one only delays it by LEASE. No transaction stays open while
+    the mail server is talked to. When the server cannot be reached at all, the run stops there: the
+    rest waits for the next run rather than for one timeout each.
     """
     config = current_app.config
     if not config.get("MAIL_SERVER") and sender is None:
         return {"sent": 0, "failed": 0, "skipped": 0}
     sender = sender or (lambda note: _smtp_send(config, note))
     counts = {"sent": 0, "failed": 0, "skipped": 0}
-    ids = db.session.scalars(select(Notification.id).where(Notification.status == "pending")
+    ids = db.session.scalars(select(Notification.id).where(_sendable(utcnow()))
                              .order_by(Notification.id).limit(limit)).all()
+    db.session.commit()
     for note_id in ids:
-        note = db.session.get(Notification, note_id)
-        claimed = db.session.execute(
-            update(Notification).where(Notification.id == note_id, Notification.status == "pending",
-                                       Notification.attempts == note.attempts)
-            .values(attempts=Notification.attempts + 1).execution_options(synchronize_session=False))
-        db.session.commit()
-        if claimed.rowcount != 1:
+        note = _take(note_id)
+        if note is None:
             counts["skipped"] += 1
             continue
-        db.session.refresh(note)
         try:
             sender(note)
         except Exception as error:  # noqa: BLE001 - any delivery failure is recorded and retried
-            note.last_error = f"{type(error).__name__}: {error}"[:1000]
-            if note.attempts >= MAX_ATTEMPTS:
-                note.status = "failed"
+            _record(note, error=f"{type(error).__name__}: {error}"[:1000])
             counts["failed"] += 1
+            if isinstance(error, UNREACHABLE):
+                break
         else:
-            note.status = "sent"
-            note.sent_at = utcnow()
+            _record(note)
             counts["sent"] += 1
-        db.session.commit()
     return counts
+
+
+def _sendable(now: datetime):
+    """Pending, and not being sent by another sender right now (``sent_at`` is its lease then)."""
+    return and_(Notification.status == "pending",
+                or_(Notification.sent_at.is_(None), Notification.sent_at < now - LEASE))
+
+
+def _take(note_id: int) -> Notification | None:
+    """Claim one message for this sender; a detached copy of it, or None when another sender has it."""
+    now = utcnow()
+    claimed = db.session.execute(
+        update(Notification).where(Notification.id == note_id, _sendable(now))
+        .values(attempts=Notification.attempts + 1, sent_at=now).execution_options(synchronize_session=False))
+    db.session.commit()
+    if claimed.rowcount != 1:
+        return None
+    note = db.session.get(Notification, note_id, populate_existing=True)
+    db.session.expunge(note)
+    db.session.commit()
+    return note
+
+
+def _record(note: Notification, error: str | None = None) -> None:
+    """What came of sending ``note``, if it is still this sender's (the same attempt)."""
+    mine = and_(Notification.id == note.id, Notification.status == "pending",
+                Notification.attempts == note.attempts)
+    if error is None:
+        values = {"status": "sent", "sent_at": utcnow()}
+    else:
+        values = {"last_error": error, "sent_at": None,
+                  "status": "failed" if note.attempts >= MAX_ATTEMPTS else "pending"}
+    db.session.execute(update(Notification).where(mine).values(**values)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()

@@ -26,15 +26,31 @@ def content_security_policy(config) -> str:
     )
 
 
-def add_security_headers(response):
-    config = current_app.config
-    headers = response.headers
-    headers.setdefault("Content-Security-Policy", content_security_policy(config))
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Permissions-Policy", "geolocation=(), microphone=(), camera=(self), payment=(self)")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+def security_headers(config) -> dict[str, str]:
+    headers = {
+        "Content-Security-Policy": content_security_policy(config),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+        "X-Frame-Options": "DENY",
+        "Permissions-Policy": "geolocation=(), microphone=(), camera=(self), payment=(self)",
+        "Cross-Origin-Opener-Policy": "same-origin",
+    }
     if config.get("APP_ENV") == "production":
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    return headers
+
+
+def add_security_headers(response):
+    for name, value in security_headers(current_app.config).items():
+        response.headers.setdefault(name, value)
     return response
+
+
+def static_headers_function(config):
+    """For WhiteNoise, which answers static files before Flask (so ``after_request`` never sees them)."""
+    headers = security_headers(config)
+
+    def add(response_headers, _path: str, _url: str) -> None:
+        for name, value in headers.items():
+            response_headers.setdefault(name, value)
+    return add

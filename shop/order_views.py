@@ -154,8 +154,11 @@ def checkout_page():
             flash(_l("This checkout page is out of date. Please check your order and confirm again."), "error")
             return redirect(url_for("orders.checkout_page"))
         placed = checkout.find_by_token(token)
-        if placed is not None:  # a double click or a refresh: the order is already there
-            return redirect(_pay_url(placed))
+        if placed is not None:  # a double click, a refresh, or an answer lost: the order is already there
+            pay_url = _pay_url(placed)
+            store.clear()  # a guest's cart comes back with the session when the first answer was an error
+            db.session.commit()
+            return redirect(pay_url)
     if cart.is_empty:
         flash(_l("Your cart is empty."), "info")
         return redirect(url_for("orders.cart"))
@@ -180,6 +183,7 @@ def _place(store, form, farms):
             user=current_user if current_user.is_authenticated else None, now=utcnow(),
             hold_minutes=current_app.config["ORDER_HOLD_MINUTES"])
         notices.order_placed(order)
+        reference, pay_url = order.reference, _pay_url(order)  # read before the commit: nothing after it
         db.session.commit()
     except checkout.CheckoutError as error:
         db.session.rollback()
@@ -196,8 +200,8 @@ def _place(store, form, farms):
         db.session.commit()
         return redirect(_pay_url(order))
     flash(_l("Thank you! Your order %(ref)s is placed. Please pay within %(minutes)d minutes.",
-             ref=order.reference, minutes=current_app.config["ORDER_HOLD_MINUTES"]), "success")
-    return redirect(_pay_url(order))
+             ref=reference, minutes=current_app.config["ORDER_HOLD_MINUTES"]), "success")
+    return redirect(pay_url)
 
 
 def _contact_defaults() -> dict:

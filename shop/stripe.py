@@ -42,8 +42,9 @@ def _client() -> stripe.StripeClient:
     bases = {}
     if config.get("STRIPE_API_BASE"):
         bases = {"api": config["STRIPE_API_BASE"]}
+    timeout = config.get("STRIPE_TIMEOUT_SECONDS", 15)
     return stripe.StripeClient(config["STRIPE_SECRET_KEY"], base_addresses=bases,
-                               max_network_retries=1, http_client=stripe.RequestsClient(timeout=15))
+                               max_network_retries=1, http_client=stripe.RequestsClient(timeout=timeout))
 
 
 def _state(intent) -> IntentState:

@@ -110,6 +110,7 @@ def app(_schema, instance_path, app_config, monkeypatch):
         yield application
         db.session.remove()
         _empty_tables()
+        db.engine.dispose()  # each test's app has its own pool: close it, or PostgreSQL runs out of connections
 
 
 def _empty_tables() -> None:

@@ -64,7 +64,8 @@ class NewTourForm(TourForm):
 class SlotForm(Form):
     day = DateField(_l("Date"), validators=[InputRequired(message=_l("Choose the date."))])
     start = TimeField(_l("Start time"), validators=[InputRequired(message=_l("Choose the start time."))])
-    capacity = WholeNumberField(_l("Places"), validators=[Optional()])
+    # Its own HTML id: the "add many times" form on the same page has a "capacity" field too.
+    capacity = WholeNumberField(_l("Places"), validators=[Optional()], id="slot-capacity")
 
 
 def parse_times(raw: str) -> list[time]:

@@ -103,6 +103,17 @@ def test_generating_times_through_the_form(client, make_tour):
     assert response.status_code == 400 and "is not a time" in response.get_data(as_text=True)
 
 
+def test_each_field_of_the_times_page_has_its_own_id_so_each_label_points_at_its_field(client, make_tour):
+    """Both forms of the page have a "capacity" field: the label of the second pointed at the first."""
+    tour = make_tour()
+    login(client, tour.farm.owner)
+    page = client.get(f"/farmer/tours/{tour.id}/slots").get_data(as_text=True)
+    ids = re.findall(r'<(?:input|select|textarea)\b(?![^>]*type="hidden")[^>]*\sid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), sorted(ids)
+    assert '<label for="slot-capacity">' in page
+    assert re.search(r'<input(?=[^>]*\bid="slot-capacity")(?=[^>]*\bname="capacity")', page)
+
+
 def test_adding_one_time_and_changing_its_capacity(client, make_tour, make_slot):
     tour = make_tour()
     login(client, tour.farm.owner)

@@ -1,0 +1,306 @@
+"""The security suite's world, built once per test module and put back after every test that may change it.
+
+Two buyers (A, B), two approved farms with their farmers (A, B), commune staff, and one of everything a route
+can name: farmer A's product with a photo, a tour with a photo and a slot, buyer A's paid order (a product of
+farm A and a visit: farm order A and a ticket), buyer B's paid order at farm B (farm order B), an unmatched
+bank transfer, a bank refund to make, a card payment, a pending farm application, and a lapsed
+assisted-mode consent of farm A (so farm A has no consent in force).
+
+Hundreds of requests run against it, so it is built once per module (``shared``) and a snapshot of every
+table is written back (``shared.restore()``) before a test whenever an earlier one may have changed it.
+A module sets ``APP_CONFIG = {...}`` for its own settings. Users get a cheap password hash (PBKDF2 with one
+round) so that logging in through the real form stays fast.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from core.extensions import db
+from core.time import utcnow
+from tests.helpers import PASSWORD, csrf_token_from
+
+ROLES = ("anonymous", "buyer_a", "buyer_b", "farmer_a", "farmer_b", "admin")
+FAST_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1")
+PHOTO_BYTES = b"RIFF\x1a\x00\x00\x00WEBPVP8 not-really-a-photo"
+_ids = itertools.count(1)
+
+
+# -- building the world ---------------------------------------------------------------------------------------
+
+def new_user(role: str, name: str, **fields):
+    from accounts.models import User
+
+    user = User(email=fields.pop("email", f"{name.replace('_', '.')}@example.vn"),
+                full_name=fields.pop("full_name", name.replace("_", " ").title()), phone="0912345678", role=role,
+                password_hash=FAST_HASH, session_token=f"sec-{name}-{next(_ids)}", **fields)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def make_farm(owner, name: str, slug: str, status: str = "approved", **fields):
+    from farmers.models import Farm
+
+    values = dict(village="Kép", description="Trồng dứa Queen trên đồi.", bank_bin="970405",
+                  bank_account_number="2500205110001", bank_account_name="NGUYEN VAN AN")
+    values.update(fields)
+    farm = Farm(owner=owner, name=name, slug=slug, status=status, **values)
+    db.session.add(farm)
+    db.session.flush()
+    return farm
+
+
+def make_product(farm, name: str, slug: str, **fields):
+    from core.text import fold
+    from shop.models import Product
+
+    values = dict(category="fresh", unit="kg", price_vnd=25000, stock=100, min_order_qty=1, description="Dứa ngọt.")
+    values.update(fields)
+    product = Product(farm=farm, name=name, slug=slug,
+                      search_text=fold(f"{name} {values['description']} {farm.name} {farm.village}"), **values)
+    db.session.add(product)
+    db.session.flush()
+    return product
+
+
+def make_tour(farm, title: str, slug: str, **fields):
+    from tours.models import Tour, TourSlot
+
+    values = dict(price_adult_vnd=150000, price_child_vnd=50000, default_capacity=10, meeting_point="Cổng vườn",
+                  languages="vi,en", description="Hái dứa, nếm dứa.", included="Nước dứa.")
+    values.update(fields)
+    tour = Tour(farm_id=farm.id, title=title, slug=slug, **values)
+    db.session.add(tour)
+    db.session.flush()
+    start = (utcnow() + timedelta(days=5)).replace(hour=1, minute=0, second=0, microsecond=0)
+    slot = TourSlot(tour_id=tour.id, starts_at=start, capacity=10, seats_taken=0)
+    db.session.add(slot)
+    db.session.flush()
+    return tour, slot
+
+
+def paid_order(user, items, *, name=None, note="", email=None, slot=None, transfer_content=None):
+    """Place an order through the real cart and checkout, and pay it by a bank notification."""
+    from shop import cart as carts
+    from shop import checkout, payments
+
+    now = utcnow()
+    store = carts.SessionStore({})
+    for product in items:
+        carts.add_product(store, product.id, "1")
+    if slot is not None:
+        carts.add_visit(store, slot.id, "2", "1", now=now)
+    cart = carts.load(store, now)
+    fulfilments = {farm.id: "farm_pickup" for farm, _ in cart.by_farm()}
+    order = checkout.place_order(
+        store, buyer=checkout.Buyer(name=name or user.full_name, phone=user.phone, email=email or user.email,
+                                    note=note),
+        fulfilments=fulfilments, payment_method="vietqr", shown_total=checkout.totals(cart, fulfilments)[1],
+        checkout_token=f"sec-{next(_ids)}", user=user, now=now, hold_minutes=30)
+    db.session.flush()
+    payments.record_bank_transfer(transaction_id=f"FTSEC{next(_ids):08d}", amount_vnd=order.total_vnd,
+                                  content=transfer_content or f"{order.reference} thanh toan", transferred_at=now,
+                                  source="webhook", now=now)
+    db.session.flush()
+    return order
+
+
+@dataclass
+class World:
+    users: dict
+    objects: dict
+    params: dict = field(default_factory=dict)  # values for URL templates
+
+
+def build_world(app) -> World:
+    from accounts import reset
+    from core.storage import get_storage
+    from farmers import assist
+    from shop import payments
+    from shop.models import ProductPhoto
+    from shop.payment_models import Payment, Refund
+    from tours import tickets
+    from tours.models import TourPhoto
+    from tours.services import tickets_for_order
+
+    users = {role: new_user(role.split("_")[0], role) for role in ROLES if role != "anonymous"}
+    farm_a = make_farm(users["farmer_a"], "Vườn dứa An", "vuon-dua-an")
+    farm_b = make_farm(users["farmer_b"], "Vườn dứa Bình", "vuon-dua-binh")
+    pending_farm = make_farm(new_user("buyer", "applicant"), "Vườn dứa Chờ", "vuon-dua-cho", status="pending")
+    product_a = make_product(farm_a, "Dứa Queen An", "dua-queen-an")
+    product_b = make_product(farm_b, "Dứa Queen Bình", "dua-queen-binh")
+    tour_a, slot_a = make_tour(farm_a, "Hái dứa trên đồi", "hai-dua-tren-doi")
+    storage = get_storage(app)
+    key = storage.save(PHOTO_BYTES, "webp")
+    photo_a = ProductPhoto(product_id=product_a.id, position=0, large_key=key, small_key=key, width=10, height=10)
+    tour_photo_a = TourPhoto(tour_id=tour_a.id, position=0, large_key=key, small_key=key, width=10, height=10)
+    db.session.add_all([photo_a, tour_photo_a])
+    db.session.commit()
+
+    order_a = paid_order(users["buyer_a"], [product_a], slot=slot_a)
+    order_b = paid_order(users["buyer_b"], [product_b])
+    now = utcnow()
+    transfer = payments.record_bank_transfer(transaction_id="FTSECUNMATCHED", amount_vnd=12345, content="chuyen tien",
+                                             transferred_at=now, source="webhook", now=now)
+    refund = Refund(order_id=order_b.id, amount_vnd=1000, method="vietqr", reason="overpaid", status="pending")
+    card_payment = Payment(order_id=order_a.id, method="card", amount_vnd=order_a.total_vnd,
+                           stripe_payment_intent_id="pi_security_matrix", status="pending")
+    db.session.add_all([refund, card_payment])
+    lapsed = assist.record_consent(farm_a, users["admin"], way="in_person", note="Nhờ cán bộ giúp.", days=30,
+                                   now=now - timedelta(days=60))
+    db.session.commit()
+    ticket_a = tickets_for_order(order_a)[0]
+    # A file no row points to, for /media/: removing a photo in one test does not take it from another.
+    media_key = storage.save(PHOTO_BYTES, "webp")
+    objects = dict(farm_a=farm_a, farm_b=farm_b, pending_farm=pending_farm, product_a=product_a,
+                   product_b=product_b, tour_a=tour_a, slot_a=slot_a, order_a=order_a, order_b=order_b,
+                   farm_order_a=order_a.farm_orders[0], farm_order_b=order_b.farm_orders[0], ticket_a=ticket_a)
+    params = dict(
+        farm_a=farm_a.id, farm_a_slug=farm_a.slug, pending_farm=pending_farm.id, product_a=product_a.id,
+        product_a_slug=product_a.slug, photo_a=photo_a.id, tour_a=tour_a.id, tour_a_slug=tour_a.slug,
+        tour_photo_a=tour_photo_a.id, slot_a=slot_a.id, order_a=order_a.public_id, order_a_key=order_a.secret,
+        farm_order_a=order_a.farm_orders[0].id, farm_order_b=order_b.farm_orders[0].id, ticket_a=ticket_a.code,
+        checkin_token=tickets.checkin_token(ticket_a), transfer=transfer.id, refund=refund.id,
+        intent=card_payment.stripe_payment_intent_id, photo_key=media_key, consent_a=lapsed.id,
+        reset_token=reset.make_token(users["buyer_a"], now=now))
+    return World(users=users, objects=objects, params=params)
+
+
+def sign_in(client, user, password: str = PASSWORD):
+    """Log in through the real form (with the page's CSRF token when CSRF is on)."""
+    data = {"email": user.email, "password": password}
+    if client.application.config.get("WTF_CSRF_ENABLED"):
+        data["csrf_token"] = csrf_token_from(client.get("/login").get_data(as_text=True))
+    response = client.post("/login", data=data)
+    assert response.status_code == 302 and response.headers["Location"] == "/", response.status_code
+    return response
+
+
+# -- snapshot and restore ----------------------------------------------------------------------------------------
+
+def snapshot() -> dict:
+    with db.engine.connect() as conn:
+        return {table.name: [dict(row) for row in conn.execute(select(table)).mappings()]
+                for table in db.metadata.sorted_tables}
+
+
+def restore(saved: dict) -> None:
+    """Every table back to the snapshot (rows keep their ids; sequences only move forward)."""
+    db.session.rollback()
+    tables = db.metadata.sorted_tables
+    with db.engine.begin() as conn:
+        for table in reversed(tables):
+            conn.execute(table.delete())
+        for table in tables:
+            if saved[table.name]:
+                conn.execute(table.insert(), saved[table.name])
+    db.session.expire_all()
+
+
+@dataclass
+class Shared:
+    app: object
+    world: World
+    saved: dict
+    dirty: bool = False
+    _clients: dict = field(default_factory=dict)
+
+    def clean(self) -> None:
+        """Put the world back if a test may have changed it."""
+        if self.dirty:
+            restore(self.saved)
+            self.dirty = False
+
+    def client(self, role: str, fresh: bool = False):
+        """A client logged in through the real form as ``role`` ("anonymous": not logged in). Kept for the
+        module unless ``fresh`` (a test that posts may log its client out)."""
+        if not fresh and role in self._clients:
+            return self._clients[role]
+        client = self.app.test_client()
+        if role != "anonymous":
+            sign_in(client, self.world.users[role])
+        if not fresh:
+            self._clients[role] = client
+        return client
+
+
+# Card payments are off; a page that still asks Stripe (the card return page) reaches a closed local port, never
+# the internet, and says card payment is unavailable.
+OFFLINE = {"STRIPE_API_BASE": "http://127.0.0.1:9", "STRIPE_TIMEOUT_SECONDS": 2}
+
+
+@pytest.fixture(scope="module")
+def shared(request, _schema, instance_path):
+    from app import create_app
+    from tests.conftest import _Client, _empty_tables, _test_config
+
+    previous = os.environ.get("INSTANCE_PATH")
+    os.environ["INSTANCE_PATH"] = instance_path
+    config = dict(OFFLINE, **getattr(request.module, "APP_CONFIG", {}))
+    app = create_app(_test_config(_schema, instance_path, **config))
+    app.test_client_class = _Client
+    try:
+        with app.app_context():
+            world = build_world(app)
+            yield Shared(app=app, world=world, saved=snapshot())
+            db.session.remove()
+            _empty_tables()
+            db.engine.dispose()  # give the connections back now (PostgreSQL counts them)
+    finally:
+        if previous is None:
+            os.environ.pop("INSTANCE_PATH", None)
+        else:
+            os.environ["INSTANCE_PATH"] = previous
+
+
+@pytest.fixture
+def fresh_world(shared):
+    """The shared world, as built; marked to be put back after the test (which may change it)."""
+    shared.clean()
+    shared.dirty = True
+    return shared
+
+
+# -- security headers ------------------------------------------------------------------------------------------
+
+def header_problems(response) -> list[str]:
+    """What is missing from the security headers every response must carry (empty when all is well)."""
+    headers = response.headers
+    csp = headers.get("Content-Security-Policy", "")
+    directives = {part.split()[0]: part.split()[1:] for part in csp.split(";") if part.strip()}
+    problems = []
+    if not csp:
+        problems.append("no Content-Security-Policy")
+    if "'unsafe-inline'" in csp or "'unsafe-eval'" in csp:
+        problems.append("CSP allows inline or eval'd code")
+    if directives.get("frame-ancestors") != ["'none'"]:
+        problems.append("CSP without frame-ancestors 'none'")
+    if directives.get("object-src") != ["'none'"]:
+        problems.append("CSP without object-src 'none'")
+    if "default-src" not in directives:
+        problems.append("CSP without default-src")
+    if headers.get("X-Content-Type-Options") != "nosniff":
+        problems.append("no X-Content-Type-Options: nosniff")
+    if headers.get("Referrer-Policy") not in ("strict-origin-when-cross-origin", "no-referrer", "same-origin"):
+        problems.append(f"Referrer-Policy {headers.get('Referrer-Policy')!r}")
+    if headers.get("X-Frame-Options") != "DENY":
+        problems.append("no X-Frame-Options: DENY")
+    return problems
+
+
+@pytest.fixture
+def make_user(make_user):
+    """The factory of tests/conftest.py, with the cheap password hash (logging in stays fast)."""
+    def make(*args, **kwargs):
+        user = make_user(*args, **kwargs)
+        user.password_hash = FAST_HASH
+        db.session.commit()
+        return user
+    return make
