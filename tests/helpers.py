@@ -3,8 +3,14 @@ from __future__ import annotations
 
 import os
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import pytest
+from sqlalchemy import event
+
+from core.extensions import db
 
 PASSWORD = "pineapple-123"
 
@@ -25,3 +31,39 @@ def csrf_token_from(html: str) -> str:
 requires_postgres = pytest.mark.skipif(
     not (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgres"),
     reason="needs PostgreSQL: set TEST_DATABASE_URL (CI does)")
+
+
+# SQLite's driver is sent an explicit BEGIN; psycopg's is implicit. Count the queries, not the transactions.
+_TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
+
+@contextmanager
+def count_queries():
+    """The SQL statements run inside the ``with`` block (transaction control left out)."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(_TRANSACTION_CONTROL):
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def race(app, workers: int, job):
+    """Run ``job(i)`` in ``workers`` threads released together, each in its own app context."""
+    barrier = threading.Barrier(workers)
+
+    def run(i):
+        with app.app_context():
+            barrier.wait(timeout=30)
+            try:
+                return job(i)
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(run, range(workers)))

@@ -16,8 +16,8 @@ from farmers import dashboard, payouts
 from farmers.payout_models import Payout
 from shop import vietqr
 from shop.ledger import LedgerEntry
-from tests.farmers.ledger_helpers import count_queries, sale
-from tests.helpers import csrf_token_from, login, requires_postgres
+from tests.farmers.ledger_helpers import sale
+from tests.helpers import count_queries, csrf_token_from, login, requires_postgres
 
 
 @pytest.fixture

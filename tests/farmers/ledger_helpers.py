@@ -1,17 +1,12 @@
 """Ledger entries for income tests, written straight into the append-only ledger, and a query counter."""
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 
 from core.extensions import db
 from shop.ledger import LedgerEntry
-
-# SQLite's driver is sent an explicit BEGIN; psycopg's is implicit. Count the queries, not the transactions.
-_TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
-
 
 def sale(farm, at: datetime, amount: int, *, quantity: int = 1, fee: int = 0, product=None, tour=None,
          source: str | None = None, order_id: int | None = None) -> None:
@@ -57,16 +52,3 @@ def bulk(farm, count: int, start: datetime, *, product=None, tour=None, spread: 
     db.session.commit()
 
 
-@contextmanager
-def count_queries():
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if not statement.lstrip().upper().startswith(_TRANSACTION_CONTROL):
-            statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)

@@ -14,7 +14,7 @@ from farmers.periods import Period
 from shop.ledger import LedgerEntry
 from tests.farmers.ledger_helpers import refund, sale
 from tests.shop.conftest import make_slot  # noqa: F401  (the fixture)
-from tests.helpers import login
+from tests.helpers import count_queries, login
 
 URLS = ("/farmer/dashboard", "/farmer/dashboard.csv", "/farmer/statement")
 JUNE_ARGS = "from=2026-06-01&to=2026-06-30"
@@ -211,7 +211,7 @@ def test_the_statement_is_ready_to_print(client, farmer_farm, make_user):
 @pytest.mark.parametrize("url", [f"/farmer/dashboard?{JUNE_ARGS}", f"/farmer/dashboard.csv?{JUNE_ARGS}",
                                  f"/farmer/statement?{JUNE_ARGS}", "/farmer/dashboard?period=year"])
 def test_queries_do_not_grow_with_the_entries(client, make_farm, make_product, make_slot, url):
-    from tests.farmers.ledger_helpers import bulk, count_queries
+    from tests.farmers.ledger_helpers import bulk
 
     farm = make_farm()
     product = make_product(farm=farm)

@@ -3,11 +3,10 @@ who may see them, and a constant number of queries per page."""
 from __future__ import annotations
 
 import itertools
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import func, select, text
 
 from core.audit import AuditEntry
 from core.extensions import db
@@ -17,14 +16,11 @@ from shop import checkout, payments
 from shop.ledger import LedgerEntry
 from shop.order_models import FarmOrder
 from shop.payment_models import Payment, Refund
-from tests.helpers import PASSWORD, csrf_token_from, login
+from tests.helpers import PASSWORD, count_queries, csrf_token_from, login
 from tests.shop.conftest import NOW
 from tours.models import Tour, TourSlot
 
 _tokens = itertools.count(1)
-_TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
-
-
 # --- making orders with the services -------------------------------------------------------------------------
 
 def place_order(*items, note: str = "", method: str = "vietqr", fulfilment: str = "farm_pickup",
@@ -76,21 +72,6 @@ def move(farm_order, *states):
 
 def count(model, *where) -> int:
     return db.session.scalar(select(func.count()).select_from(model).where(*where))
-
-
-@contextmanager
-def count_queries():
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if not statement.lstrip().upper().startswith(_TRANSACTION_CONTROL):
-            statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 @pytest.fixture

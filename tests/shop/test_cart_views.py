@@ -3,33 +3,13 @@ from __future__ import annotations
 
 import html as html_lib
 import re
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from core.extensions import db
 from shop.order_models import CartItem
-from tests.helpers import login
-
-# SQLite's driver is sent an explicit BEGIN; psycopg's is implicit. Count the queries, not the transactions.
-_TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
-
-
-@contextmanager
-def count_queries():
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if not statement.lstrip().upper().startswith(_TRANSACTION_CONTROL):
-            statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-
+from tests.helpers import count_queries, login
 
 def page(response) -> str:
     """The page's text with entities decoded, so assertions can use plain Vietnamese."""

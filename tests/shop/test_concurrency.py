@@ -1,8 +1,6 @@
 """Races, on PostgreSQL (SQLite ignores row locks): no unit is sold twice, no stock released twice."""
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -13,7 +11,7 @@ from shop import cart as carts
 from shop import checkout
 from shop.models import Product
 from shop.order_models import Order
-from tests.helpers import requires_postgres
+from tests.helpers import race, requires_postgres
 from tests.shop.conftest import NOW, MemoryStore
 
 pytestmark = requires_postgres
@@ -22,21 +20,6 @@ pytestmark = requires_postgres
 @pytest.fixture
 def app_config():
     return {"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 45, "max_overflow": 0, "pool_pre_ping": True}}
-
-
-def _race(app, workers: int, job):
-    barrier = threading.Barrier(workers)
-
-    def run(i):
-        with app.app_context():
-            barrier.wait(timeout=30)
-            try:
-                return job(i)
-            finally:
-                db.session.remove()
-
-    with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(run, range(workers)))
 
 
 def test_30_buyers_for_the_last_10_units(app, make_product):
@@ -59,7 +42,7 @@ def test_30_buyers_for_the_last_10_units(app, make_product):
             db.session.rollback()
             return error.reason
 
-    results = _race(app, 30, buy)
+    results = race(app, 30, buy)
     db.session.expire_all()
     assert results.count("sold") == 10
     assert set(results) - {"sold"} <= {"sold_out", "stale"}, results
@@ -84,7 +67,7 @@ def test_two_expiry_jobs_at_once_release_stock_once(app, make_product):
         db.session.commit()
         return count
 
-    results = _race(app, 2, expire)
+    results = race(app, 2, expire)
     db.session.expire_all()
     assert sum(results) == 5
     assert db.session.get(Product, product.id).stock == 20

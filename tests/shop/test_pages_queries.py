@@ -2,22 +2,20 @@
 from __future__ import annotations
 
 import secrets
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
 from flask import Blueprint
-from sqlalchemy import event, insert, select
+from sqlalchemy import insert, select
 
 from core.extensions import db
 from core.text import fold
 from core.time import utcnow
 from shop.models import Product, ProductPhoto
 from tours.models import Tour
+from tests.helpers import count_queries
 
 MAX_QUERIES = 6
-# SQLite's driver is sent an explicit BEGIN; psycopg's is implicit. Count the queries, not the transactions.
-_TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 PAGES = [
     "/",
     "/products",
@@ -35,21 +33,6 @@ def media_endpoint(app):
         stub = Blueprint("media", __name__)
         stub.add_url_rule("/media/<path:key>", "photo", lambda key: ("", 404))
         app.register_blueprint(stub)
-
-
-@contextmanager
-def count_queries():
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if not statement.lstrip().upper().startswith(_TRANSACTION_CONTROL):
-            statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def _key() -> str:

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import random
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select
@@ -13,7 +11,7 @@ from shop import cart as carts
 from shop import checkout
 from shop.order_models import Order, OrderLine
 from tours.models import TourSlot
-from tests.helpers import requires_postgres
+from tests.helpers import race, requires_postgres
 from tests.tours.conftest import NOW, MemoryStore
 
 pytestmark = requires_postgres
@@ -34,21 +32,6 @@ def close_connections(app):
     yield
     db.session.remove()
     db.engine.dispose()
-
-
-def _race(app, workers: int, job):
-    barrier = threading.Barrier(workers)
-
-    def run(i):
-        with app.app_context():
-            barrier.wait(timeout=30)
-            try:
-                return job(i)
-            finally:
-                db.session.remove()
-
-    with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(run, range(workers)))
 
 
 @pytest.mark.parametrize("run", range(3))
@@ -74,7 +57,7 @@ def test_40_groups_for_the_last_6_seats(app, make_slot, run):
             db.session.rollback()
             return error.reason
 
-    results = _race(app, THREADS, book)
+    results = race(app, THREADS, book)
     db.session.expire_all()
     taken = db.session.get(TourSlot, slot.id).seats_taken
     booked_seats = db.session.scalar(select(func.coalesce(func.sum(OrderLine.quantity), 0))
