@@ -32,3 +32,27 @@ class VietnameseMobile:
         if normalized is None:
             raise ValidationError(_l("Enter a Vietnamese mobile number, for example 0912 345 678."))
         field.data = normalized
+
+
+def normalize_any_mobile(raw: str) -> str | None:
+    """A Vietnamese mobile (``0xxxxxxxxx``) or, for visitors from abroad, ``+`` and 8 to 15 digits."""
+    vietnamese = normalize_vn_mobile(raw)
+    if vietnamese is not None:
+        return vietnamese
+    digits = re.sub(r"[\s.\-()]", "", raw or "")
+    if digits.startswith("00"):
+        digits = "+" + digits[2:]
+    if digits.startswith("+") and digits[1:].isdigit() and 8 <= len(digits) - 1 <= 15 and digits[1] != "0":
+        return digits
+    return None
+
+
+class MobileNumber:
+    """A Vietnamese mobile number, or an international one with its country code (tourists)."""
+
+    def __call__(self, form, field):
+        normalized = normalize_any_mobile(field.data or "")
+        if normalized is None:
+            raise ValidationError(_l("Enter a mobile number, for example 0912 345 678, or with the country code "
+                                     "if it is not Vietnamese, for example +44 7700 900123."))
+        field.data = normalized

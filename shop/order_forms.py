@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 
 from core.forms import Form
 from core.labels import FULFILMENTS, PAYMENT_METHODS
-from core.validators import VietnameseMobile
+from core.validators import MobileNumber
 from shop import checkout
 
 
@@ -24,7 +24,7 @@ class CheckoutForm(Form):
         DataRequired(message=_l("Enter your name.")),
         Length(max=120, message=_l("The name is too long (at most %(max)d characters)."))])
     phone = TelField(_l("Mobile phone"), validators=[
-        DataRequired(message=_l("Enter your mobile number.")), VietnameseMobile()])
+        DataRequired(message=_l("Enter your mobile number.")), MobileNumber()])
     email = EmailField(_l("Email"), validators=[
         DataRequired(message=_l("Enter your email address.")),
         Email(message=_l("Enter a valid email address, for example ten@gmail.com."), check_deliverability=False),

@@ -265,3 +265,13 @@ class TestRateLimits:
             client.post("/login", data={"email": user.email, "password": "bad-guess-1"})
         assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 429
         assert redis.Redis.from_url("redis://127.0.0.1:6379/15").dbsize() > 0
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("0912 345 678", "0912345678"), ("+84 912 345 678", "0912345678"), ("+44 7700 900123", "+447700900123"),
+    ("0044 7700 900123", "+447700900123"), ("+1 (415) 555-0100", "+14155550100"),
+    ("+0123456789", None), ("+12", None), ("12345", None), ("+1234567890123456", None), ("", None),
+])
+def test_checkout_phone_accepts_numbers_from_abroad(raw, expected):
+    from core.validators import normalize_any_mobile
+    assert normalize_any_mobile(raw) == expected

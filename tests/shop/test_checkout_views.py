@@ -63,6 +63,15 @@ def assert_goes_to_payment(response, order: Order) -> None:
 
 # --- the happy paths ----------------------------------------------------------------------------
 
+def test_a_tourist_with_a_phone_from_abroad_can_check_out(client, make_product):
+    pineapples = make_product(price_vnd=25000, stock=20)
+    add(client, pineapples, "2")
+    response = submit(client, open_checkout(client, lang="en"), phone="+44 7700 900123")
+    order = placed_order()
+    assert_goes_to_payment(response, order)
+    assert order.buyer_phone == "+447700900123"
+
+
 def test_guest_checkout_places_one_order_and_sends_to_payment(client, make_product, make_farm):
     farm = make_farm(offers_delivery=True, delivery_fee_vnd=30000)
     pineapples = make_product(price_vnd=25000, stock=20)
@@ -210,7 +219,7 @@ def test_delivery_where_the_farm_does_not_deliver_is_refused(client, make_produc
 
 
 @pytest.mark.parametrize("field, value, message", [
-    ("phone", "12345", "Enter a Vietnamese mobile number"),
+    ("phone", "12345", "Enter a mobile number, for example 0912 345 678"),
     ("email", "not-an-email", "Enter a valid email address"),
     ("name", "", "Enter your name."),
     ("payment_method", "cash", "Not a valid choice"),
