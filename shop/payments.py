@@ -387,21 +387,28 @@ def sync_card_payment(intent_id: str, *, actor_label: str, now: datetime) -> str
 
 
 def handle_stripe_event(event: dict, now: datetime) -> str:
-    """Store the event once (a replay is a no-op) and act on it."""
+    """Act on an event once; a replay is a no-op.
+
+    Stripe is asked (the PaymentIntent re-read) before anything is written, so no lock is held during
+    the call; the event row is written with the outcome, and a concurrent duplicate rolls back on the
+    UNIQUE event id.
+    """
     if db.session.scalar(select(StripeEvent.id).where(StripeEvent.event_id == event["id"])):
         return "duplicate"
+    obj = event.get("data", {}).get("object", {})
+    if event["type"] in ("payment_intent.succeeded", "payment_intent.payment_failed"):
+        outcome = sync_card_payment(obj.get("id", ""), actor_label="webhook:stripe", now=now)
+    elif event["type"] == "charge.refunded":
+        audit.record("stripe.charge_refunded", "payment", None, actor_label="webhook:stripe",
+                     details={"payment_intent": obj.get("payment_intent"),
+                              "amount_refunded": obj.get("amount_refunded")})
+        outcome = "recorded"
+    else:
+        outcome = "ignored"
     db.session.add(StripeEvent(event_id=event["id"], type=event["type"], received_at=now))
     try:
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
         return "duplicate"
-    obj = event.get("data", {}).get("object", {})
-    if event["type"] in ("payment_intent.succeeded", "payment_intent.payment_failed"):
-        return sync_card_payment(obj.get("id", ""), actor_label="webhook:stripe", now=now)
-    if event["type"] == "charge.refunded":
-        intent_id = obj.get("payment_intent")
-        audit.record("stripe.charge_refunded", "payment", None, actor_label="webhook:stripe",
-                     details={"payment_intent": intent_id, "amount_refunded": obj.get("amount_refunded")})
-        return "recorded"
-    return "ignored"
+    return outcome
