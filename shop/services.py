@@ -23,6 +23,7 @@ from core.media import delete_file_on_commit, store_file
 from core.text import fold, slugify
 from core.time import utcnow
 from farmers.models import Farm
+from shop.order_models import OrderLine
 from shop.models import (
     CATEGORIES, MAX_PHOTOS, MAX_PRICE_VND, MAX_STOCK, UNITS, Product, ProductPhoto, ProductSlugRedirect,
 )
@@ -102,10 +103,8 @@ def _audit(action: str, entity_id: int, actor: User, farm: Farm, **fields) -> No
 
 
 def product_was_ordered(product: Product) -> bool:
-    """Whether any order ever included this product (then it is archived rather than deleted).
-
-    For now the counter on the product; the orders work switches this to "an order line exists"."""
-    return product.orders_count > 0
+    """Whether any order ever included this product, paid or not (then it is archived rather than deleted)."""
+    return db.session.scalar(select(OrderLine.id).where(OrderLine.product_id == product.id).limit(1)) is not None
 
 
 # --- reading --------------------------------------------------------------------------------------------------

@@ -67,3 +67,23 @@ def race(app, workers: int, job):
 
     with ThreadPoolExecutor(workers) as pool:
         return list(pool.map(run, range(workers)))
+
+
+def place_unpaid_order(product, quantity: int | None = None):
+    """An order (not paid) for ``product`` through the real checkout services."""
+    import secrets
+
+    from core.time import utcnow
+    from shop import cart as carts
+    from shop import checkout
+
+    store = carts.SessionStore({})
+    carts.add_product(store, product.id, str(quantity or product.min_order_qty))
+    fulfilments = {product.farm_id: "farm_pickup"}
+    now = utcnow()
+    order = checkout.place_order(
+        store, buyer=checkout.Buyer("Khách", "0987654321", "khach@example.vn"), fulfilments=fulfilments,
+        payment_method="vietqr", shown_total=checkout.totals(carts.load(store, now), fulfilments)[1],
+        checkout_token=secrets.token_hex(8), user=None, now=now, hold_minutes=30)
+    db.session.commit()
+    return order

@@ -9,7 +9,7 @@ from sqlalchemy import event, func, select
 from core.audit import AuditEntry
 from core.extensions import db
 from shop.models import Product, ProductSlugRedirect
-from tests.helpers import csrf_token_from, login
+from tests.helpers import csrf_token_from, login, place_unpaid_order
 
 FORM = {"name": "Dứa Queen Kép", "description": "Dứa ngọt.", "category": "fresh", "unit": "kg",
         "price_vnd": "25000", "stock": "120", "min_order_qty": "1", "season_start": "", "season_end": ""}
@@ -210,7 +210,8 @@ def test_pause_resume_and_delete(client, farm, make_product):
 
 
 def test_an_ordered_product_is_archived_instead_of_deleted(client, farm, make_product):
-    product = make_product(farm=farm, orders_count=3)
+    product = make_product(farm=farm)
+    place_unpaid_order(product)
     english(client, farm.owner)
     assert "archived" in client.get(f"/farmer/products/{product.id}/delete").get_data(as_text=True)
     client.post(f"/farmer/products/{product.id}/delete")
