@@ -90,6 +90,7 @@ def load(instance_path: str) -> dict:
         "RESET_LIMIT_PER_IP": env.get("RESET_LIMIT_PER_IP", "10 per hour"),
         "RESET_LIMIT_PER_EMAIL": env.get("RESET_LIMIT_PER_EMAIL", "3 per hour"),
         "PASSWORD_RESET_MAX_AGE": _int("PASSWORD_RESET_MAX_AGE", 3600),
+        "WEBHOOK_LIMIT_PER_IP": env.get("WEBHOOK_LIMIT_PER_IP", "120 per minute"),
         # Orders and visits
         "ORDER_HOLD_MINUTES": _int("ORDER_HOLD_MINUTES", 30),
         "BOOKING_CUTOFF_HOURS": _int("BOOKING_CUTOFF_HOURS", 2),

@@ -32,7 +32,7 @@ MAX_WEBHOOK_AMOUNT_VND = 10**13 - 1  # VietQR's 13-digit limit
 
 
 def _webhook_limit() -> str:
-    return current_app.config.get("WEBHOOK_LIMIT_PER_IP", "120 per minute")
+    return current_app.config["WEBHOOK_LIMIT_PER_IP"]
 
 
 # -- shared helpers ---------------------------------------------------------------------------
