@@ -9,8 +9,10 @@ import config as settings
 from core import assets, errors, formatting, i18n, labels
 from core.extensions import babel, configure_sqlite, csrf, db, limiter, login_manager, migrate
 from core.pagecache import init_page_cache
+from core.requestlog import init_request_log
 from core.security import add_security_headers
 from core.storage import init_storage
+from core.urls import public_url
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -29,8 +31,10 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
     init_storage(app)
+    init_request_log(app)
 
     _import_models()
+    _check_receiving_account(app)
     _register_blueprints(app)
     _register_cli(app)
     formatting.register(app)
@@ -38,6 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
     errors.register(app)
     i18n.register(app)
     app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
+    app.jinja_env.globals["public_url"] = public_url
     app.after_request(add_security_headers)
     assets.init_assets(app)
     init_page_cache(app)
@@ -60,11 +65,36 @@ def _import_models() -> None:
     import tours.models  # noqa: F401
 
 
+def _check_receiving_account(app: Flask) -> None:
+    """Production never starts with the demo (or no) receiving bank account. What staff saved on the Settings
+    page counts; it is only read when BANK_* alone would be refused (so `flask db upgrade` on an empty database
+    works once BANK_* are set)."""
+    if settings.bank_problem(app.config, {}) is None:
+        return
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from core.settings_store import Setting
+
+    staff_set: dict[str, str] = {}
+    with app.app_context():
+        try:
+            staff_set = dict(db.session.execute(select(Setting.key, Setting.value)).all())
+        except SQLAlchemyError:
+            pass  # no settings table yet, or no database: BANK_* must do
+        finally:
+            db.session.remove()
+    problem = settings.bank_problem(app.config, staff_set)
+    if problem:
+        raise settings.UnsafeConfiguration(problem)
+
+
 def _register_blueprints(app: Flask) -> None:
     from accounts.views import bp as accounts_bp
     from admin.assist_views import bp as admin_assist_bp
     from admin.settings_views import bp as admin_settings_bp
     from admin.views import bp as admin_bp
+    from core.health import bp as health_bp
     from core.media import bp as media_bp
     from farmers.product_views import bp as farmer_products_bp
     from farmers.order_views import bp as farmer_orders_bp
@@ -76,7 +106,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (shop_bp, orders_bp, accounts_bp, farmers_bp, farmer_products_bp, farmer_orders_bp, tours_bp,
                       farmer_tours_bp,
-                      admin_bp, admin_settings_bp, admin_assist_bp, media_bp):
+                      admin_bp, admin_settings_bp, admin_assist_bp, media_bp, health_bp):
         app.register_blueprint(blueprint)
 
     from admin.payment_views import bp as admin_payments_bp

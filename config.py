@@ -1,4 +1,9 @@
-"""Settings from the environment, with safe development defaults.
+"""Settings from the environment and one settings file, with safe development defaults.
+
+The settings file (``KEP_SETTINGS_FILE``, default ``/etc/kep/kep.env`` when it exists, else ``.env`` beside this
+file) holds ``NAME=value`` lines; the app, gunicorn (deploy/gunicorn.conf.py) and every ``flask`` command read
+the same one, so a job run from a timer or cron uses the production database like the web server does. A
+variable set in the environment wins over the file. ``KEP_SETTINGS_FILE=`` (empty) reads no file.
 
 Every setting can be overridden by the mapping passed to ``create_app(config)``;
 tests use that. In production (``APP_ENV=production``) unsafe settings stop the
@@ -9,8 +14,15 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
 
 WEAK_SECRETS = {"", "dev", "secret", "changeme", "change-me", "development", "test"}
+DEFAULT_SETTINGS_FILE = "/etc/kep/kep.env"
+# The demo receiving account: fine for development, never for real money.
+DEMO_BANK = {"BANK_BIN": "970405", "BANK_NAME": "Agribank", "BANK_ACCOUNT_NUMBER": "2500205123456",
+             "BANK_ACCOUNT_NAME": "HTX DUA KEP"}
 
 
 class UnsafeConfiguration(RuntimeError):
@@ -23,9 +35,50 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    return int(raw) if raw not in (None, "") else default
+def settings_file() -> Path | None:
+    """The settings file to read, or None (see the module's notes)."""
+    named = os.environ.get("KEP_SETTINGS_FILE")
+    if named is not None:
+        return Path(named) if named.strip() else None
+    for candidate in (Path(DEFAULT_SETTINGS_FILE), Path(__file__).resolve().parent / ".env"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def environment() -> dict[str, str]:
+    """The settings file's values under the process environment (the environment wins)."""
+    path = settings_file()
+    values: dict[str, str] = {}
+    if path is not None:
+        if not path.is_file():
+            raise UnsafeConfiguration(f"KEP_SETTINGS_FILE={path} does not exist.")
+        values = {k: v for k, v in dotenv_values(path).items() if v is not None}
+    values.update(os.environ)
+    return values
+
+
+def _int(env: dict, name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise UnsafeConfiguration(f"{name} must be a whole number, not {raw!r}.") from None
+
+
+def _list(raw: str | None) -> list[str]:
+    return [item.strip() for item in (raw or "").split(",") if item.strip()]
+
+
+def trusted_hosts(public_base_url: str, extra: list[str], production: bool) -> list[str]:
+    """The host names requests may carry: the public address's, the listed extras, and in development the
+    loopback names. Any other Host header is answered 400 before a view runs (Flask's TRUSTED_HOSTS)."""
+    hosts = [urlsplit(public_base_url).hostname or ""] + extra
+    if not production:
+        hosts += ["localhost", "127.0.0.1"]
+    return sorted({host.lower() for host in hosts if host})
 
 
 def database_url(raw: str) -> str:
@@ -49,7 +102,7 @@ def _development_secret(instance_path: Path) -> str:
 
 def load(instance_path: str) -> dict:
     """Read the settings from the environment."""
-    env = os.environ
+    env = environment()
     instance = Path(instance_path)
     instance.mkdir(parents=True, exist_ok=True)
     app_env = env.get("APP_ENV", "development").strip().lower()
@@ -58,6 +111,8 @@ def load(instance_path: str) -> dict:
     if not secret and not production:
         secret = _development_secret(instance)
     default_db = f"sqlite:///{instance / 'kep.sqlite3'}"
+    bank_defaults = {} if production else DEMO_BANK
+    public_base_url = env.get("PUBLIC_BASE_URL", "" if production else "http://127.0.0.1:5000").rstrip("/")
     return {
         "APP_ENV": app_env,
         "DEBUG": _bool(env.get("FLASK_DEBUG")),
@@ -74,7 +129,7 @@ def load(instance_path: str) -> dict:
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "WTF_CSRF_TIME_LIMIT": 6 * 3600,
         # Uploads: one request carries at most a few phone photos.
-        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 50 * 1024 * 1024),
+        "MAX_CONTENT_LENGTH": _int(env, "MAX_CONTENT_LENGTH", 50 * 1024 * 1024),
         "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER") or str(instance / "uploads"),
         # Languages and time
         "BABEL_DEFAULT_LOCALE": "vi",
@@ -89,11 +144,11 @@ def load(instance_path: str) -> dict:
         # Password reset by e-mail: requests per address and per email; how long a link works (seconds).
         "RESET_LIMIT_PER_IP": env.get("RESET_LIMIT_PER_IP", "10 per hour"),
         "RESET_LIMIT_PER_EMAIL": env.get("RESET_LIMIT_PER_EMAIL", "3 per hour"),
-        "PASSWORD_RESET_MAX_AGE": _int("PASSWORD_RESET_MAX_AGE", 3600),
+        "PASSWORD_RESET_MAX_AGE": _int(env, "PASSWORD_RESET_MAX_AGE", 3600),
         "WEBHOOK_LIMIT_PER_IP": env.get("WEBHOOK_LIMIT_PER_IP", "120 per minute"),
         # Orders and visits
-        "ORDER_HOLD_MINUTES": _int("ORDER_HOLD_MINUTES", 30),
-        "BOOKING_CUTOFF_HOURS": _int("BOOKING_CUTOFF_HOURS", 2),
+        "ORDER_HOLD_MINUTES": _int(env, "ORDER_HOLD_MINUTES", 30),
+        "BOOKING_CUTOFF_HOURS": _int(env, "BOOKING_CUTOFF_HOURS", 2),
         # Stripe (card payments); card payment is hidden when the keys are missing.
         "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY", ""),
         "STRIPE_PUBLISHABLE_KEY": env.get("STRIPE_PUBLISHABLE_KEY", ""),
@@ -101,30 +156,30 @@ def load(instance_path: str) -> dict:
         "STRIPE_API_BASE": env.get("STRIPE_API_BASE", ""),
         "STRIPE_JS_URL": env.get("STRIPE_JS_URL", "https://js.stripe.com/v3/"),
         # How long to wait for Stripe's answer before telling the buyer card payment is unavailable.
-        "STRIPE_TIMEOUT_SECONDS": _int("STRIPE_TIMEOUT_SECONDS", 15),
+        "STRIPE_TIMEOUT_SECONDS": _int(env, "STRIPE_TIMEOUT_SECONDS", 15),
         # The cooperative's bank account that receives VietQR transfers
-        "BANK_BIN": env.get("BANK_BIN", "970405"),
-        "BANK_NAME": env.get("BANK_NAME", "Agribank"),
-        "BANK_ACCOUNT_NUMBER": env.get("BANK_ACCOUNT_NUMBER", "2500205123456"),
-        "BANK_ACCOUNT_NAME": env.get("BANK_ACCOUNT_NAME", "HTX DUA KEP"),
+        # (the demo account in development only; production refuses to start without a real one)
+        **{name: env.get(name, bank_defaults.get(name, "")) for name in DEMO_BANK},
         "BANK_WEBHOOK_SECRET": env.get("BANK_WEBHOOK_SECRET", ""),
         # Outgoing mail; without MAIL_SERVER messages wait in the outbox for staff.
         "MAIL_SERVER": env.get("MAIL_SERVER", ""),
-        "MAIL_PORT": _int("MAIL_PORT", 587),
+        "MAIL_PORT": _int(env, "MAIL_PORT", 587),
         "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
         "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS"), True),
         "MAIL_FROM": env.get("MAIL_FROM", "Chợ Dứa Kép <no-reply@localhost>"),
         # How long to wait for the mail server (mail is also sent at the end of payment requests).
-        "MAIL_TIMEOUT_SECONDS": _int("MAIL_TIMEOUT_SECONDS", 10),
+        "MAIL_TIMEOUT_SECONDS": _int(env, "MAIL_TIMEOUT_SECONDS", 10),
         # Where alerts for commune staff go (late or unmatched payments, refunds to make).
-        "STAFF_EMAIL": env.get("STAFF_EMAIL", "canbo@duakep.vn"),
+        "STAFF_EMAIL": env.get("STAFF_EMAIL", "" if production else "canbo@duakep.vn"),
         # Static files: cache for a year in production (names carry a content hash).
         "STATIC_MAX_AGE": 365 * 24 * 3600 if production else 0,
         # Public pages seen by anonymous visitors are kept this many seconds (0: off; see core/pagecache.py).
-        "PAGE_CACHE_SECONDS": _int("PAGE_CACHE_SECONDS", 20 if production else 0),
-        # The address of the site, for links in messages sent outside a request.
-        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        "PAGE_CACHE_SECONDS": _int(env, "PAGE_CACHE_SECONDS", 20 if production else 0),
+        # The site's one canonical address: every absolute link (messages, reset links, tickets, Open Graph)
+        # is built from it, never from the request's Host header; requests for other hosts are refused.
+        "PUBLIC_BASE_URL": public_base_url,
+        "TRUSTED_HOSTS": trusted_hosts(public_base_url, _list(env.get("TRUSTED_HOSTS")), production),
     }
 
 
@@ -140,3 +195,28 @@ def check_production(config: dict) -> None:
         )
     if config.get("DEBUG"):
         raise UnsafeConfiguration("APP_ENV=production refuses to run with debug on: unset FLASK_DEBUG.")
+    base = urlsplit(config.get("PUBLIC_BASE_URL") or "")
+    if base.scheme != "https" or not base.hostname or base.path not in ("", "/"):
+        raise UnsafeConfiguration("APP_ENV=production needs PUBLIC_BASE_URL, the site's https address "
+                                  "(for example https://duakep.vn), for every link the market sends.")
+    if len(config.get("BANK_WEBHOOK_SECRET") or "") < 32:
+        raise UnsafeConfiguration("APP_ENV=production needs BANK_WEBHOOK_SECRET (32+ random characters) to check "
+                                  "bank notifications.")
+    if "@" not in (config.get("STAFF_EMAIL") or ""):
+        raise UnsafeConfiguration("APP_ENV=production needs STAFF_EMAIL, where alerts for commune staff go.")
+
+
+def bank_problem(config: dict, staff_set: dict[str, str]) -> str | None:
+    """Why production may not take buyers' money into this receiving account, or None.
+
+    ``staff_set`` holds what staff saved on the Settings page (it wins over BANK_*). The demo account, or none,
+    is refused: buyers would send real money to a placeholder."""
+    if config.get("APP_ENV") != "production":
+        return None
+    number = staff_set.get("bank_account_number") or config.get("BANK_ACCOUNT_NUMBER") or ""
+    bank_bin = staff_set.get("bank_bin") or config.get("BANK_BIN") or ""
+    name = staff_set.get("bank_account_name") or config.get("BANK_ACCOUNT_NAME") or ""
+    if not (number and bank_bin and name) or number == DEMO_BANK["BANK_ACCOUNT_NUMBER"]:
+        return ("APP_ENV=production needs the cooperative's real receiving account: set BANK_BIN, "
+                "BANK_ACCOUNT_NUMBER and BANK_ACCOUNT_NAME (or save it on the staff Settings page).")
+    return None

@@ -5,6 +5,7 @@ import math
 import time
 
 from flask import current_app, g, render_template, request, session
+from flask.globals import request_ctx
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import (DBAPIError, DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError,
@@ -91,6 +92,9 @@ def register(app) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error):
+        if request_ctx.url_adapter is None:  # a Host that is not ours (TRUSTED_HOSTS): no page, no links
+            return ("Yêu cầu không hợp lệ: địa chỉ này không thuộc Chợ Dứa Kép.\n"
+                    "Bad request: this host is not served here.\n", 400, {"Content-Type": "text/plain; charset=utf-8"})
         if error.code in MESSAGES:
             return render_error(error.code)
         return error

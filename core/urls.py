@@ -1,4 +1,4 @@
-"""Safe redirects."""
+"""Safe redirects and the site's absolute addresses."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -15,10 +15,13 @@ def safe_next(target: str | None, default: str) -> str:
 
 
 def public_url(endpoint: str, **values) -> str:
-    """An absolute address for messages, also outside a request (CLI, jobs)."""
+    """An absolute address on the site's one canonical address (PUBLIC_BASE_URL), in a request or outside one
+    (CLI, jobs). Never built from the request's Host header: a password-reset link asked for with
+    ``Host: evil.example`` must still point at the real site."""
     from flask import current_app, has_request_context, url_for
 
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     if has_request_context():
-        return url_for(endpoint, _external=True, **values)
-    with current_app.test_request_context(base_url=current_app.config["PUBLIC_BASE_URL"]):
+        return base + url_for(endpoint, **values)
+    with current_app.test_request_context(base_url=base):
         return url_for(endpoint, _external=True, **values)

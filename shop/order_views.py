@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from core.extensions import db
 from core.labels import UNITS
 from core.time import utcnow
-from core.urls import safe_next
+from core.urls import public_url, safe_next
 from shop import cart as carts
 from shop import checkout, notices, stripe
 from shop.models import Product
@@ -281,7 +281,7 @@ def detail(public_id: str):
     payable = order.status == "pending_payment" and not order.is_overdue(now)
     pay_url = url_for("payments.pay", public_id=order.public_id, key=key) \
         if payable and "payments.pay" in current_app.view_functions else None
-    guest_link = url_for("orders.detail", public_id=order.public_id, key=key, _external=True) \
+    guest_link = public_url("orders.detail", public_id=order.public_id, key=key) \
         if key and order.user_id is None else None
     return render_template("orders/detail.html", order=order, key=key, now=now, payable=payable,
                            pay_url=pay_url, guest_link=guest_link)

@@ -9,6 +9,7 @@ from flask_babel import get_locale
 
 from core.pagecache import cached_page
 from core.time import LOCAL_TZ, utcnow
+from core.urls import public_url
 from shop import catalogue
 from shop.models import CATEGORIES
 from tours import services as tour_services
@@ -25,7 +26,7 @@ bp.add_app_template_global(catalogue.stock_state, "stock_state")
 
 
 def _photo_url(key: str) -> str:
-    return url_for("media.photo", key=key, _external=True)
+    return public_url("media.photo", key=key)
 
 
 @bp.route("/")
@@ -58,7 +59,7 @@ def product(slug: str):
         if current:
             return redirect(url_for("shop.product", slug=current), 301)
         abort(404)
-    url = url_for("shop.product", slug=item.slug, _external=True)
+    url = public_url("shop.product", slug=item.slug)
     json_ld = catalogue.product_json_ld(item, url, [_photo_url(photo.large_key) for photo in item.photos])
     return render_template("shop/product.html", product=item, canonical_url=url, json_ld=json_ld,
                            og_image=_photo_url(item.photos[0].large_key) if item.photos else None)

@@ -14,10 +14,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 from werkzeug.security import generate_password_hash
 
-import config as settings
-from app import create_app
-from core.extensions import db
-from tests.helpers import PASSWORD
+os.environ["KEP_SETTINGS_FILE"] = ""  # tests read no settings file (/etc/kep/kep.env, .env)
+
+import config as settings  # noqa: E402
+from app import create_app  # noqa: E402
+from core.extensions import db  # noqa: E402
+from tests.helpers import PASSWORD  # noqa: E402
 
 _PASSWORD_HASH = generate_password_hash(PASSWORD, method="scrypt")
 _counter = itertools.count(1)
@@ -78,6 +80,7 @@ def _test_config(database_url: str, instance_path: str, **overrides) -> dict:
         "RATELIMIT_ENABLED": False,
         "UPLOAD_FOLDER": os.path.join(instance_path, "uploads"),
         "SERVER_NAME": "localhost",
+        "PUBLIC_BASE_URL": "http://localhost",
     }
     config.update(overrides)
     return config

@@ -14,6 +14,13 @@ from core.extensions import db
 
 PASSWORD = "pineapple-123"
 
+# What production needs besides SECRET_KEY (config.check_production and the receiving-account check).
+PRODUCTION_SETTINGS = {
+    "APP_ENV": "production", "PUBLIC_BASE_URL": "https://duakep.example", "STAFF_EMAIL": "canbo@duakep.example",
+    "BANK_WEBHOOK_SECRET": "w" * 40, "BANK_BIN": "970405", "BANK_ACCOUNT_NUMBER": "2500205999888",
+    "BANK_ACCOUNT_NAME": "HTX DICH VU NONG NGHIEP KEP",
+}
+
 
 def login(client, user, password: str = PASSWORD):
     """Log ``user`` in through the real login form."""

@@ -8,6 +8,7 @@ from alembic.migration import MigrationContext
 import config as settings
 from app import create_app
 from core.extensions import db
+from tests.helpers import PRODUCTION_SETTINGS
 
 
 def test_production_refuses_missing_secret(monkeypatch, tmp_path):
@@ -38,7 +39,8 @@ def test_production_refuses_debug(monkeypatch, tmp_path):
 
 
 def test_production_with_safe_settings_sets_secure_cookies(monkeypatch, tmp_path):
-    monkeypatch.setenv("APP_ENV", "production")
+    for name, value in PRODUCTION_SETTINGS.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("SECRET_KEY", "x" * 48)
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
@@ -46,7 +48,7 @@ def test_production_with_safe_settings_sets_secure_cookies(monkeypatch, tmp_path
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
     assert app.config["REMEMBER_COOKIE_SECURE"]
-    response = app.test_client().get("/login")
+    response = app.test_client().get("/login", base_url="https://duakep.example")
     assert "max-age" in response.headers["Strict-Transport-Security"]
 
 
@@ -123,11 +125,12 @@ def test_static_files_have_hashed_names_and_are_served(client):
 
 def test_static_files_are_cached_long_in_production(monkeypatch, tmp_path):
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
-    app = create_app({"SECRET_KEY": "y" * 48, "APP_ENV": "production", "STATIC_MAX_AGE": 31536000,
+    app = create_app({**PRODUCTION_SETTINGS, "SECRET_KEY": "y" * 48, "STATIC_MAX_AGE": 31536000,
+                      "TRUSTED_HOSTS": ["duakep.example"],
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.sqlite3'}"})
     client = app.test_client()
     url = app.jinja_env.globals["static_url"]("css/site.css")
-    cache = client.get(url).headers["Cache-Control"]
+    cache = client.get(url, base_url="https://duakep.example").headers["Cache-Control"]
     assert "max-age=31536000" in cache and "immutable" in cache
 
 

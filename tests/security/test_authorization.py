@@ -65,6 +65,7 @@ ROUTES: dict[str, Route] = {
     "tours.detail": route("/tours/{tour_a_slug}", GET=ANYONE),
     "tours.book": route("/tours/{tour_a_slug}/book", POST=ANYONE),
     "media.photo": route("/media/{photo_key}", GET=ANYONE),
+    "health.healthz": route("/healthz", GET=ANYONE),
     # -- accounts ----------------------------------------------------------------------------------------------
     "accounts.register": route("/register", GET=ANYONE, POST=ANYONE),
     "accounts.login": route("/login", GET=ANYONE, POST=ANYONE),
