@@ -206,6 +206,14 @@ def check_production(config: dict) -> None:
         raise UnsafeConfiguration("APP_ENV=production needs STAFF_EMAIL, where alerts for commune staff go.")
 
 
+def local_production_settings(base_url: str = "https://127.0.0.1") -> dict[str, str]:
+    """Production settings for serving the demo on this machine (the benchmark, the audit, the deployment
+    tests): a random secret and webhook secret and a test receiving account. Never for a real site."""
+    return {"APP_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(48), "PUBLIC_BASE_URL": base_url,
+            "BANK_WEBHOOK_SECRET": secrets.token_urlsafe(32), "STAFF_EMAIL": "canbo@duakep.vn",
+            "BANK_BIN": "970405", "BANK_ACCOUNT_NUMBER": "2500205000001", "BANK_ACCOUNT_NAME": "HTX DUA KEP THU NGHIEM"}
+
+
 def bank_problem(config: dict, staff_set: dict[str, str]) -> str | None:
     """Why production may not take buyers' money into this receiving account, or None.
 

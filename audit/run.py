@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import re
-import secrets
 import socket
 import statistics
 import subprocess
@@ -32,6 +31,8 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from config import local_production_settings  # noqa: E402
 AUDIT = ROOT / "audit"
 LIGHTHOUSE = AUDIT / "node_modules" / ".bin" / "lighthouse"
 BIN = Path(sys.executable).parent
@@ -122,7 +123,7 @@ def free_port() -> int:
 def demo_env(instance: Path) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items()
            if key not in ("FLASK_DEBUG", "DATABASE_URL", "STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "MAIL_SERVER")}
-    env.update(APP_ENV="production", SECRET_KEY=secrets.token_urlsafe(48), INSTANCE_PATH=str(instance),
+    env.update(local_production_settings(), INSTANCE_PATH=str(instance),
                DATABASE_URL=f"sqlite:///{instance / 'kep.sqlite3'}", UPLOAD_FOLDER=str(instance / "uploads"),
                FLASK_APP="app", RATELIMIT_STORAGE_URI="memory://")
     return env

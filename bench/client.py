@@ -8,6 +8,7 @@ same ``USER_AGENT`` as the login did, so ``headers()`` gives both.
 from __future__ import annotations
 
 import http.client
+import ssl
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from http.cookies import SimpleCookie
@@ -63,19 +64,26 @@ def csrf_token_from(html: str, action: str = "/login") -> str:
 
 
 class HttpSession:
-    """Requests to one ``host:port``, one connection each, with the cookies the server set."""
+    """Requests to one ``host:port``, one connection each, with the cookies the server set.
 
-    def __init__(self, host: str, port: int) -> None:
+    ``scheme="https"`` talks TLS without checking the certificate (a self-signed one, in the deployment
+    tests); ``host_header`` sends another Host than the address connected to, as a browser would for the
+    site's name."""
+
+    def __init__(self, host: str, port: int, *, scheme: str = "http", host_header: str | None = None) -> None:
         self.host, self.port = host, port
+        self.scheme, self.host_header = scheme, host_header
         self.cookies: dict[str, str] = {}
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{self.scheme}://{self.host_header or f'{self.host}:{self.port}'}"
 
     def headers(self) -> dict[str, str]:
         """Headers that make a request part of this session (for wrk too)."""
         headers = {"User-Agent": USER_AGENT}
+        if self.host_header:
+            headers["Host"] = self.host_header
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
         return headers
@@ -89,7 +97,11 @@ class HttpSession:
         if form is not None:
             body = urlencode(form)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        if self.scheme == "https":
+            connection = http.client.HTTPSConnection(self.host, self.port, timeout=30,
+                                                     context=ssl._create_unverified_context())
+        else:
+            connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
         try:
             connection.request(method, path, body=body, headers=headers)
             raw = connection.getresponse()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import shutil
 import signal
 import sys
@@ -43,7 +42,7 @@ def _arguments() -> argparse.Namespace:
 def _environment(workdir: Path, database_url: str) -> dict[str, str]:
     """Production settings, for gunicorn and for the in-process app alike."""
     env = {key: value for key, value in os.environ.items() if key != "FLASK_DEBUG"}
-    env.update(APP_ENV="production", SECRET_KEY=secrets.token_urlsafe(36), DATABASE_URL=database_url,
+    env.update(settings.local_production_settings(), DATABASE_URL=database_url,
                INSTANCE_PATH=str(workdir / "instance"), RATELIMIT_ENABLED="0")
     return env
 

@@ -94,3 +94,12 @@ def place_unpaid_order(product, quantity: int | None = None):
         checkout_token=secrets.token_hex(8), user=None, now=now, hold_minutes=30)
     db.session.commit()
     return order
+
+
+def free_port() -> int:
+    """A port of 127.0.0.1 that nothing listens on now (for servers a test starts)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
