@@ -256,6 +256,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs per page; the median is kept (default 3)")
     parser.add_argument("--pages", default=",".join(PAGES), help="comma-separated, of: " + ", ".join(PAGES))
     parser.add_argument("--keep-reports", action="store_true", help="keep the full reports in audit/reports/")
+    parser.add_argument("--warn-only", action="store_true",
+                        help="print pages under the targets but exit 0 (CI: the audit must run; scores vary "
+                             "with the machine's load)")
     args = parser.parse_args(argv)
     pages = [page for page in args.pages.split(",") if page]
     if not LIGHTHOUSE.exists():
@@ -289,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {page}: [{item['category']}] {item['id']} {item['score']} {item['display']}")
     if misses:
         print("Under the targets:\n  " + "\n  ".join(misses))
-        return 1
+        return 0 if args.warn_only else 1
     print("All pages meet the targets (performance and accessibility >= 0.95).")
     return 0
 
