@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as settings
 from core import assets, errors, formatting, i18n, labels
@@ -21,6 +22,7 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     settings.check_production(app.config)
+    _trust_proxies(app)
 
     db.init_app(app)
     with app.app_context():
@@ -47,6 +49,15 @@ def create_app(config: dict | None = None) -> Flask:
     assets.init_assets(app)
     init_page_cache(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXY_COUNT proxies, the client's address, scheme and host are read from the
+    X-Forwarded-* headers those proxies add; with 0 (the default) the headers are ignored, so a client
+    cannot choose its own address (and dodge the rate limits) by sending one."""
+    count = int(app.config.get("TRUSTED_PROXY_COUNT") or 0)
+    if count > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count)
 
 
 def _import_models() -> None:

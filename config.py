@@ -138,9 +138,19 @@ def load(instance_path: str) -> dict:
         # Rate limits (memory by default; redis://127.0.0.1:6379 in production)
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
+        # How many proxies in front of the app set X-Forwarded-For/-Proto/-Host/-Port (0: trust none of them).
+        "TRUSTED_PROXY_COUNT": _int(env, "TRUSTED_PROXY_COUNT", 0),
+        # Failed logins from one address, whatever the account (see accounts/throttle.py for the rest).
         "LOGIN_LIMIT_PER_IP": env.get("LOGIN_LIMIT_PER_IP", "20 per 15 minutes"),
-        "LOGIN_LIMIT_PER_ACCOUNT": env.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
+        # One account from one address: this many wrong passwords are free, then waits of 1, 2, 4... minutes.
+        "LOGIN_FREE_FAILURES": _int(env, "LOGIN_FREE_FAILURES", 5),
+        "LOGIN_MAX_WAIT_MINUTES": _int(env, "LOGIN_MAX_WAIT_MINUTES", 15),
+        # Staff are told (once an hour) when one account gets this many wrong passwords in an hour.
+        "LOGIN_ALERT_FAILURES": _int(env, "LOGIN_ALERT_FAILURES", 20),
         "REGISTER_LIMIT_PER_IP": env.get("REGISTER_LIMIT_PER_IP", "10 per hour"),
+        "REGISTER_LIMIT_PER_EMAIL": env.get("REGISTER_LIMIT_PER_EMAIL", "3 per hour"),
+        # How long the link that finishes a registration works, in seconds.
+        "REGISTER_LINK_MAX_AGE": _int(env, "REGISTER_LINK_MAX_AGE", 24 * 3600),
         # Password reset by e-mail: requests per address and per email; how long a link works (seconds).
         "RESET_LIMIT_PER_IP": env.get("RESET_LIMIT_PER_IP", "10 per hour"),
         "RESET_LIMIT_PER_EMAIL": env.get("RESET_LIMIT_PER_EMAIL", "3 per hour"),

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from wtforms import BooleanField, EmailField, PasswordField, StringField, TelField
-from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, ValidationError
 
+from accounts import passwords
 from core.forms import Form
 from core.validators import VietnameseMobile
 
@@ -12,11 +14,30 @@ PASSWORD_MIN = 8
 PASSWORD_MAX = 128
 
 
-def _password(label):
+class NotGuessable:
+    """Refuses the most common passwords and the person's own email, phone or name (accounts/passwords.py).
+    ``person(form)`` gives (email, phone, name) of whoever chooses the password."""
+
+    def __init__(self, person):
+        self.person = person
+
+    def __call__(self, form, field):
+        email, phone, name = self.person(form)
+        message = passwords.problem(field.data or "", email=email, phone=phone, name=name)
+        if message is not None:
+            raise ValidationError(message)
+
+
+def _of_user(user):
+    return (user.email, user.phone, user.full_name) if user is not None and user.is_authenticated else (None,) * 3
+
+
+def _password(label, person):
     return PasswordField(label, validators=[
         InputRequired(message=_l("Enter a password.")),
         Length(min=PASSWORD_MIN, max=PASSWORD_MAX,
                message=_l("The password must have between %(min)d and %(max)d characters.")),
+        NotGuessable(person),
     ])
 
 
@@ -31,9 +52,14 @@ class RegisterForm(Form):
         Length(max=120, message=_l("The name is too long (at most %(max)d characters)."))])
     phone = TelField(_l("Mobile phone"), validators=[DataRequired(message=_l("Enter your mobile number.")),
                                                     VietnameseMobile()])
-    password = _password(_l("Password (at least 8 characters)"))
+    password = _password(_l("Password (at least 8 characters)"),
+                         lambda form: (form.email.data, form.phone.data, form.full_name.data))
     confirm = PasswordField(_l("Repeat the password"), validators=[
         EqualTo("password", message=_l("The two passwords are not the same."))])
+
+
+class ConfirmForm(Form):
+    """The button that finishes a registration (its details are in the link)."""
 
 
 class LoginForm(Form):
@@ -45,9 +71,10 @@ class LoginForm(Form):
 
 
 class ChangePasswordForm(Form):
+    """For the logged-in user (``current_user``)."""
     current = PasswordField(_l("Current password"), validators=[
         DataRequired(message=_l("Enter your current password.")), Length(max=PASSWORD_MAX)])
-    password = _password(_l("New password (at least 8 characters)"))
+    password = _password(_l("New password (at least 8 characters)"), lambda form: _of_user(current_user))
     confirm = PasswordField(_l("Repeat the new password"), validators=[
         EqualTo("password", message=_l("The two passwords are not the same."))])
 
@@ -65,6 +92,11 @@ class ForgotPasswordForm(Form):
 
 
 class ResetPasswordForm(Form):
-    password = _password(_l("New password (at least 8 characters)"))
+    """``ResetPasswordForm(user=...)``: the account whose password is chosen (the link's, not who is logged in)."""
+    password = _password(_l("New password (at least 8 characters)"), lambda form: _of_user(form.user))
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
     confirm = PasswordField(_l("Repeat the new password"), validators=[
         EqualTo("password", message=_l("The two passwords are not the same."))])

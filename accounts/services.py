@@ -1,9 +1,14 @@
 """Account rules: registration, authentication, passwords, roles."""
 from __future__ import annotations
 
+import secrets
+from functools import lru_cache
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
 
+from accounts import throttle
 from accounts.models import User
 from core import audit
 from core.extensions import db
@@ -36,12 +41,43 @@ def register(*, email: str, full_name: str, phone: str, password: str, role: str
     return user
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The active user with this email and password, or None (same answer for either mistake)."""
+def hash_password(password: str) -> str:
+    """The stored form of a password (the same as ``User.set_password`` makes)."""
+    return generate_password_hash(password, method="scrypt")
+
+
+@lru_cache(maxsize=1)
+def dummy_hash() -> str:
+    """A hash of a random password, made like real ones, that nothing matches: checked instead when there is
+    no usable account, so that an unknown or suspended e-mail takes as long as a wrong password."""
+    return hash_password(secrets.token_urlsafe(24))
+
+
+def authenticate(email: str, password: str, user: User | None = None) -> User | None:
+    """The active user with this email and password, or None: the same answer, in the same time, whether
+    the account is missing, suspended or the password wrong (one scrypt check every time).
+    ``user``: the account already looked up for ``email``, if the caller has it."""
+    user = user if user is not None else find_by_email(email)
+    usable = user is not None and user.active
+    matches = check_password_hash(user.password_hash if usable else dummy_hash(), password)
+    return user if usable and matches else None
+
+
+def log_in(email: str, password: str, *, address: str | None, now) -> User:
+    """The account, when the password is right and this (account, address) pair is not made to wait.
+
+    Raises ``throttle.Throttled`` (before the password is even checked) while the pair waits, and
+    AccountError for a wrong password or an unknown or suspended account (one message for all three).
+    Failures and successes are counted in accounts/throttle.py."""
+    email = normalize_email(email)
+    throttle.check(email, address)
     user = find_by_email(email)
-    if user is None or not user.active or not user.check_password(password):
-        return None
-    return user
+    found = authenticate(email, password, user=user)
+    if found is None:
+        throttle.failed(email, address, user=user, now=now)
+        raise AccountError(_l("The email or the password is not right."))
+    throttle.succeeded(email, address)
+    return found
 
 
 def change_password(user: User, current: str, new: str) -> None:

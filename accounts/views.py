@@ -5,8 +5,9 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import get_locale, lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
-from accounts import reset, services
-from accounts.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
+from accounts import reset, services, signup, throttle
+from accounts.forms import (ChangePasswordForm, ConfirmForm, ForgotPasswordForm, LoginForm, RegisterForm,
+                            ResetPasswordForm)
 from core.extensions import db, limiter, login_manager
 from core.time import utcnow
 from core.urls import safe_next
@@ -24,12 +25,8 @@ login_manager.user_loader(services.load_user)
 
 
 def _login_failed(response) -> bool:
-    """Only failed attempts (the form shown again) count against the limit."""
+    """Only failed attempts (the form shown again) count against the per-address limit."""
     return request.method == "POST" and response.status_code == 200
-
-
-def _login_account_key() -> str:
-    return "login-account:" + services.normalize_email(request.form.get("email", ""))
 
 
 def _start_session(user, remember: bool) -> None:
@@ -39,38 +36,76 @@ def _start_session(user, remember: bool) -> None:
     login_user(user, remember=remember)
 
 
+def _register_email_key() -> str:
+    return "register-email:" + services.normalize_email(request.form.get("email", ""))
+
+
+def _register_sent(response) -> bool:
+    """Only forms that sent a message count against the per-email limit (not forms with mistakes)."""
+    return response.status_code == 302
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["REGISTER_LIMIT_PER_IP"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["REGISTER_LIMIT_PER_EMAIL"], methods=["POST"],
+               key_func=_register_email_key, deduct_when=_register_sent)
 def register():
+    """The same answer whether or not the email has an account (accounts/signup.py)."""
     if current_user.is_authenticated:
         return redirect(url_for("shop.home"))
     form = RegisterForm()
     if form.validate_on_submit():
-        try:
-            user = services.register(email=form.email.data, full_name=form.full_name.data,
-                                     phone=form.phone.data, password=form.password.data)
-        except services.AccountError as error:
-            form.email.errors.append(error.message)
-        else:
-            db.session.commit()
-            _start_session(user, remember=False)
-            flash(_l("Welcome to Chợ Dứa Kép! Your account is ready."), "success")
-            return redirect(safe_next(request.args.get("next"), url_for("shop.home")))
+        signup.start(email=form.email.data, full_name=form.full_name.data, phone=form.phone.data,
+                     password=form.password.data, now=utcnow(), locale=str(get_locale()),
+                     next_url=safe_next(request.args.get("next"), ""))
+        db.session.commit()
+        return redirect(url_for("accounts.register_sent"))
     return render_template("accounts/register.html", form=form)
+
+
+@bp.route("/register/sent")
+def register_sent():
+    return render_template("accounts/register_sent.html", hours=max(1, signup.max_age() // 3600))
+
+
+@bp.route("/register/confirm/<token>", methods=["GET", "POST"])
+def register_confirm(token: str):
+    now = utcnow()
+    try:
+        details = signup.details(token, now=now)
+    except signup.SignupError as error:
+        page = render_template("accounts/register.html", form=RegisterForm(formdata=None), problem=error.message)
+        return _no_store(current_app.make_response((page, 400)))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            user, next_url = signup.finish(token, now=now)
+        except signup.SignupError as error:
+            flash(error.message, "info")
+            return redirect(url_for("accounts.login"))
+        db.session.commit()
+        _start_session(user, remember=False)
+        flash(_l("Welcome to Chợ Dứa Kép! Your account is ready."), "success")
+        return redirect(safe_next(next_url, url_for("shop.home")))
+    page = render_template("accounts/register_confirm.html", form=form, details=details)
+    return _no_store(current_app.make_response(page))
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"], deduct_when=_login_failed)
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], methods=["POST"],
-               key_func=_login_account_key, deduct_when=_login_failed)
 def login():
+    """Wrong passwords make one (account, address) pair wait longer and longer (accounts/throttle.py)."""
     if current_user.is_authenticated:
         return redirect(url_for("shop.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
-        if user is None:
-            flash(_l("The email or the password is not right."), "error")
+        try:
+            user = services.log_in(form.email.data, form.password.data, address=request.remote_addr, now=utcnow())
+        except throttle.Throttled as wait:
+            return render_template("accounts/login.html", form=form, wait_minutes=wait.minutes), 429
+        except services.AccountError as error:
+            db.session.commit()  # a note to the staff, if this failure made one
+            flash(error.message, "error")
         else:
             _start_session(user, remember=form.remember.data)
             flash(_l("You are logged in."), "success")
@@ -143,7 +178,7 @@ def reset_password(token: str):
         page = render_template("accounts/reset_request.html", form=ForgotPasswordForm(formdata=None),
                                problem=error.message)
         return _no_store(current_app.make_response((page, 400)))
-    form = ResetPasswordForm()
+    form = ResetPasswordForm(user=user)
     if form.validate_on_submit():
         reset.reset_password(token, form.password.data, now=utcnow())
         db.session.commit()

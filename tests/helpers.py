@@ -103,3 +103,28 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def registration_link(to: str) -> str:
+    """The path of the newest link that finishes a registration, from the message queued to ``to``."""
+    from sqlalchemy import select
+
+    from core.outbox import Notification
+
+    body = db.session.scalar(select(Notification.body).where(Notification.kind == "register_confirm",
+                                                             Notification.to_address == to.strip().lower())
+                             .order_by(Notification.id.desc()))
+    assert body, f"no registration link was sent to {to}"
+    match = re.search(r"https?://[^/\s]+(/register/confirm/\S+)", body)
+    assert match, body
+    return match.group(1)
+
+
+def register(client, data: dict, query: str = ""):
+    """Register through the real pages: the form, the link from the e-mail, the button. Returns the last
+    response (302 to where the new account goes first)."""
+    response = client.post("/register" + query, data=data)
+    assert response.status_code == 302 and response.headers["Location"] == "/register/sent", response.status_code
+    link = registration_link(data["email"])
+    assert client.get(link).status_code == 200
+    return client.post(link, data={})

@@ -68,6 +68,8 @@ ROUTES: dict[str, Route] = {
     "health.healthz": route("/healthz", GET=ANYONE),
     # -- accounts ----------------------------------------------------------------------------------------------
     "accounts.register": route("/register", GET=ANYONE, POST=ANYONE),
+    "accounts.register_sent": route("/register/sent", GET=ANYONE),
+    "accounts.register_confirm": route("/register/confirm/not-a-real-link", GET=ANYONE, POST=ANYONE),
     "accounts.login": route("/login", GET=ANYONE, POST=ANYONE),
     "accounts.logout": route("/logout", POST=ANYONE),
     "accounts.account": route("/account", GET=SIGNED_IN, POST=SIGNED_IN),

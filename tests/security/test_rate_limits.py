@@ -1,6 +1,7 @@
-"""Rate limits, with small limits: log in (per account, per address), register (per address), ask for a
-password reset (per address and per email) and the two webhooks (per address). Past the limit: 429 and the
-friendly "too many attempts" page, or a JSON answer for the webhooks; other addresses and accounts go on."""
+"""Rate limits, with small limits: log in (per account and address, per address), register (per address and
+per email), ask for a password reset (per address and per email) and the two webhooks (per address). Past the
+limit: 429 and the friendly "too many attempts" page (the log-in page saying how long to wait, for one account
+from one address), or a JSON answer for the webhooks; other addresses and accounts go on."""
 from __future__ import annotations
 
 import itertools
@@ -19,8 +20,8 @@ TOO_MANY = "Thử quá nhiều lần"  # "Too many attempts"
 @pytest.fixture
 def app_config():
     return {"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://",
-            "LOGIN_LIMIT_PER_ACCOUNT": "2 per minute", "LOGIN_LIMIT_PER_IP": "4 per minute",
-            "REGISTER_LIMIT_PER_IP": "2 per minute", "RESET_LIMIT_PER_IP": "3 per minute",
+            "LOGIN_FREE_FAILURES": 2, "LOGIN_LIMIT_PER_IP": "4 per minute",
+            "REGISTER_LIMIT_PER_IP": "2 per minute", "REGISTER_LIMIT_PER_EMAIL": "2 per minute", "RESET_LIMIT_PER_IP": "3 per minute",
             "RESET_LIMIT_PER_EMAIL": "2 per minute", "WEBHOOK_LIMIT_PER_IP": "2 per minute",
             "BANK_WEBHOOK_SECRET": "limits-bank-secret", "STRIPE_WEBHOOK_SECRET": "whsec_limits"}
 
@@ -44,14 +45,16 @@ def _resets() -> int:
     return db.session.scalar(select(func.count()).select_from(Notification).where(Notification.kind == "password_reset"))
 
 
-def test_login_per_account(client, make_user):
+def test_login_per_account_and_address(client, make_user):
     user = make_user()
     post = _from(client)
-    for _ in range(2):
+    for _ in range(3):
         assert post("/login", data={"email": user.email, "password": "wrong-guess-1"}).status_code == 200
-    _friendly(post("/login", data={"email": user.email, "password": PASSWORD}))
-    # From another address too: the account is what is limited.
-    _friendly(_from(client)("/login", data={"email": user.email.upper(), "password": PASSWORD}))
+    response = post("/login", data={"email": user.email.upper(), "password": PASSWORD})
+    assert response.status_code == 429
+    assert "Vui lòng thử lại sau 1 phút." in response.get_data(as_text=True)
+    # The owner from another address is not locked out: the pair waits, not the account.
+    assert _from(client)("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
     other = make_user()
     assert post("/login", data={"email": other.email, "password": PASSWORD}).status_code == 302
 
@@ -61,6 +64,15 @@ def test_login_per_address(client):
     for n in range(4):
         post("/login", data={"email": f"guess{n}@example.vn", "password": "wrong-guess-1"})
     _friendly(post("/login", data={"email": "guess9@example.vn", "password": "wrong-guess-1"}))
+
+
+def test_registration_per_email_from_any_address(client):
+    data = {"email": "lan@example.vn", "full_name": "Lan", "phone": "0912345678",
+            "password": "dua-ngot-2026", "confirm": "dua-ngot-2026"}
+    for _ in range(2):
+        assert _from(client)("/register", data=data).status_code == 302
+    _friendly(_from(client)("/register", data=dict(data, email="LAN@example.vn ")))
+    assert _from(client)("/register", data=dict(data, email="minh@example.vn")).status_code == 302
 
 
 def test_registration_per_address(client):

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from accounts.models import User
 from core.extensions import db
 from core.outbox import Notification
+from tests.helpers import registration_link
 from tests.security.conftest import sign_in
 from tests.security.forms import form_with
 from tests.security.test_authorization import OK, ROUTES
@@ -109,6 +110,8 @@ def _type_everything(shared, payload: str, clients: dict) -> dict:
     newcomer = clients["newcomer"] = shared.app.test_client()
     _post_ok(newcomer, "/register", {"email": "moi@example.vn", "full_name": v("Q01"), "phone": "0987654321",
                                      "password": "dua-ngot-2026", "confirm": "dua-ngot-2026"}, "register")
+    link = registration_link("moi@example.vn")  # the account is made from the e-mail's link
+    _post_ok(newcomer, link, {}, "register link")
     _post_ok(newcomer, "/sell", {"name": v("Q02"), "village": "other", "village_other": v("Q03"),
                                  "description": v("Q04"), "vietgap_certified": "y", "vietgap_certificate_no": v("Q05"),
                                  "bank_bin": "970405", "bank_account_number": "2500205110009",

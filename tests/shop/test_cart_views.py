@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from core.extensions import db
 from shop.order_models import CartItem
-from tests.helpers import count_queries, login
+from tests.helpers import count_queries, login, register
 
 def page(response) -> str:
     """The page's text with entities decoded, so assertions can use plain Vietnamese."""
@@ -276,9 +276,8 @@ def test_guest_cart_merges_into_the_account_at_login(client, make_user, make_pro
 def test_guest_cart_merges_at_registration(client, make_product):
     product = make_product(stock=10)
     add(client, product, "2")
-    response = client.post("/register", data={"email": "moi@example.vn", "full_name": "Người Mới",
-                                              "phone": "0912345678", "password": "dua-kep-2026",
-                                              "confirm": "dua-kep-2026"})
+    response = register(client, {"email": "moi@example.vn", "full_name": "Người Mới",
+                                 "phone": "0912345678", "password": "dua-kep-2026", "confirm": "dua-kep-2026"})
     assert response.status_code == 302
     items = db.session.scalars(select(CartItem)).all()
     assert [(item.product_id, item.quantity) for item in items] == [(product.id, 2)]
