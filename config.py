@@ -159,6 +159,12 @@ def load(instance_path: str) -> dict:
         # Orders and visits
         "ORDER_HOLD_MINUTES": _int(env, "ORDER_HOLD_MINUTES", 30),
         "BOOKING_CUTOFF_HOURS": _int(env, "BOOKING_CUTOFF_HOURS", 2),
+        # Orders waiting for payment hold stock and seats: how many may be open at once from one client address
+        # (generous: mobile carriers put many phones behind one address), one buyer phone, one browser
+        # session. 0 turns a limit off.
+        "UNPAID_ORDERS_PER_ADDRESS": _int(env, "UNPAID_ORDERS_PER_ADDRESS", 5),
+        "UNPAID_ORDERS_PER_PHONE": _int(env, "UNPAID_ORDERS_PER_PHONE", 2),
+        "UNPAID_ORDERS_PER_SESSION": _int(env, "UNPAID_ORDERS_PER_SESSION", 1),
         # Stripe (card payments); card payment is hidden when the keys are missing.
         "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY", ""),
         "STRIPE_PUBLISHABLE_KEY": env.get("STRIPE_PUBLISHABLE_KEY", ""),

@@ -6,11 +6,11 @@ import re
 from flask_babel import lazy_gettext as _l
 from wtforms import MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, InputRequired
+from wtforms.validators import AnyOf, InputRequired, Optional
 
 from core.forms import Form
 from core.labels import CATEGORIES, UNITS
-from shop.models import MAX_PHOTOS
+from shop.models import DEFAULT_MAX_ORDER_QTY, MAX_PHOTOS
 from shop.services import MAX_DESCRIPTION, MAX_NAME, ProductData, Upload
 
 MONTHS = (_l("January"), _l("February"), _l("March"), _l("April"), _l("May"), _l("June"), _l("July"),
@@ -90,6 +90,11 @@ class ProductForm(Form):
     stock = WholeNumberField(_l("In stock now"), validators=[InputRequired(message=_l("Enter how many you have."))])
     min_order_qty = WholeNumberField(_l("Smallest order"), default=1,
                                      validators=[InputRequired(message=_l("Enter the smallest order."))])
+    max_order_qty = WholeNumberField(
+        _l("Most per order (optional)"), validators=[Optional()],
+        description=_l("The most one order can take, so that one buyer who does not pay cannot hold all your "
+                       "stock. Leave it empty for the usual %(num)d (or the smallest order, if that is larger).",
+                       num=DEFAULT_MAX_ORDER_QTY))
     season_start = SelectField(_l("Season from"), coerce=_month, default="",
                                choices=[SelectChoice("", _l("All year")), *_month_choices()])
     season_end = SelectField(_l("Season until"), coerce=_month, default="",
@@ -102,6 +107,7 @@ class ProductForm(Form):
             stock=self.stock.data, min_order_qty=self.min_order_qty.data,
             season_start=int(self.season_start.data) if self.season_start.data else None,
             season_end=int(self.season_end.data) if self.season_end.data else None,
+            max_order_qty=self.max_order_qty.data,
         )
 
 

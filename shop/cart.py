@@ -14,6 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload
 
 from core.extensions import db
+from core.labels import UNITS
 from farmers.models import Farm
 from shop.models import MAX_STOCK, Product
 from shop.order_models import CartItem
@@ -213,6 +214,9 @@ def product_problems(product: Product, quantity: int) -> list:
         return [_l("Only %(stock)d left. Please lower the quantity.", stock=product.stock)]
     if quantity < product.min_order_qty:
         return [_l("The minimum order is %(min)d.", min=product.min_order_qty)]
+    if quantity > product.order_limit:
+        return [_l("At most %(max)d %(unit)s per order. Please lower the quantity.", max=product.order_limit,
+                   unit=UNITS.get(product.unit, product.unit))]
     return []
 
 
@@ -316,6 +320,9 @@ def _check_quantity(product: Product, quantity: int) -> None:
     if quantity < product.min_order_qty:
         raise CartError(_l("The minimum order of %(name)s is %(min)d.", name=product.name,
                            min=product.min_order_qty))
+    if quantity > product.order_limit:
+        raise CartError(_l("One order can hold at most %(max)d %(unit)s of %(name)s.", max=product.order_limit,
+                           unit=UNITS.get(product.unit, product.unit), name=product.name))
 
 
 def remove(store, key: str) -> None:
@@ -323,8 +330,20 @@ def remove(store, key: str) -> None:
         store.remove(key)
 
 
+def put_back(store, order_lines) -> None:
+    """Put a cancelled order's lines back into the cart, so the buyer can change them and order again.
+
+    Each line keeps the price the order had as the price seen, so a price changed since is flagged."""
+    for line in order_lines:
+        if line.product_id:
+            store.put(f"p:{line.product_id}", {"q": line.quantity, "price": line.unit_price_vnd})
+        else:
+            store.put(f"s:{line.slot_id}", {"a": line.adults, "c": line.children, "price": line.unit_price_vnd})
+
+
 def merge_into_account(session, user) -> None:
-    """At login, move the guest's lines into the account's cart (quantities add up, capped by stock)."""
+    """At login, move the guest's lines into the account's cart (quantities add up, capped by stock and by
+    the most per order)."""
     guest = SessionStore(session)
     items = guest.items()
     if not items:
@@ -340,7 +359,7 @@ def merge_into_account(session, user) -> None:
             if product is None:
                 continue
             quantity = int(values.get("q", 0)) + int(existing.get(key, {}).get("q", 0))
-            quantity = min(quantity, max(product.stock, 0)) or int(values.get("q", 0))
+            quantity = min(quantity, max(product.stock, 0), product.order_limit) or int(values.get("q", 0))
             account.put(key, {"q": quantity, "price": int(values.get("price", 0))})
         elif key not in existing:
             account.put(key, values)

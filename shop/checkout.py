@@ -1,22 +1,27 @@
 """Placing an order, holding its stock, and letting unpaid orders expire.
 
-Placing an order is one transaction: the cart is re-read, the total the buyer
-confirmed is compared with the recomputed one, stock and seats are taken with
-guarded UPDATEs in id order, and the order is split into one farm order per
-farm. The caller commits; on any CheckoutError it rolls back, so nothing is
-left half-written.
+Placing an order is one transaction: the cart is re-read (each line within its
+product's most per order and its tour's largest group), the limits on unpaid
+orders are counted, the total the buyer confirmed is compared with the
+recomputed one, stock and seats are taken with guarded UPDATEs in id order, and
+the order is split into one farm order per farm. The caller commits; on any
+CheckoutError it rolls back, so nothing is left half-written.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, text, update
 
 from core import audit, outbox
 from core.extensions import db
+from core.validators import normalize_any_mobile
 from shop import cart as carts
 from shop.models import Product
 from shop.order_models import FULFILMENTS, FarmOrder, Order, OrderLine
@@ -24,10 +29,46 @@ from tours import services as tour_services
 
 
 class CheckoutError(Exception):
-    def __init__(self, message, *, reason: str = "invalid"):
+    """``open_order``: with reason "unpaid_limit", the buyer's own open order to pay or cancel, when there is
+    one this buyer may open (same browser session or same account); None for someone else's."""
+
+    def __init__(self, message, *, reason: str = "invalid", open_order=None):
         super().__init__(str(message))
         self.message = message
         self.reason = reason
+        self.open_order = open_order
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where an order is placed from: the client's address and a key of the browser session (either may be
+    empty). Only keyed hashes of them are stored on the order."""
+    address: str = ""
+    session: str = ""
+
+
+@dataclass(frozen=True)
+class UnpaidLimits:
+    """How many orders waiting for payment (and still inside their hold) may be open at once from one client
+    address, one buyer phone and one browser session; 0 means no limit."""
+    per_address: int = 5
+    per_phone: int = 2
+    per_session: int = 1
+
+    @classmethod
+    def from_config(cls, config) -> "UnpaidLimits":
+        return cls(per_address=config["UNPAID_ORDERS_PER_ADDRESS"], per_phone=config["UNPAID_ORDERS_PER_PHONE"],
+                   per_session=config["UNPAID_ORDERS_PER_SESSION"])
+
+
+def origin_hash(kind: str, value: str) -> str | None:
+    """A keyed hash (HMAC-SHA256 with SECRET_KEY, 32 hex digits) of an address or a session key; None if empty.
+
+    Equal inputs give equal hashes, so open orders can be counted, but the address itself is not stored."""
+    if not value:
+        return None
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 @dataclass
@@ -60,7 +101,13 @@ def find_by_token(checkout_token: str) -> Order | None:
 
 
 def place_order(store, *, buyer: Buyer, fulfilments: dict[int, str], payment_method: str, shown_total: int,
-                checkout_token: str, user, now: datetime, hold_minutes: int) -> Order:
+                checkout_token: str, user, now: datetime, hold_minutes: int, origin: Origin | None = None,
+                limits: UnpaidLimits | None = None) -> Order:
+    """Place the cart as one order waiting for payment, holding its stock and seats for ``hold_minutes``.
+
+    ``limits`` (the checkout page passes them from the settings; None: not counted, for demo data and tools)
+    refuse a new order while this address, phone or browser session already has as many open unpaid orders.
+    """
     existing = find_by_token(checkout_token)
     if existing is not None:
         return existing
@@ -77,13 +124,20 @@ def place_order(store, *, buyer: Buyer, fulfilments: dict[int, str], payment_met
     if total != shown_total:
         raise CheckoutError(_l("The total changed while you were checking out. Please look at the new total "
                                "and confirm again."), reason="total_changed")
+    origin = origin or Origin()
+    phone = normalize_any_mobile(buyer.phone) or buyer.phone.strip()
+    placed_from, placed_session = origin_hash("address", origin.address), origin_hash("session", origin.session)
+    if limits is not None:
+        _check_unpaid_limits(limits, phone=phone, placed_from=placed_from, placed_session=placed_session,
+                             user=user, now=now)
     _reserve(cart)
 
     order = Order(public_id=secrets.token_hex(6).upper(), secret=secrets.token_urlsafe(24),
                   checkout_token=checkout_token, user_id=user.id if user is not None else None,
-                  buyer_name=buyer.name, buyer_phone=buyer.phone, buyer_email=buyer.email, note=buyer.note,
+                  buyer_name=buyer.name, buyer_phone=phone, buyer_email=buyer.email, note=buyer.note,
                   locale=buyer.locale, payment_method=payment_method, total_vnd=total, created_at=now,
-                  expires_at=now + timedelta(minutes=hold_minutes))
+                  expires_at=now + timedelta(minutes=hold_minutes), placed_from=placed_from,
+                  placed_session=placed_session)
     db.session.add(order)
     for farm, lines in cart.by_farm():
         fee = delivery_fee(farm, fulfilments[farm.id])
@@ -99,6 +153,61 @@ def place_order(store, *, buyer: Buyer, fulfilments: dict[int, str], payment_met
                  details={"total_vnd": total, "method": payment_method})
     store.clear()
     return order
+
+
+def _open_unpaid(now: datetime):
+    """Orders still holding stock: waiting for payment and inside their hold."""
+    return (Order.status == "pending_payment", Order.expires_at > now)
+
+
+def _check_unpaid_limits(limits: UnpaidLimits, *, phone: str, placed_from: str | None,
+                         placed_session: str | None, user, now: datetime) -> None:
+    """Refuse a new order while this session, phone or address already has its number of open unpaid orders.
+
+    One indexed COUNT per limit. On PostgreSQL a transaction-scoped advisory lock per counted value (taken in
+    key order, so two checkouts never wait on each other in a circle) makes checkouts from the same place
+    wait for each other: parallel requests cannot all pass the count before any has written its order. The
+    lock ends with the transaction. A paid, expired or cancelled order never counts.
+    """
+    checks = [(limit, column, value) for limit, column, value in (
+        (limits.per_session, Order.placed_session, placed_session),
+        (limits.per_phone, Order.buyer_phone, phone),
+        (limits.per_address, Order.placed_from, placed_from)) if limit > 0 and value]
+    if db.session.get_bind().dialect.name == "postgresql":
+        keys = sorted({_lock_key(column.key, value) for _limit, column, value in checks})
+        for key in keys:
+            db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    for limit, column, value in checks:
+        count = db.session.scalar(select(func.count()).select_from(Order).where(column == value, *_open_unpaid(now)))
+        if count >= limit:
+            raise CheckoutError(_UNPAID_MESSAGES[column.key], reason="unpaid_limit",
+                                open_order=_own_open_order(placed_session, user, now))
+
+
+def _lock_key(kind: str, value: str) -> int:
+    """A signed 64-bit advisory-lock key for one counted value."""
+    return int.from_bytes(hashlib.sha256(f"unpaid:{kind}:{value}".encode()).digest()[:8], "big", signed=True)
+
+
+_UNPAID_MESSAGES = {
+    "placed_session": _l("You already have an order waiting for payment. Please pay it, or cancel it, before "
+                         "placing a new one."),
+    "buyer_phone": _l("This phone number already has orders waiting for payment. Please pay them, or cancel "
+                      "them, before placing a new one; the links are in the messages we sent."),
+    "placed_from": _l("Too many orders waiting for payment were placed from this network. Please pay or cancel "
+                      "yours first, or try again a little later."),
+}
+
+
+def _own_open_order(placed_session: str | None, user, now: datetime) -> Order | None:
+    """The newest open unpaid order of this browser session or account, which this buyer may open."""
+    mine = [Order.placed_session == placed_session] if placed_session else []
+    if user is not None:
+        mine.append(Order.user_id == user.id)
+    if not mine:
+        return None
+    return db.session.scalar(select(Order).where(or_(*mine), *_open_unpaid(now))
+                             .order_by(Order.created_at.desc(), Order.id.desc()).limit(1))
 
 
 def _reserve(cart: carts.Cart) -> None:

@@ -15,6 +15,11 @@ PRODUCT_STATUSES = ("active", "paused", "archived")
 MAX_PRICE_VND = 100_000_000
 MAX_STOCK = 1_000_000
 MAX_PHOTOS = 6
+# What one order may hold of a product (so one unpaid order cannot hold a whole harvest for its hold time):
+# the farmer's own maximum, at most MAX_ORDER_QTY_CEILING; unset, DEFAULT_MAX_ORDER_QTY. The smallest order
+# always fits, so a product whose minimum is larger than the default can still be ordered.
+DEFAULT_MAX_ORDER_QTY = 50
+MAX_ORDER_QTY_CEILING = 10_000
 
 
 class Product(db.Model):
@@ -23,6 +28,8 @@ class Product(db.Model):
         CheckConstraint(f"price_vnd > 0 AND price_vnd <= {MAX_PRICE_VND}", name="price_vnd"),
         CheckConstraint("stock >= 0", name="stock"),
         CheckConstraint("min_order_qty >= 1", name="min_order_qty"),
+        CheckConstraint(f"max_order_qty IS NULL OR (max_order_qty >= min_order_qty AND "
+                        f"max_order_qty <= {MAX_ORDER_QTY_CEILING})", name="max_order_qty"),
         CheckConstraint("orders_count >= 0", name="orders_count"),
         CheckConstraint("status IN ('active', 'paused', 'archived')", name="status"),
         CheckConstraint("category IN ('fresh', 'processed', 'seedlings', 'other')", name="category"),
@@ -41,6 +48,8 @@ class Product(db.Model):
     # Whole units of `unit` (whole kg for fruit sold by weight): stock is reserved with integer UPDATEs.
     stock: Mapped[int] = mapped_column(Integer, default=0)
     min_order_qty: Mapped[int] = mapped_column(Integer, default=1)
+    # The most one order may hold, set by the farmer; NULL: the market's default (see order_limit).
+    max_order_qty: Mapped[int | None] = mapped_column(Integer)
     # Months of the season, 1..12, wrapping over the new year; both NULL means all year.
     season_start: Mapped[int | None] = mapped_column(SmallInteger)
     season_end: Mapped[int | None] = mapped_column(SmallInteger)
@@ -54,6 +63,12 @@ class Product(db.Model):
     farm = relationship("Farm", backref=db.backref("products", lazy="dynamic"))
     photos = relationship("ProductPhoto", order_by="ProductPhoto.position", cascade="all, delete-orphan",
                           back_populates="product")
+
+    @property
+    def order_limit(self) -> int:
+        """The most units one order may hold: the farmer's maximum, else the default, never below the minimum."""
+        limit = self.max_order_qty if self.max_order_qty is not None else DEFAULT_MAX_ORDER_QTY
+        return max(limit, self.min_order_qty or 1)
 
     def in_season(self, month: int) -> bool:
         if self.season_start is None or self.season_end is None:

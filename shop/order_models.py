@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (BigInteger, CheckConstraint, DateTime, ForeignKey, Integer, String, Text,
+from sqlalchemy import (BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -53,6 +53,10 @@ class Order(db.Model):
         CheckConstraint("total_vnd >= 0", name="total_vnd"),
         CheckConstraint(_in("status", ORDER_STATUSES), name="status"),
         CheckConstraint(_in("payment_method", PAYMENT_METHODS), name="payment_method"),
+        # The limits on unpaid orders count pending orders per phone, client address and browser session.
+        Index("ix_orders_buyer_phone_status", "buyer_phone", "status"),
+        Index("ix_orders_placed_from_status", "placed_from", "status"),
+        Index("ix_orders_placed_session_status", "placed_session", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -74,6 +78,10 @@ class Order(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     paid_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Keyed hashes (HMAC with SECRET_KEY, 32 hex digits) of the client address and of the browser session the
+    # order was placed from: enough to count open orders from the same place, not a stored IP address.
+    placed_from: Mapped[str | None] = mapped_column(String(32))
+    placed_session: Mapped[str | None] = mapped_column(String(32))
 
     farm_orders = relationship("FarmOrder", back_populates="order", order_by="FarmOrder.id")
     user = relationship("User")

@@ -5,8 +5,9 @@ import hmac
 import secrets
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import get_locale, lazy_gettext as _l
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required, user_logged_in
+from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import joinedload, selectinload
@@ -181,12 +182,21 @@ def _place(store, form, farms):
             store, buyer=buyer, fulfilments=form.chosen_fulfilments(farms), payment_method=form.payment_method.data,
             shown_total=form.confirmed_total(farms), checkout_token=token,
             user=current_user if current_user.is_authenticated else None, now=utcnow(),
-            hold_minutes=current_app.config["ORDER_HOLD_MINUTES"])
+            hold_minutes=current_app.config["ORDER_HOLD_MINUTES"], origin=_origin(),
+            limits=checkout.UnpaidLimits.from_config(current_app.config))
         notices.order_placed(order)
         reference, pay_url = order.reference, _pay_url(order)  # read before the commit: nothing after it
         db.session.commit()
     except checkout.CheckoutError as error:
         db.session.rollback()
+        if error.reason == "unpaid_limit":
+            placed = checkout.find_by_token(token)  # the same page submitted twice at once: the other placed it
+            if placed is not None:
+                store.clear()
+                db.session.commit()
+                return redirect(_pay_url(placed))
+            flash(_unpaid_limit_message(error), "error")
+            return _render_checkout(form, carts.load(store, utcnow())), 409
         flash(error.message, "error")
         if error.reason in ("empty", "stale", "sold_out"):
             return redirect(url_for("orders.cart"))
@@ -202,6 +212,24 @@ def _place(store, form, farms):
     flash(_l("Thank you! Your order %(ref)s is placed. Please pay within %(minutes)d minutes.",
              ref=reference, minutes=current_app.config["ORDER_HOLD_MINUTES"]), "success")
     return redirect(pay_url)
+
+
+def _origin() -> checkout.Origin:
+    """The client address (made proxy-aware by ProxyFix) and this browser session's own random key."""
+    key = session.get("order_origin")
+    if not isinstance(key, str) or not key:
+        key = session["order_origin"] = secrets.token_urlsafe(16)
+    return checkout.Origin(address=request.remote_addr or "", session=key)
+
+
+def _unpaid_limit_message(error: checkout.CheckoutError) -> Markup:
+    """The refusal, with a link to the buyer's own open order when there is one they may open."""
+    message = Markup.escape(error.message)
+    if error.open_order is None:
+        return message
+    link = Markup('<a href="{}">{}</a>').format(_pay_url(error.open_order),
+                                                _("Open order %(ref)s", ref=error.open_order.reference))
+    return message + Markup(" ") + link
 
 
 def _contact_defaults() -> dict:

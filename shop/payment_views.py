@@ -6,7 +6,7 @@ import hmac
 import json
 from datetime import UTC, datetime
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -16,7 +16,8 @@ from core import outbox
 from core.extensions import csrf, db, limiter
 from core.qr import qr_svg
 from core.time import local_to_utc, utcnow
-from shop import payments
+from shop import cart as carts
+from shop import checkout, payments
 from shop import stripe as stripe_api
 from shop.order_models import Order
 from shop.payment_models import BankTransfer, Payment
@@ -102,6 +103,37 @@ def pay(public_id: str):
             underpaid=db.session.scalars(select(BankTransfer).where(BankTransfer.order_id == order.id,
                                                                     BankTransfer.status == "underpaid")).all())
     return _no_store(current_app.make_response(render_template("payments/pay.html", **context)))
+
+
+@bp.route("/orders/<public_id>/pay/cancel", methods=["GET", "POST"])
+def cancel(public_id: str):
+    """Cancel an unpaid order from its pay page, after a confirmation page: its stock and seats go back at
+    once. With ``then=change`` its lines go back into the cart, so the buyer can change them and order again."""
+    order = order_for_viewer(public_id)
+    key_args = _key_args(order)
+    now = utcnow()
+    if order.display_status(now) != "pending_payment":
+        return redirect(url_for("payments.pay", public_id=order.public_id, **key_args))
+    if request.method == "GET":
+        return _no_store(current_app.make_response(render_template("payments/cancel.html", order=order,
+                                                                   key_args=key_args)))
+    change = request.form.get("then") == "change"
+    try:
+        checkout.cancel_unpaid(order, current_user if current_user.is_authenticated else None, now)
+        if change:
+            carts.put_back(carts.store_for(current_user, session), checkout.all_lines(order))
+    except checkout.CheckoutError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("payments.pay", public_id=order.public_id, **key_args))
+    reference = order.reference
+    db.session.commit()
+    if change:
+        flash(_("Order %(reference)s is cancelled and its goods are back in your cart: change what you like and "
+                "order again.", reference=reference), "success")
+        return redirect(url_for("orders.cart"))
+    flash(_("Order %(reference)s is cancelled. Nothing will be charged.", reference=reference), "success")
+    return redirect(url_for("payments.pay", public_id=order.public_id, **key_args))
 
 
 # -- card -------------------------------------------------------------------------------------------

@@ -25,7 +25,8 @@ from core.time import utcnow
 from farmers.models import Farm
 from shop.order_models import OrderLine
 from shop.models import (
-    CATEGORIES, MAX_PHOTOS, MAX_PRICE_VND, MAX_STOCK, UNITS, Product, ProductPhoto, ProductSlugRedirect,
+    CATEGORIES, MAX_ORDER_QTY_CEILING, MAX_PHOTOS, MAX_PRICE_VND, MAX_STOCK, UNITS, Product, ProductPhoto,
+    ProductSlugRedirect,
 )
 
 MAX_NAME = 120
@@ -72,6 +73,7 @@ class ProductData:
     min_order_qty: int = 1
     season_start: int | None = None  # months 1..12; both None = all year; may wrap over the new year
     season_end: int | None = None
+    max_order_qty: int | None = None  # the most one order may hold; None = the market's default
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,12 @@ def clean(data: ProductData) -> ProductData:
     _check_range(data.min_order_qty, 1, MAX_MIN_ORDER, "min_order_qty",
                  _l("The minimum order is at least 1."),
                  _l("The minimum order can be at most 1,000,000 units. Please check the number."))
+    if data.max_order_qty is not None:
+        _check_range(data.max_order_qty, data.min_order_qty, MAX_ORDER_QTY_CEILING, "max_order_qty",
+                     _l("The most per order cannot be less than the smallest order (%(min)d).",
+                        min=data.min_order_qty),
+                     _l("The most per order can be at most %(max)d units. Buyers who want more can call you.",
+                        max=MAX_ORDER_QTY_CEILING))
     start, end = data.season_start, data.season_end
     if (start is None) != (end is None):
         field = "season_end" if end is None else "season_start"

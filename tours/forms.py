@@ -16,6 +16,7 @@ from farmers.product_forms import WholeNumberField
 from shop.models import MAX_PHOTOS
 from tours.cancellations import CANCEL_REASONS
 from tours.manage import MAX_TEXT, MAX_TITLE, TourData
+from tours.models import DEFAULT_MAX_PARTY
 
 LANGUAGE_NAMES = {"vi": _l("Vietnamese"), "en": _l("English"), "ko": _l("Korean"), "zh": _l("Chinese"),
                   "fr": _l("French")}
@@ -47,6 +48,10 @@ class TourForm(Form):
                                         validators=[InputRequired(message=_l("Enter how many people can come."))])
     free_cancel_hours = WholeNumberField(_l("Free cancellation until (hours before)"), default=48,
                                          validators=[InputRequired(message=_l("Enter a number of hours."))])
+    max_party = WholeNumberField(
+        _l("Largest group per booking (optional)"), validators=[Optional()],
+        description=_l("So that one booking that is not paid cannot hold every place. Leave it empty for the "
+                       "usual %(num)d people.", num=DEFAULT_MAX_PARTY))
 
     def tour_data(self) -> TourData:
         return TourData(title=self.title.data or "", description=self.description.data or "",
@@ -54,7 +59,7 @@ class TourForm(Form):
                         meeting_point=self.meeting_point.data or "", map_url=self.map_url.data or "",
                         languages=tuple(self.languages.data or ()), price_adult_vnd=self.price_adult_vnd.data,
                         price_child_vnd=self.price_child_vnd.data, default_capacity=self.default_capacity.data,
-                        free_cancel_hours=self.free_cancel_hours.data)
+                        free_cancel_hours=self.free_cancel_hours.data, max_party=self.max_party.data)
 
 
 class NewTourForm(TourForm):

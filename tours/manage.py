@@ -24,7 +24,7 @@ from core.media import delete_file_on_commit, store_file
 from core.text import slugify
 from shop.models import MAX_PHOTOS
 from shop.services import Upload, may_manage
-from tours.models import Tour, TourPhoto, TourSlot
+from tours.models import MAX_PARTY, Tour, TourPhoto, TourSlot
 
 MAX_TITLE = 120
 MAX_TEXT = 3000
@@ -64,6 +64,7 @@ class TourData:
     price_child_vnd: int
     default_capacity: int
     free_cancel_hours: int = 48
+    max_party: int | None = None  # the largest group per booking; None = DEFAULT_MAX_PARTY
 
 
 def check(actor, farm, tour: Tour | None = None) -> None:
@@ -145,6 +146,9 @@ def clean(data: TourData) -> TourData:
            _l("A visit can take at most %(max)d people.", max=MAX_CAPACITY))
     _whole(data.free_cancel_hours, 0, MAX_CANCEL_HOURS, "free_cancel_hours", _l("The number cannot be less than 0."),
            _l("At most %(max)d hours (30 days).", max=MAX_CANCEL_HOURS))
+    if data.max_party is not None:
+        _whole(data.max_party, 1, MAX_PARTY, "max_party", _l("A visit takes at least 1 person."),
+               _l("At most %(max)d people per booking; larger groups can call you.", max=MAX_PARTY))
     return dataclasses.replace(data, title=title, meeting_point=meeting_point, map_url=map_url,
                                description=_text(data.description), included=_text(data.included),
                                languages=languages)

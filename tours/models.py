@@ -12,6 +12,10 @@ from core.time import utcnow
 
 SLOT_STATUSES = ("open", "closed", "cancelled")
 TICKET_STATUSES = ("valid", "cancelled")
+# People in one booking: the farmer's maximum for the tour (at most MAX_PARTY), else DEFAULT_MAX_PARTY, so one
+# unpaid booking cannot hold every seat of a visit. Larger groups contact the farm.
+MAX_PARTY = 50
+DEFAULT_MAX_PARTY = 20
 
 
 class Tour(db.Model):
@@ -22,6 +26,7 @@ class Tour(db.Model):
         CheckConstraint("default_capacity > 0", name="default_capacity"),
         CheckConstraint("duration_minutes > 0", name="duration_minutes"),
         CheckConstraint("free_cancel_hours >= 0", name="free_cancel_hours"),
+        CheckConstraint(f"max_party IS NULL OR (max_party >= 1 AND max_party <= {MAX_PARTY})", name="max_party"),
         CheckConstraint("status IN ('active', 'paused', 'archived')", name="status"),
     )
 
@@ -39,6 +44,8 @@ class Tour(db.Model):
     price_child_vnd: Mapped[int] = mapped_column(BigInteger, default=0)
     default_capacity: Mapped[int] = mapped_column(Integer, default=20)
     free_cancel_hours: Mapped[int] = mapped_column(Integer, default=48)
+    # The largest group one booking may bring; NULL: DEFAULT_MAX_PARTY (see party_limit).
+    max_party: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(10), default="active")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -46,6 +53,10 @@ class Tour(db.Model):
     slots = relationship("TourSlot", back_populates="tour", order_by="TourSlot.starts_at", lazy="dynamic")
     photos = relationship("TourPhoto", order_by="TourPhoto.position", cascade="all, delete-orphan",
                           back_populates="tour")
+
+    @property
+    def party_limit(self) -> int:
+        return self.max_party if self.max_party is not None else DEFAULT_MAX_PARTY
 
     @property
     def language_codes(self) -> list[str]:

@@ -23,7 +23,6 @@ from farmers.models import Farm
 from shop.order_models import FarmOrder, OrderLine
 from tours.models import Ticket, Tour, TourSlot
 
-MAX_PARTY = 50
 CALENDAR_DAYS = 60
 # Ticket codes: no 0/O, 1/I/L, 2/Z, 5/S, 8/B, so a code read aloud or typed from paper comes out right.
 CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
@@ -70,8 +69,8 @@ def booking_problems(slot: TourSlot, adults: int, children: int, now: datetime) 
     seats = adults + children
     if adults < 1:
         return [_l("A visit needs at least one adult.")]
-    if seats > MAX_PARTY:
-        return [_l("Groups of more than %(max)d people: please contact the farm.", max=MAX_PARTY)]
+    if seats > tour.party_limit:  # the farm's largest group per booking, so one booking cannot hold every seat
+        return [_l("Groups of more than %(max)d people: please contact the farm.", max=tour.party_limit)]
     if seats > slot.capacity - slot.seats_taken:
         return [_l("Only %(left)d places left at this time.", left=max(slot.capacity - slot.seats_taken, 0))]
     return []

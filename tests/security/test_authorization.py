@@ -86,6 +86,7 @@ ROUTES: dict[str, Route] = {
     "orders.cancel": route("/orders/{order_a}/cancel", POST=BUYER_A),
     "payments.pay": route("/orders/{order_a}/pay", GET=BUYER_A),
     "payments.card": route("/orders/{order_a}/pay/card", GET=BUYER_A),
+    "payments.cancel": route("/orders/{order_a}/pay/cancel", GET=BUYER_A, POST=BUYER_A),
     # Stripe is not configured here: the allowed viewers get "card payment unavailable" (503).
     "payments.card_return": route("/orders/{order_a}/pay/card/return?payment_intent={intent}", ok_also=(503,),
                                   GET=BUYER_A),

@@ -217,7 +217,7 @@ def test_product_page(client, make_farm, make_product, add_photo):
     form = re.search(r'<form class="form narrow buy" method="post" action="/cart/add">(.*?)</form>',
                      html, re.S).group(1)
     assert 'name="csrf_token"' in form and f'name="product_id" value="{product.id}"' in form
-    assert 'name="quantity"' in form and 'min="2"' in form and 'max="800"' in form
+    assert 'name="quantity"' in form and 'min="2"' in form and 'max="50"' in form  # the most per order, not the stock
 
     assert 'href="/farms/vuon-dua-anh-an"' in html and "Kép 2" in html and "VietGAP" in html
 

@@ -35,8 +35,8 @@ def test_a_visit_goes_in_the_cart_with_its_party(store, make_slot):
 @pytest.mark.parametrize("adults, children, message", [
     ("0", "0", "at least one adult"),
     ("0", "3", "at least one adult"),
-    ("100", "0", "more than 50 people"),
-    ("40", "11", "more than 50 people"),
+    ("100", "0", "more than 20 people"),
+    ("40", "11", "more than 20 people"),
     ("-1", "0", "number of adults"),
     ("2.5", "0", "number of adults"),
     ("hai", "0", "number of adults"),

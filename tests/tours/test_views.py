@@ -165,7 +165,7 @@ def test_booking_through_the_form(client, world):
 
 @pytest.mark.parametrize("data, message", [
     ({"adults": "0", "children": "0"}, "at least one adult"),
-    ({"adults": "100", "children": "0"}, "more than 50 people"),
+    ({"adults": "100", "children": "0"}, "more than 20 people"),
     ({"adults": "", "children": "2"}, "at least one adult"),
     ({"adults": "hai", "children": "0"}, "number of adults"),
     ({"adults": "2", "children": "0", "slot": "999999"}, "does not exist"),

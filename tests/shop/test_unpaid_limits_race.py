@@ -1,0 +1,60 @@
+"""Races on PostgreSQL: checkouts at once from one address cannot all pass the count of open unpaid orders."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from core.extensions import db
+from shop import cart as carts
+from shop import checkout
+from shop.models import Product
+from shop.order_models import Order
+from tests.helpers import race, requires_postgres
+from tests.shop.conftest import NOW, MemoryStore
+
+pytestmark = requires_postgres
+
+THREADS = 20
+LIMITS = checkout.UnpaidLimits(per_address=3, per_phone=0, per_session=0)
+
+
+@pytest.fixture
+def app_config():
+    return {"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": THREADS + 2, "max_overflow": 0, "pool_pre_ping": True}}
+
+
+@pytest.fixture(autouse=True)
+def close_connections(app):
+    yield
+    db.session.remove()
+    db.engine.dispose()
+
+
+@pytest.mark.parametrize("run", range(2))
+def test_20_checkouts_at_once_from_one_address_place_3_orders(app, make_product, run):
+    product = make_product(stock=500, price_vnd=10000)
+    stores = []
+    for _ in range(THREADS):
+        store = MemoryStore()
+        carts.add_product(store, product.id, "1")
+        stores.append(store)
+
+    def place(i):
+        try:
+            checkout.place_order(stores[i], buyer=checkout.Buyer("Khách", f"09120{i:05d}", "k@example.vn"),
+                                 fulfilments={product.farm_id: "farm_pickup"}, payment_method="vietqr",
+                                 shown_total=10000, checkout_token=f"addr-{run}-{i}", user=None, now=NOW,
+                                 hold_minutes=30, origin=checkout.Origin(address="203.0.113.7", session=f"s{i}"),
+                                 limits=LIMITS)
+            db.session.commit()
+            return "placed"
+        except checkout.CheckoutError as error:
+            db.session.rollback()
+            return error.reason
+
+    results = race(app, THREADS, place)
+    db.session.expire_all()
+    assert results.count("placed") == 3, results
+    assert set(results) - {"placed"} == {"unpaid_limit"}
+    assert db.session.scalar(select(func.count()).select_from(Order)) == 3
+    assert db.session.get(Product, product.id).stock == 497
