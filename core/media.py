@@ -49,7 +49,10 @@ def photo(key: str):
 def photo_url(key: str, external: bool = False) -> str:
     """Where a page links the photo ``key``: straight to the store when it has a public address, else /media
     (``external``: on the site's canonical address, PUBLIC_BASE_URL)."""
-    direct = get_storage(current_app).public_url(key)
+    try:
+        direct = get_storage(current_app).public_url(key)
+    except ValueError:  # not a key we make: the /media address, which answers 404, rather than a broken page
+        direct = None
     if direct:
         return direct
     return public_url("media.photo", key=key) if external else url_for("media.photo", key=key)
