@@ -140,6 +140,8 @@ def load(instance_path: str) -> dict:
         "S3_ACCESS_KEY_ID": env.get("S3_ACCESS_KEY_ID", ""),
         "S3_SECRET_ACCESS_KEY": env.get("S3_SECRET_ACCESS_KEY", ""),
         "S3_PUBLIC_BASE_URL": env.get("S3_PUBLIC_BASE_URL", ""),
+        # Wrong passwords allowed when a staff member changes the receiving bank account (per staff account).
+        "BANK_CHANGE_PASSWORD_LIMIT": env.get("BANK_CHANGE_PASSWORD_LIMIT", "5 per 15 minutes"),
         # Languages and time
         "BABEL_DEFAULT_LOCALE": "vi",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",

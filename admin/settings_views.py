@@ -61,11 +61,11 @@ def _password_was_wrong(response) -> bool:
 
 
 @bp.route("/settings/bank", methods=["POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_bank_limit_key,
+@limiter.limit(lambda: current_app.config["BANK_CHANGE_PASSWORD_LIMIT"], key_func=_bank_limit_key,
                deduct_when=_password_was_wrong)
 def set_bank():
-    """Needs the staff member's password (admin.bank_account). Wrong passwords count against the same
-    per-account limit as logging in, so a session left open cannot be used to guess the password here."""
+    """Needs the staff member's password (admin.bank_account). Wrong passwords are limited per staff account
+    (BANK_CHANGE_PASSWORD_LIMIT), so a session left open cannot be used to guess the password here."""
     form = BankAccountForm()
     if form.validate_on_submit():
         try:

@@ -123,7 +123,7 @@ def test_saving_the_same_account_again_tells_nobody(client, staff):
 
 
 @pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://",
-                                         "LOGIN_LIMIT_PER_ACCOUNT": "2 per minute"}], indirect=True)
+                                         "BANK_CHANGE_PASSWORD_LIMIT": "2 per minute"}], indirect=True)
 def test_the_password_cannot_be_guessed_from_an_open_session(client, staff, make_user):
     for _ in range(2):
         assert client.post("/admin/settings/bank", data={**NEW, "password": "guess"}).status_code == 400
