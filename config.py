@@ -131,6 +131,17 @@ def load(instance_path: str) -> dict:
         # Uploads: one request carries at most a few phone photos.
         "MAX_CONTENT_LENGTH": _int(env, "MAX_CONTENT_LENGTH", 50 * 1024 * 1024),
         "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER") or str(instance / "uploads"),
+        # Product photos in S3-compatible object storage instead of UPLOAD_FOLDER when S3_BUCKET is set.
+        # Without keys boto3 looks in its usual places (AWS_* variables, an instance role). With
+        # S3_PUBLIC_BASE_URL pages link photos straight to the bucket or CDN; without it /media serves them.
+        "S3_BUCKET": env.get("S3_BUCKET", ""),
+        "S3_ENDPOINT_URL": env.get("S3_ENDPOINT_URL", ""),
+        "S3_REGION": env.get("S3_REGION", ""),
+        "S3_ACCESS_KEY_ID": env.get("S3_ACCESS_KEY_ID", ""),
+        "S3_SECRET_ACCESS_KEY": env.get("S3_SECRET_ACCESS_KEY", ""),
+        "S3_PUBLIC_BASE_URL": env.get("S3_PUBLIC_BASE_URL", ""),
+        # Wrong passwords allowed when a staff member changes the receiving bank account (per staff account).
+        "BANK_CHANGE_PASSWORD_LIMIT": env.get("BANK_CHANGE_PASSWORD_LIMIT", "5 per 15 minutes"),
         # Languages and time
         "BABEL_DEFAULT_LOCALE": "vi",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",

@@ -4,7 +4,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms import DateField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
@@ -36,6 +36,9 @@ class BankAccountForm(Form):
         Regexp(r"^[0-9]{6,19}$", message=_l("An account number has 6 to 19 digits, without spaces."))])
     account_name = StringField(_l("Account holder's name"), validators=[
         DataRequired(message=_l("Enter the name on the account.")), Length(max=120)])
+    # Checked by admin.bank_account against the staff member's own password.
+    password = PasswordField(_l("Your password"), validators=[
+        DataRequired(message=_l("Type your password to change the account.")), Length(max=128)])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

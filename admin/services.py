@@ -11,7 +11,6 @@ from sqlalchemy.orm import aliased
 from accounts.models import User
 from core import audit, settings_store
 from core.audit import AuditEntry
-from core.banks import bank_name
 from core.extensions import db
 from core.time import local_to_utc, to_local
 from farmers.models import Farm
@@ -88,15 +87,6 @@ def set_platform_fee(basis_points: int, staff: User) -> None:
     settings_store.put("platform_fee_bp", str(basis_points))
     audit.record("settings.platform_fee", "settings", None, actor=staff, from_state=previous,
                  to_state=str(basis_points))
-
-
-def set_receiving_account(bank_bin: str, account_number: str, account_name: str, staff: User) -> None:
-    values = {"bank_bin": bank_bin, "bank_account_number": account_number,
-              "bank_account_name": account_name.strip().upper(), "bank_name": bank_name(bank_bin)}
-    for key, value in values.items():
-        settings_store.put(key, value)
-    audit.record("settings.bank_account", "settings", None, actor=staff,
-                 details={"bank_bin": bank_bin, "account_number": account_number})
 
 
 AUDIT_PAGE_SIZE = 50

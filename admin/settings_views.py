@@ -1,15 +1,16 @@
 """Staff pages: platform fee, the receiving bank account, the audit log."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from admin import services
+from admin import bank_account, services
 from admin.forms import AuditFilterForm, BankAccountForm, FeeForm
 from core import settings_store
 from core.auth import admin_required
-from core.extensions import db
+from core.extensions import db, limiter
+from core.time import utcnow
 from shop.payments import receiving_account
 
 bp = Blueprint("admin_settings", __name__, url_prefix="/admin")
@@ -51,15 +52,35 @@ def set_fee():
     return render_template("admin/settings.html", fee_form=form, bank_form=bank_form, account=account), 400
 
 
+def _bank_limit_key() -> str:
+    return f"bank-password:{getattr(current_user, 'id', None)}"
+
+
+def _password_was_wrong(response) -> bool:
+    return bool(g.get("bank_password_wrong"))
+
+
 @bp.route("/settings/bank", methods=["POST"])
+@limiter.limit(lambda: current_app.config["BANK_CHANGE_PASSWORD_LIMIT"], key_func=_bank_limit_key,
+               deduct_when=_password_was_wrong)
 def set_bank():
+    """Needs the staff member's password (admin.bank_account). Wrong passwords are limited per staff account
+    (BANK_CHANGE_PASSWORD_LIMIT), so a session left open cannot be used to guess the password here."""
     form = BankAccountForm()
     if form.validate_on_submit():
-        services.set_receiving_account(form.bank_bin.data, form.account_number.data, form.account_name.data,
-                                       current_user)
-        db.session.commit()
-        flash(_l("New orders will be paid to this account."), "success")
-        return redirect(url_for("admin_settings.settings"))
+        try:
+            changed = bank_account.change_receiving_account(
+                current_user, form.password.data, form.bank_bin.data, form.account_number.data,
+                form.account_name.data, now=utcnow())
+        except bank_account.WrongPassword as error:
+            g.bank_password_wrong = True
+            form.password.errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_l("New orders will be paid to this account. Every staff member has been told.") if changed
+                  else _l("This is already the account that receives the transfers; nothing was changed."),
+                  "success")
+            return redirect(url_for("admin_settings.settings"))
     fee_form = FeeForm(formdata=None, data={"percent": _fee_percent()})
     return render_template("admin/settings.html", fee_form=fee_form, bank_form=form,
                            account=receiving_account()), 400

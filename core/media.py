@@ -1,6 +1,9 @@
 """Product photos: served from storage, and stored in step with the database transaction.
 
 ``GET /media/<key>`` serves a stored WebP with a one-year immutable cache (keys are random and never reused).
+Pages link photos with ``photo_url(key)``: the /media route, or the bucket's or CDN's own address when the store
+has one (``S3_PUBLIC_BASE_URL``). A store that cannot be reached answers 503 with a clear message, and the
+request changes nothing.
 
 Files and rows must not drift apart: a file saved for a row that is then rolled back would be an orphan, and a file
 deleted for a row whose deletion is then rolled back would leave a broken photo. So services store and delete files
@@ -9,16 +12,19 @@ commit, and files of deleted rows are removed only once it has committed.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app
+from flask import Blueprint, Response, abort, current_app, make_response, request, url_for
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
+from core.errors import RETRY_AFTER_SECONDS, render_error
 from core.extensions import db
-from core.storage import PhotoStorage, get_storage
+from core.storage import CACHE_CONTROL, PhotoStorage, StorageUnavailable, get_storage
+from core.urls import public_url
 
 bp = Blueprint("media", __name__, url_prefix="/media")
 
-CACHE_CONTROL = "public, max-age=31536000, immutable"
+__all__ = ["CACHE_CONTROL", "bp", "delete_file_on_commit", "photo_url", "store_file"]
 
 _NEW = "media.new_files"  # keys in Session.info: [(storage, key), ...]
 _DOOMED = "media.doomed_files"
@@ -30,10 +36,37 @@ def photo(key: str):
         abort(404)
     try:
         data = get_storage(current_app).open(key)
+    except StorageUnavailable:
+        raise  # 503, below
     except (ValueError, OSError):  # not a key we make, or no such file
         abort(404)
     response = Response(data, mimetype="image/webp")
     response.headers["Cache-Control"] = CACHE_CONTROL
+    return response
+
+
+@bp.app_template_global()
+def photo_url(key: str, external: bool = False) -> str:
+    """Where a page links the photo ``key``: straight to the store when it has a public address, else /media
+    (``external``: on the site's canonical address, PUBLIC_BASE_URL)."""
+    try:
+        direct = get_storage(current_app).public_url(key)
+    except ValueError:  # not a key we make: the /media address, which answers 404, rather than a broken page
+        direct = None
+    if direct:
+        return direct
+    return public_url("media.photo", key=key) if external else url_for("media.photo", key=key)
+
+
+@bp.app_errorhandler(StorageUnavailable)
+def storage_unavailable(error: StorageUnavailable):
+    """The photo store is down or too slow: nothing of the request is kept (new files are removed again)."""
+    current_app.logger.error("Photo storage unavailable on %s %s: %s", request.method, request.path, error)
+    db.session.rollback()
+    body, code = render_error(503, _l("Photos cannot be saved or shown right now. Nothing was changed; please "
+                                      "try again in a few minutes."))
+    response = make_response(body, code)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
 

@@ -19,8 +19,10 @@ def content_security_policy(config) -> str:
     hooks = "https://hooks.stripe.com" if stripe_js == "https://js.stripe.com" else ""
     frames = " ".join(filter(None, [stripe_js, hooks])) or "'none'"
     connect = " ".join(filter(None, ["'self'", stripe_api or ("https://api.stripe.com" if stripe_js else "")]))
+    photos = _origin(config.get("S3_PUBLIC_BASE_URL") or "") if config.get("S3_BUCKET") else ""  # bucket or CDN
+    images = " ".join(filter(None, ["'self'", "data:", photos]))
     return (
-        f"default-src 'self'; script-src {scripts}; style-src 'self'; img-src 'self' data:; "
+        f"default-src 'self'; script-src {scripts}; style-src 'self'; img-src {images}; "
         f"font-src 'self'; connect-src {connect}; frame-src {frames}; object-src 'none'; "
         "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
     )

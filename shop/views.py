@@ -7,6 +7,7 @@ from babel.dates import get_month_names
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
 
+from core.media import photo_url
 from core.pagecache import cached_page
 from core.time import LOCAL_TZ, utcnow
 from core.urls import public_url
@@ -26,7 +27,7 @@ bp.add_app_template_global(catalogue.stock_state, "stock_state")
 
 
 def _photo_url(key: str) -> str:
-    return public_url("media.photo", key=key)
+    return photo_url(key, external=True)
 
 
 @bp.route("/")

@@ -165,14 +165,20 @@ def manifest(slot_id: int):
 
 def _checkin_page(ticket, form, *, token: str | None = None, error=None, status: int = 200):
     problem = tickets.checkin_problem(g.farm, ticket) if ticket is not None else None
-    if problem is not None and ticket.line.slot.tour.farm_id != g.farm.id:
-        ticket_shown = None  # another farm's booking: say no, show nothing of it
-    else:
-        ticket_shown = ticket
     if problem is not None and status == 200:
-        status = 403 if ticket_shown is None else 409
-    return render_template("tours/checkin.html", farm=g.farm, form=form, ticket=ticket_shown, token=token,
+        status = 409
+    return render_template("tours/checkin.html", farm=g.farm, form=form, ticket=ticket, token=token,
                            problem=problem, error=error, action_form=ActionForm(), now=utcnow()), status
+
+
+def _not_this_farms(form, error):
+    """The one answer for a ticket that does not exist and for another farm's ticket: same status, message
+    and page, so that trying codes tells a farmer nothing about other farms' bookings."""
+    return _checkin_page(None, form, error=error, status=404)
+
+
+def _is_this_farms(ticket) -> bool:
+    return ticket is not None and g.farm is not None and ticket.line.slot.tour.farm_id == g.farm.id
 
 
 @bp.route("/farmer/checkin", methods=["GET", "POST"])
@@ -181,11 +187,10 @@ def checkin():
     raw = form.code.data
     if not raw:
         return _checkin_page(None, form)
-    code = tickets.normalize_code(raw)
-    ticket = find_ticket(code)
-    if ticket is None:
-        return _checkin_page(None, form, error=_("No ticket has the code %(code)s. Check the letters and try again.",
-                                                  code=raw.strip()[:12]), status=404)
+    ticket = find_ticket(tickets.normalize_code(raw))
+    if not _is_this_farms(ticket):
+        return _not_this_farms(form, _("No ticket for a visit of this farm has the code %(code)s. Check the letters "
+                                       "and try again.", code=raw.strip()[:12]))
     if request.method == "POST" and form.validate_on_submit():
         return _do_checkin(ticket, form, url_for(".checkin", code=ticket.code))
     return _checkin_page(ticket, form)
@@ -199,11 +204,12 @@ def checkin_scan(token: str):
         return _checkin_page(None, form, error=_("This QR code is not a valid ticket of Chợ Dứa Kép. Do not let the "
                                                  "group in on it; ask them for the ticket code."), status=400)
     ticket = find_ticket(code)
-    if ticket is None:
-        return _checkin_page(None, form, error=_("This ticket no longer exists."), status=404)
-    if g.farm is None:  # commune staff scanning a ticket: act for the ticket's farm
+    if ticket is not None and g.farm is None:  # commune staff scanning a ticket: act for the ticket's farm
         g.farm = _admin_farm(ticket.line.slot.tour.farm)
         g.acting_for_farm = g.farm.id
+    if not _is_this_farms(ticket):
+        return _not_this_farms(form, _("This ticket is not for a visit of this farm, or no longer exists. Do not "
+                                       "let the group in on it."))
     if request.method == "POST" and ActionForm().validate_on_submit():
         return _do_checkin(ticket, form, url_for(".checkin_scan", token=token))
     return _checkin_page(ticket, form, token=token)

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from core import settings_store
 from core.audit import AuditEntry
 from core.extensions import db
-from tests.helpers import login
+from tests.helpers import PASSWORD, login
 
 
 @pytest.fixture
@@ -59,7 +59,7 @@ def test_bad_platform_fee_changes_nothing(client, staff, raw):
 
 def test_receiving_bank_account(client, staff):
     response = client.post("/admin/settings/bank", data={"bank_bin": "970436", "account_number": "1012345678",
-                                                           "account_name": "htx dua kep"})
+                                                           "account_name": "htx dua kep", "password": PASSWORD})
     assert response.status_code == 302
     assert settings_store.get("bank_account_name") == "HTX DUA KEP"
     assert settings_store.get("bank_name") == "Vietcombank"

@@ -139,9 +139,10 @@ ROUTES: dict[str, Route] = {
     "farmer_tours.cancel": route("/farmer/slots/{slot_a}/cancel" + F, GET=FARM_A, POST=FARM_A),
     "farmer_tours.manifest": route("/farmer/slots/{slot_a}/manifest" + F, GET=FARM_A),
     "farmer_tours.checkin": route("/farmer/checkin" + F, GET=FARMER, POST=FARMER),
-    # The QR of ticket A, as scanned (no ?farm=): farmer B is told it is not theirs; staff act for its farm.
-    "farmer_tours.checkin_scan": route("/checkin/{checkin_token}", GET=(LOGIN, 403, 403, OK, 403, OK),
-                                       POST=(LOGIN, 403, 403, OK, 403, OK)),
+    # The QR of ticket A, as scanned (no ?farm=): farmer B gets the answer of a ticket that does not exist (404);
+    # staff act for its farm.
+    "farmer_tours.checkin_scan": route("/checkin/{checkin_token}", GET=(LOGIN, 403, 403, OK, 404, OK),
+                                       POST=(LOGIN, 403, 403, OK, 404, OK)),
     # -- commune staff -------------------------------------------------------------------------------------------
     "admin.overview": route("/admin/", GET=STAFF),
     "admin.farms": route("/admin/farms", GET=STAFF),

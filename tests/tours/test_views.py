@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import event, select
@@ -261,7 +262,8 @@ def test_check_in_by_typing_the_code(client, world, book, pay):
     db.session.refresh(ticket)
     assert ticket.checked_in_at is not None
     response = client.get("/farmer/checkin?code=XXXX-YYYY&lang=en")
-    assert response.status_code == 404 and "No ticket has the code" in response.get_data(as_text=True)
+    assert response.status_code == 404 and "No ticket for a visit of this farm has the code" in response.get_data(
+        as_text=True)
 
 
 def test_check_in_refusals(client, world, book, pay):
@@ -270,7 +272,7 @@ def test_check_in_refusals(client, world, book, pay):
     login(client, world["b"])
     response = client.get(f"/checkin/{token}?lang=en")
     page = response.get_data(as_text=True)
-    assert response.status_code == 403 and "another farm" in page and "Trịnh Thị Mai" not in page
+    assert response.status_code == 404 and "not for a visit of this farm" in page and "Trịnh Thị Mai" not in page
     client.post(f"/checkin/{token}")
     client.post("/farmer/checkin", data={"code": ticket.code})
     db.session.refresh(ticket)
@@ -282,6 +284,44 @@ def test_check_in_refusals(client, world, book, pay):
     assert response.status_code == 400 and "not a valid ticket" in response.get_data(as_text=True)
     response = client.get(f"/checkin/{ticket.code}?lang=en")
     assert response.status_code == 400, "a bare code without signature"
+
+
+def _unused_code(ticket) -> str:
+    """A well-formed code of the same shape that no ticket has."""
+    for ch in services.CODE_ALPHABET:
+        code = ticket.code[:-1] + ch
+        if code != ticket.code and services.find_ticket(code) is None:
+            return code
+    raise AssertionError("no free code")
+
+
+def _main(response, *codes: str) -> str:
+    """The page's <main>, with the codes typed replaced by one placeholder."""
+    html = response.get_data(as_text=True)
+    main = html[html.index("<main"):html.index("</main>")]
+    for code in codes:
+        main = main.replace(code, "CODE").replace(f"{code[:4]}-{code[4:]}", "CODE")
+    return main
+
+
+def test_another_farms_ticket_gets_the_same_answer_as_no_ticket(client, world, book, pay):
+    order, ticket = _paid_ticket(book, pay, world["slot"])
+    missing = _unused_code(ticket)
+    login(client, world["b"])
+    client.get("/?lang=en")  # shows the "logged in" message, so it is not on the pages compared
+    for send in (lambda code: client.get(f"/farmer/checkin?code={code}&lang=en"),
+                 lambda code: client.post("/farmer/checkin?lang=en", data={"code": code})):
+        theirs, nobodys = send(ticket.code), send(missing)
+        assert theirs.status_code == nobodys.status_code == 404
+        assert _main(theirs, ticket.code) == _main(nobodys, missing)
+        assert "No ticket for a visit of this farm has the code CODE." in _main(theirs, ticket.code)
+    for send in (client.get, client.post):
+        theirs = send(f"/checkin/{tickets.checkin_token(ticket)}?lang=en")
+        nobodys = send(f"/checkin/{tickets.checkin_token(SimpleNamespace(code=missing))}?lang=en")
+        assert theirs.status_code == nobodys.status_code == 404
+        assert _main(theirs) == _main(nobodys) and "not for a visit of this farm" in _main(theirs)
+    db.session.refresh(ticket)
+    assert ticket.checked_in_at is None
 
 
 def test_a_cancelled_or_unpaid_booking_is_refused(client, world, book, pay):
