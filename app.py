@@ -6,7 +6,7 @@ import os
 from flask import Flask
 
 import config as settings
-from core import assets, errors, formatting, i18n, labels
+from core import assets, errors, formatting, i18n, labels, transactions
 from core.extensions import babel, configure_sqlite, csrf, db, limiter, login_manager, migrate
 from core.pagecache import init_page_cache
 from core.security import add_security_headers
@@ -19,10 +19,11 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     settings.check_production(app.config)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = settings.engine_options(app.config)
 
     db.init_app(app)
     with app.app_context():
-        configure_sqlite(db.engine)
+        configure_sqlite(db.engine, busy_timeout_seconds=app.config["DB_LOCK_TIMEOUT_SECONDS"])
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
@@ -33,6 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
     _import_models()
     _register_blueprints(app)
     _register_cli(app)
+    transactions.init_app(app)
     formatting.register(app)
     labels.register(app)
     errors.register(app)

@@ -64,6 +64,11 @@ def load(instance_path: str) -> dict:
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": database_url(env.get("DATABASE_URL") or default_db),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # A database that hangs gives the friendly 503 in seconds, well inside gunicorn's worker timeout:
+        # connecting, one statement and one lock wait are each bounded (see engine_options).
+        "DB_CONNECT_TIMEOUT_SECONDS": _int("DB_CONNECT_TIMEOUT_SECONDS", 5),
+        "DB_STATEMENT_TIMEOUT_SECONDS": _int("DB_STATEMENT_TIMEOUT_SECONDS", 15),
+        "DB_LOCK_TIMEOUT_SECONDS": _int("DB_LOCK_TIMEOUT_SECONDS", 5),
         # Sessions and cookies
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -100,8 +105,9 @@ def load(instance_path: str) -> dict:
         "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET", ""),
         "STRIPE_API_BASE": env.get("STRIPE_API_BASE", ""),
         "STRIPE_JS_URL": env.get("STRIPE_JS_URL", "https://js.stripe.com/v3/"),
-        # How long to wait for Stripe's answer before telling the buyer card payment is unavailable.
-        "STRIPE_TIMEOUT_SECONDS": _int("STRIPE_TIMEOUT_SECONDS", 15),
+        # How long to wait for Stripe's answer before telling the buyer card payment is unavailable. A call is
+        # tried twice at most (shop/stripe.py), so a request waits at most about 2 x this plus a second.
+        "STRIPE_TIMEOUT_SECONDS": _int("STRIPE_TIMEOUT_SECONDS", 8),
         # The cooperative's bank account that receives VietQR transfers
         "BANK_BIN": env.get("BANK_BIN", "970405"),
         "BANK_NAME": env.get("BANK_NAME", "Agribank"),
@@ -116,7 +122,7 @@ def load(instance_path: str) -> dict:
         "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS"), True),
         "MAIL_FROM": env.get("MAIL_FROM", "Chợ Dứa Kép <no-reply@localhost>"),
         # How long to wait for the mail server (mail is also sent at the end of payment requests).
-        "MAIL_TIMEOUT_SECONDS": _int("MAIL_TIMEOUT_SECONDS", 10),
+        "MAIL_TIMEOUT_SECONDS": _int("MAIL_TIMEOUT_SECONDS", 5),
         # Where alerts for commune staff go (late or unmatched payments, refunds to make).
         "STAFF_EMAIL": env.get("STAFF_EMAIL", "canbo@duakep.vn"),
         # Static files: cache for a year in production (names carry a content hash).
@@ -126,6 +132,28 @@ def load(instance_path: str) -> dict:
         # The address of the site, for links in messages sent outside a request.
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
     }
+
+
+def engine_options(config) -> dict:
+    """SQLALCHEMY_ENGINE_OPTIONS with the database timeouts added (kept when a test or deployment sets its
+    own options): PostgreSQL gets ``connect_timeout`` and, per session, ``statement_timeout`` and
+    ``lock_timeout`` (a statement past it fails with 57014, a lock wait with 55P03, which is retried);
+    a pool that is exhausted gives up after the connect timeout too. SQLite's busy timeout is set from
+    the lock timeout in ``core.extensions.configure_sqlite``. 0 turns a timeout off."""
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    url = str(config.get("SQLALCHEMY_DATABASE_URI") or "")
+    if url.startswith("postgresql"):
+        connect = int(config.get("DB_CONNECT_TIMEOUT_SECONDS", 5))
+        statement = int(config.get("DB_STATEMENT_TIMEOUT_SECONDS", 15))
+        lock = int(config.get("DB_LOCK_TIMEOUT_SECONDS", 5))
+        connect_args = dict(options.get("connect_args") or {})
+        if connect:
+            connect_args.setdefault("connect_timeout", connect)
+            options.setdefault("pool_timeout", connect)
+        session_settings = f"-c statement_timeout={statement * 1000} -c lock_timeout={lock * 1000}"
+        connect_args["options"] = " ".join(filter(None, [connect_args.get("options"), session_settings]))
+        options["connect_args"] = connect_args
+    return options
 
 
 def check_production(config: dict) -> None:
