@@ -127,9 +127,10 @@ def _mark_paid(order: Order, payment: Payment, now: datetime, actor, actor_label
     for farm_order in order.farm_orders:
         db.session.refresh(farm_order)
         ledger.record_sale(farm_order, now, platform_fee_bp())
-    product_ids = sorted({line.product_id for line in checkout.all_lines(order) if line.product_id})
-    if product_ids:
-        db.session.execute(update(Product).where(Product.id.in_(product_ids))
+    # One UPDATE per product, in id order: a single UPDATE ... WHERE id IN (...) locks its rows in the order it
+    # finds them on disk, which differs between two such statements and deadlocks them.
+    for product_id in sorted({line.product_id for line in checkout.all_lines(order) if line.product_id}):
+        db.session.execute(update(Product).where(Product.id == product_id)
                            .values(orders_count=Product.orders_count + 1).execution_options(synchronize_session="fetch"))
     tour_services.issue_tickets(order, now)
     audit.record("order.paid", "order", order.id, actor=actor, actor_label=actor_label, from_state=from_state,
