@@ -115,14 +115,16 @@ class DatabaseFaults:
 
     @contextmanager
     def fail_rollback(self):
-        """Every ROLLBACK of the requests made inside the block fails as on a dead connection (the end-of-request
-        rollback, and the error page's own). Yields a list that holds one item per failed rollback."""
+        """Every ROLLBACK made inside the block by another thread than the test's (the app's requests, run in
+        threads as a server runs them: the end-of-request rollback, the error page's own) fails as on a dead
+        connection. Yields a list that holds one item per failed rollback."""
         dialect = self.engine.dialect
         real_rollback = dialect.do_rollback
         fired: list[bool] = []
+        test_thread = threading.get_ident()
 
         def do_rollback(dbapi_connection):
-            if not has_request_context():
+            if threading.get_ident() == test_thread:
                 return real_rollback(dbapi_connection)
             fired.append(True)
             if self.postgres:
