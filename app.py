@@ -7,7 +7,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as settings
-from core import assets, errors, formatting, i18n, labels
+from core import assets, errors, formatting, i18n, labels, transactions
 from core.extensions import babel, configure_sqlite, csrf, db, limiter, login_manager, migrate
 from core.pagecache import init_page_cache
 from core.requestlog import init_request_log
@@ -23,10 +23,11 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
     settings.check_production(app.config)
     _trust_proxies(app)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = settings.engine_options(app.config)
 
     db.init_app(app)
     with app.app_context():
-        configure_sqlite(db.engine)
+        configure_sqlite(db.engine, busy_timeout_seconds=app.config["DB_LOCK_TIMEOUT_SECONDS"])
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
@@ -39,6 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
     _check_receiving_account(app)
     _register_blueprints(app)
     _register_cli(app)
+    transactions.init_app(app)
     formatting.register(app)
     labels.register(app)
     errors.register(app)

@@ -119,6 +119,11 @@ def load(instance_path: str) -> dict:
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": database_url(env.get("DATABASE_URL") or default_db),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # A database that hangs gives the friendly 503 in seconds, well inside gunicorn's worker timeout:
+        # connecting, one statement and one lock wait are each bounded (see engine_options).
+        "DB_CONNECT_TIMEOUT_SECONDS": _int(env, "DB_CONNECT_TIMEOUT_SECONDS", 5),
+        "DB_STATEMENT_TIMEOUT_SECONDS": _int(env, "DB_STATEMENT_TIMEOUT_SECONDS", 15),
+        "DB_LOCK_TIMEOUT_SECONDS": _int(env, "DB_LOCK_TIMEOUT_SECONDS", 5),
         # Sessions and cookies
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -182,8 +187,9 @@ def load(instance_path: str) -> dict:
         "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET", ""),
         "STRIPE_API_BASE": env.get("STRIPE_API_BASE", ""),
         "STRIPE_JS_URL": env.get("STRIPE_JS_URL", "https://js.stripe.com/v3/"),
-        # How long to wait for Stripe's answer before telling the buyer card payment is unavailable.
-        "STRIPE_TIMEOUT_SECONDS": _int(env, "STRIPE_TIMEOUT_SECONDS", 15),
+        # How long to wait for Stripe's answer before telling the buyer card payment is unavailable. A call is
+        # tried twice at most (shop/stripe.py), so a request waits at most about 2 x this plus a second.
+        "STRIPE_TIMEOUT_SECONDS": _int(env, "STRIPE_TIMEOUT_SECONDS", 8),
         # The cooperative's bank account that receives VietQR transfers
         # (the demo account in development only; production refuses to start without a real one)
         **{name: env.get(name, bank_defaults.get(name, "")) for name in DEMO_BANK},
@@ -196,7 +202,7 @@ def load(instance_path: str) -> dict:
         "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS"), True),
         "MAIL_FROM": env.get("MAIL_FROM", "Chợ Dứa Kép <no-reply@localhost>"),
         # How long to wait for the mail server (mail is also sent at the end of payment requests).
-        "MAIL_TIMEOUT_SECONDS": _int(env, "MAIL_TIMEOUT_SECONDS", 10),
+        "MAIL_TIMEOUT_SECONDS": _int(env, "MAIL_TIMEOUT_SECONDS", 5),
         # Where alerts for commune staff go (late or unmatched payments, refunds to make).
         "STAFF_EMAIL": env.get("STAFF_EMAIL", "" if production else "canbo@duakep.vn"),
         # Static files: cache for a year in production (names carry a content hash).
@@ -208,6 +214,28 @@ def load(instance_path: str) -> dict:
         "PUBLIC_BASE_URL": public_base_url,
         "TRUSTED_HOSTS": trusted_hosts(public_base_url, _list(env.get("TRUSTED_HOSTS")), production),
     }
+
+
+def engine_options(config) -> dict:
+    """SQLALCHEMY_ENGINE_OPTIONS with the database timeouts added (kept when a test or deployment sets its
+    own options): PostgreSQL gets ``connect_timeout`` and, per session, ``statement_timeout`` and
+    ``lock_timeout`` (a statement past it fails with 57014, a lock wait with 55P03, which is retried);
+    a pool that is exhausted gives up after the connect timeout too. SQLite's busy timeout is set from
+    the lock timeout in ``core.extensions.configure_sqlite``. 0 turns a timeout off."""
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    url = str(config.get("SQLALCHEMY_DATABASE_URI") or "")
+    if url.startswith("postgresql"):
+        connect = int(config.get("DB_CONNECT_TIMEOUT_SECONDS", 5))
+        statement = int(config.get("DB_STATEMENT_TIMEOUT_SECONDS", 15))
+        lock = int(config.get("DB_LOCK_TIMEOUT_SECONDS", 5))
+        connect_args = dict(options.get("connect_args") or {})
+        if connect:
+            connect_args.setdefault("connect_timeout", connect)
+            options.setdefault("pool_timeout", connect)
+        session_settings = f"-c statement_timeout={statement * 1000} -c lock_timeout={lock * 1000}"
+        connect_args["options"] = " ".join(filter(None, [connect_args.get("options"), session_settings]))
+        options["connect_args"] = connect_args
+    return options
 
 
 def check_production(config: dict) -> None:

@@ -12,9 +12,12 @@ from sqlalchemy.exc import (DBAPIError, DisconnectionError, InterfaceError, Oper
                             TimeoutError as PoolTimeout)
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from core.extensions import db, limiter, login_manager
+from core import transactions
+from core.extensions import limiter, login_manager
 
 RETRY_AFTER_SECONDS = 30
+BUSY_RETRY_AFTER_SECONDS = 5
+STATEMENT_TIMEOUT = "57014"  # PostgreSQL cancelled a statement that ran past statement_timeout
 
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood. Please go back and try again.")),
@@ -30,6 +33,10 @@ MESSAGES = {
           _l("We could not reach our records for a moment, so this step was not saved. Please try again in a "
              "minute. A payment you have already made is not lost: your order will show it once we are back.")),
 }
+# Many people changed the same things at once and the retries ran out (a deadlock or a lock wait).
+BUSY = (_l("The market is very busy"),
+        _l("Many people are doing the same thing right now, so this step was not saved. Please try again in a few "
+           "seconds. A payment you have already made is not lost."))
 
 
 def _retry_minutes() -> int | None:
@@ -40,8 +47,9 @@ def _retry_minutes() -> int | None:
     return max(1, math.ceil((current.reset_at - 1 - time.time()) / 60))
 
 
-def render_error(code: int, message=None):
-    title, default_message = MESSAGES.get(code, MESSAGES[500])
+def render_error(code: int, message=None, title=None):
+    default_title, default_message = MESSAGES.get(code, MESSAGES[500])
+    title = title or default_title
     minutes = _retry_minutes() if code == 429 else None
     wants_json = request.accept_mimetypes.best == "application/json" or request.path.startswith("/payments/")
     if wants_json:
@@ -53,32 +61,38 @@ def render_error(code: int, message=None):
 def _undo_request() -> None:
     """A request that failed changes nothing: its transaction is rolled back, and the browser keeps the
     session it came with (a guest's cart is not emptied by a checkout that was not saved)."""
-    try:
-        db.session.rollback()
-    except SQLAlchemyError:
-        db.session.remove()
+    transactions.discard_session_changes()
     reopened = current_app.session_interface.open_session(current_app, request)
     if reopened is not None:
         session.clear()
         session.update(reopened)
 
 
-def _database_unavailable_page():
+def _database_unavailable_page(message=None, title=None, retry_after: int = RETRY_AFTER_SECONDS):
     """The 503 page, rendered without the database if need be (it may be down): the user is shown
     as logged out rather than not at all."""
     try:
-        body, code = render_error(503)
+        body, code = render_error(503, message, title)
     except SQLAlchemyError:
         _undo_request()
         g._login_user = login_manager.anonymous_user()
-        body, code = render_error(503)
+        body, code = render_error(503, message, title)
     response = current_app.make_response((body, code))
-    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response.headers["Retry-After"] = str(retry_after)
     return response
 
 
+def _busy_page():
+    """Lock conflicts that outlasted their retries: "busy, try again" (503, so webhooks are sent again)."""
+    title, message = BUSY
+    return _database_unavailable_page(message, title, retry_after=BUSY_RETRY_AFTER_SECONDS)
+
+
 def is_database_unavailable(error: BaseException) -> bool:
-    """The database could not be reached or dropped the connection (not a bug in a query)."""
+    """The database could not be reached, dropped the connection or timed out (not a bug in a query,
+    and not a lock conflict: those are retried, see core.transactions)."""
+    if transactions.conflict_kind(error) is not None:
+        return False
     if isinstance(error, (DisconnectionError, PoolTimeout, OperationalError, InterfaceError)):
         return True
     return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
@@ -103,8 +117,16 @@ def register(app) -> None:
     def unexpected_error(error):
         if isinstance(error, HTTPException):
             return http_error(error)
+        kind = transactions.conflict_kind(error)
+        if kind is not None:
+            app.logger.error("%s on %s %s, still there after %d attempts: %s", kind.capitalize(), request.method,
+                             request.path, transactions.ATTEMPTS, getattr(error, "orig", None) or error)
+            _undo_request()
+            return _busy_page()
         if is_database_unavailable(error):
-            app.logger.error("The database could not be reached on %s %s: %s", request.method, request.path,
+            what = ("A database statement ran past its timeout" if transactions.sqlstate(error) == STATEMENT_TIMEOUT
+                    else "The database could not be reached")
+            app.logger.error("%s on %s %s: %s", what, request.method, request.path,
                              getattr(error, "orig", None) or error)
             _undo_request()
             return _database_unavailable_page()

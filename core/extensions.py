@@ -35,9 +35,10 @@ limiter = Limiter(get_remote_address)
 BigIntPK = BigInteger().with_variant(Integer, "sqlite")
 
 
-def configure_sqlite(engine) -> None:
+def configure_sqlite(engine, busy_timeout_seconds: int = 5) -> None:
     """Make SQLite behave: foreign keys on, WAL so readers do not block the writer, a busy
-    timeout, and transactions that begin where SQLAlchemy says (so SAVEPOINTs work)."""
+    timeout (the lock timeout: "database is locked" after it is retried like a PostgreSQL lock
+    timeout, see core.transactions), and transactions that begin where SQLAlchemy says (so SAVEPOINTs work)."""
     from sqlalchemy import event
 
     if engine.dialect.name != "sqlite":
@@ -48,7 +49,7 @@ def configure_sqlite(engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_seconds * 1000)}")
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()

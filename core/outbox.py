@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import smtplib
 import socket
+import time
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
@@ -63,14 +64,15 @@ def _smtp_send(config, note: Notification) -> None:
         smtp.send_message(message)
 
 
-def send_pending(limit: int = 100, sender=None) -> dict[str, int]:
+def send_pending(limit: int = 100, sender=None, *, time_budget_seconds: float | None = None) -> dict[str, int]:
     """Send what waits in the outbox. Without MAIL_SERVER nothing is sent: staff read the outbox page.
 
     Each message is taken with a conditional UPDATE (attempts + 1, and ``sent_at`` set as a lease while
     it is still pending) and committed before it is sent, so a second sender running at the same time
     skips it; a sender that dies holding one only delays it by LEASE. No transaction stays open while
     the mail server is talked to. When the server cannot be reached at all, the run stops there: the
-    rest waits for the next run rather than for one timeout each.
+    rest waits for the next run rather than for one timeout each. With ``time_budget_seconds`` (the end
+    of a request) no new message is started once that much time has passed.
     """
     config = current_app.config
     if not config.get("MAIL_SERVER") and sender is None:
@@ -80,7 +82,10 @@ def send_pending(limit: int = 100, sender=None) -> dict[str, int]:
     ids = db.session.scalars(select(Notification.id).where(_sendable(utcnow()))
                              .order_by(Notification.id).limit(limit)).all()
     db.session.commit()
+    started = time.monotonic()
     for note_id in ids:
+        if time_budget_seconds is not None and time.monotonic() - started >= time_budget_seconds:
+            break
         note = _take(note_id)
         if note is None:
             counts["skipped"] += 1

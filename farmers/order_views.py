@@ -263,7 +263,6 @@ def cancel(farm_order_id: int):
         if method == "card":
             flash(_l("The order is cancelled. %(amount)s goes back to the buyer's card.",
                      amount=vnd(amount)), "success")
-            payments.send_card_refunds(utcnow())  # after the commit: Stripe is called outside the transaction
         else:
             flash(_l("The order is cancelled. Commune staff will transfer %(amount)s back to the buyer.",
                      amount=vnd(amount)), "success")

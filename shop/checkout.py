@@ -6,6 +6,24 @@ orders are counted, the total the buyer confirmed is compared with the
 recomputed one, stock and seats are taken with guarded UPDATEs in id order, and
 the order is split into one farm order per farm. The caller commits; on any
 CheckoutError it rolls back, so nothing is left half-written.
+
+Lock order, the same everywhere in the app (checkout, expiry, payment confirmation, late payments,
+cancellations and refunds in shop.payments and tours.cancellations), so that two transactions never
+wait for each other in a circle:
+
+1. the order (``lock_order``: SELECT ... FOR UPDATE, or the conditional UPDATE of its status), and,
+   when one transaction changes several orders, in id order; no order is locked by a transaction
+   that already holds a product or a slot;
+2. what belongs to that order: its farm orders, payments, tickets and refunds (the order's lock
+   serialises them, so their order among themselves does not matter);
+3. products, in id order (stock, orders_count);
+4. tour slots, in id order (seats).
+
+A new order (checkout) starts at 3 (after the advisory locks of its unpaid-order counts, which only
+checkouts take). The expiry job changes one order per short transaction and
+skips an order that another transaction holds (FOR UPDATE SKIP LOCKED): that one is being paid or
+cancelled, and if it is still due the next run takes it. A deadlock that happens anyway is retried
+(core.transactions).
 """
 from __future__ import annotations
 
@@ -18,8 +36,9 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, text, update
+from sqlalchemy.exc import DBAPIError
 
-from core import audit, outbox
+from core import audit, outbox, transactions
 from core.extensions import db
 from core.validators import normalize_any_mobile
 from shop import cart as carts
@@ -275,22 +294,55 @@ def all_lines(order: Order) -> list[OrderLine]:
     return [line for farm_order in order.farm_orders for line in farm_order.lines]
 
 
-def expire_orders(now: datetime, actor_label: str = "cli:expire-orders") -> int:
-    """Expire unpaid orders past their hold and release their stock and seats.
+def lock_order(order_id: int) -> None:
+    """Step 1 of the lock order: hold this order's row until the transaction ends."""
+    db.session.execute(select(Order.id).where(Order.id == order_id).with_for_update())
 
-    Each order changes with a conditional UPDATE from pending_payment, so two runs
-    at once (or a payment arriving meanwhile) release nothing twice.
+
+def expire_orders(now: datetime, actor_label: str = "cli:expire-orders") -> int:
+    """Expire unpaid orders past their hold and release their stock and seats; a job, not a service:
+    it commits, one order per short transaction (so it never holds one order's products while it
+    waits for the next order).
+
+    Each order is taken with SELECT ... FOR UPDATE SKIP LOCKED (an order a payment is confirming is
+    left to it) and changed with a conditional UPDATE from pending_payment, so two runs at once (or a
+    payment arriving meanwhile) release nothing twice. A lock conflict is retried (core.transactions);
+    an order still in conflict after that is left for the next run. On SQLite FOR UPDATE is ignored and
+    the conditional UPDATE alone decides.
     """
     due = db.session.scalars(select(Order.id).where(Order.status == "pending_payment", Order.expires_at <= now)
                              .order_by(Order.id)).all()
+    db.session.commit()
     expired = 0
     for order_id in due:
-        if expire_order(order_id, now, actor_label):
-            expired += 1
+        try:
+            done = transactions.run(lambda: _expire_one(order_id, now, actor_label),
+                                    what=f"expiring order {order_id}")
+        except DBAPIError as error:
+            kind = transactions.conflict_kind(error)
+            if kind is None:
+                raise
+            db.session.rollback()
+            current_app.logger.error("%s while expiring order %s, still there after %d attempts; left for the "
+                                     "next run: %s", kind.capitalize(), order_id, transactions.ATTEMPTS, error.orig)
+            continue
+        expired += done
     return expired
 
 
+def _expire_one(order_id: int, now: datetime, actor_label: str) -> bool:
+    """One order's expiry, in its own transaction (committed here)."""
+    free = db.session.scalar(select(Order.id).where(Order.id == order_id, Order.status == "pending_payment",
+                                                    Order.expires_at <= now)
+                             .with_for_update(skip_locked=True))
+    done = free is not None and expire_order(order_id, now, actor_label)
+    db.session.commit()
+    return done
+
+
 def expire_order(order_id: int, now: datetime, actor_label: str) -> bool:
+    """Expire one order (the caller holds or takes its lock first, and commits): order, farm orders,
+    then its products and slots in id order."""
     changed = db.session.execute(
         update(Order).where(Order.id == order_id, Order.status == "pending_payment", Order.expires_at <= now)
         .values(status="expired").execution_options(synchronize_session=False))

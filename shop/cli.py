@@ -4,7 +4,6 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from core.extensions import db
 from core.time import utcnow
 from shop import checkout
 
@@ -14,8 +13,9 @@ from shop import checkout
 def expire_orders() -> None:
     """Expire unpaid orders whose hold has ended and give their stock and seats back.
 
-    Safe to run twice at once: each order moves from pending_payment with a conditional UPDATE.
+    Safe to run twice at once, and next to payments and checkouts: each order is expired in its own short
+    transaction (picked with FOR UPDATE SKIP LOCKED, moved from pending_payment with a conditional UPDATE),
+    and a deadlock on one order is retried (see shop.checkout.expire_orders).
     """
     count = checkout.expire_orders(utcnow())
-    db.session.commit()
     click.echo(f"Expired {count} unpaid order(s).")

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from core import outbox
 from core.extensions import csrf, db, limiter
+from core.transactions import no_retry
 from core.qr import qr_svg
 from core.time import local_to_utc, utcnow
 from shop import cart as carts
@@ -61,14 +62,17 @@ def _key_args(order: Order) -> dict:
     return {"key": order.secret} if _key_matches(order) else {}
 
 
+MAIL_BUDGET_SECONDS = 10  # mail sent at the end of a request stops starting new messages after this
+
+
 def deliver_after_commit(now: datetime, *, refunds_booked: bool = False) -> None:
-    """After a commit that moved money: send card refunds it booked, and the outbox when mail
-    is configured. Failures stay queued for ``flask send-refunds`` / ``flask send-notifications``."""
+    """After a commit that moved money: send the outbox when mail is configured, within a time budget.
+    Card refunds it booked (``refunds_booked``) are not sent from the request: ``flask send-refunds``
+    sends them, so a slow Stripe never holds the page. What is not sent stays queued for
+    ``flask send-refunds`` / ``flask send-notifications``."""
     try:
-        if refunds_booked:
-            payments.send_card_refunds(now)
         if current_app.config.get("MAIL_SERVER"):
-            outbox.send_pending(limit=20)
+            outbox.send_pending(limit=20, time_budget_seconds=MAIL_BUDGET_SECONDS)
     except Exception:  # noqa: BLE001 - the payment is committed; delivery is retried later
         current_app.logger.exception("Delivery after a payment failed; it stays queued")
         db.session.rollback()
@@ -139,6 +143,7 @@ def cancel(public_id: str):
 # -- card -------------------------------------------------------------------------------------------
 
 @bp.route("/orders/<public_id>/pay/card")
+@no_retry  # calls Stripe before it commits
 def card(public_id: str):
     order = order_for_viewer(public_id)
     key_args = _key_args(order)
@@ -187,6 +192,7 @@ def _card_result(outcome: str, order: Order, payment: Payment) -> str:
 
 
 @bp.route("/orders/<public_id>/pay/card/return")
+@no_retry  # calls Stripe before it commits
 def card_return(public_id: str):
     order = order_for_viewer(public_id)
     intent_id = request.args.get("payment_intent", "")
@@ -302,6 +308,7 @@ def bank_notify():
 @bp.route("/payments/stripe/webhook", methods=["POST"])
 @csrf.exempt
 @limiter.limit(_webhook_limit)
+@no_retry  # calls Stripe before it commits
 def stripe_webhook():
     """Stripe events, signature checked; each event acted on once, after re-reading the
     PaymentIntent from Stripe. 503 while Stripe cannot be reached, so that Stripe retries."""

@@ -1,7 +1,13 @@
 """Payments: one idempotent confirmation for every path (bank webhook, staff, Stripe
-webhook, Stripe return page), late payments, refunds, and farm-order transitions."""
+webhook, Stripe return page), late payments, refunds, and farm-order transitions.
+
+Locks follow the app's one lock order (shop.checkout's docstring): each change here takes its
+order's row first (``checkout.lock_order``), then the order's farm orders, payments and refunds,
+then products and slots in id order. Stripe is never called while a lock is held: card refunds are
+booked here and sent by ``flask send-refunds`` after the commit."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -74,6 +80,7 @@ def confirm_payment(payment: Payment, *, actor_label: str, now: datetime, actor=
     Returns what happened: "paid", "already", "late_paid" (the order had expired and
     its stock could be taken again), "late_refunded" or "duplicate_refunded".
     """
+    checkout.lock_order(payment.order_id)
     claimed = db.session.execute(
         update(Payment).where(Payment.id == payment.id, Payment.status != "succeeded")
         .values(status="succeeded", confirmed_at=now, confirmed_by=actor_label)
@@ -120,9 +127,10 @@ def _mark_paid(order: Order, payment: Payment, now: datetime, actor, actor_label
     for farm_order in order.farm_orders:
         db.session.refresh(farm_order)
         ledger.record_sale(farm_order, now, platform_fee_bp())
-    product_ids = sorted({line.product_id for line in checkout.all_lines(order) if line.product_id})
-    if product_ids:
-        db.session.execute(update(Product).where(Product.id.in_(product_ids))
+    # One UPDATE per product, in id order: a single UPDATE ... WHERE id IN (...) locks its rows in the order it
+    # finds them on disk, which differs between two such statements and deadlocks them.
+    for product_id in sorted({line.product_id for line in checkout.all_lines(order) if line.product_id}):
+        db.session.execute(update(Product).where(Product.id == product_id)
                            .values(orders_count=Product.orders_count + 1).execution_options(synchronize_session="fetch"))
     tour_services.issue_tickets(order, now)
     audit.record("order.paid", "order", order.id, actor=actor, actor_label=actor_label, from_state=from_state,
@@ -154,24 +162,38 @@ def create_refund(payment: Payment, amount_vnd: int, *, reason: str, farm_order:
     return refund
 
 
-def send_card_refunds(now: datetime) -> int:
-    """Send pending card refunds to Stripe (after the commit that booked them). Retried until done."""
+def send_card_refunds(now: datetime, *, time_budget_seconds: float | None = None) -> int:
+    """Send pending card refunds to Stripe (after the commit that booked them). Retried until done.
+
+    A job (``flask send-refunds``, and the staff button): it commits after each refund, and no
+    transaction is open while Stripe is called. With ``time_budget_seconds`` no new refund is started
+    once that much time has passed (a request must end well before the worker timeout); the rest
+    wait for the next run."""
     sent = 0
-    pending = db.session.scalars(select(Refund).where(Refund.method == "card", Refund.status == "pending")
+    started = time.monotonic()
+    pending = db.session.scalars(select(Refund.id).where(Refund.method == "card", Refund.status == "pending")
                                  .order_by(Refund.id)).all()
-    for refund in pending:
+    db.session.commit()
+    for refund_id in pending:
+        if time_budget_seconds is not None and time.monotonic() - started >= time_budget_seconds:
+            break
+        refund = db.session.get(Refund, refund_id)
         payment = db.session.get(Payment, refund.payment_id)
+        intent_id, amount = payment.stripe_payment_intent_id, refund.amount_vnd
+        db.session.commit()
+        if refund.status != "pending":
+            continue
         try:
-            stripe_id = stripe_api.refund(payment.stripe_payment_intent_id, refund.amount_vnd, f"refund-{refund.id}")
+            stripe_id = stripe_api.refund(intent_id, amount, f"refund-{refund_id}")
         except stripe_api.StripeUnavailable as error:
-            audit.record("refund.failed_attempt", "refund", refund.id, actor_label="stripe",
+            audit.record("refund.failed_attempt", "refund", refund_id, actor_label="stripe",
                          details={"error": str(error)[:300]})
             db.session.commit()
             continue
-        db.session.execute(update(Refund).where(Refund.id == refund.id, Refund.status == "pending")
+        db.session.execute(update(Refund).where(Refund.id == refund_id, Refund.status == "pending")
                            .values(status="done", stripe_refund_id=stripe_id, done_at=now)
                            .execution_options(synchronize_session=False))
-        audit.record("refund.done", "refund", refund.id, actor_label="stripe", from_state="pending",
+        audit.record("refund.done", "refund", refund_id, actor_label="stripe", from_state="pending",
                      to_state="done")
         db.session.commit()
         sent += 1
@@ -213,6 +235,7 @@ def move_farm_order(farm_order: FarmOrder, to_state: str, actor, now: datetime, 
 def cancel_paid_farm_order(farm_order: FarmOrder, actor, now: datetime, reason: str = "cancelled", *,
                            on_behalf_of=None) -> Refund:
     """Cancel a paid farm order: refund its share, reverse its ledger entries, give its stock back."""
+    checkout.lock_order(farm_order.order_id)
     db.session.refresh(farm_order, ["refunded_vnd"])
     already = farm_order.refunded_vnd  # a visit line may have been refunded on its own (refund_line)
     changed = db.session.execute(
@@ -239,6 +262,7 @@ def refund_line(line: OrderLine, actor, now: datetime, reason: str) -> Refund | 
     came with, only its own ledger entries are reversed, its seats (or stock) are given back, and the farm
     order is cancelled once all of it has been refunded. None when the line cost nothing."""
     farm_order = line.farm_order
+    checkout.lock_order(farm_order.order_id)
     amount = line.line_total_vnd
     if db.session.scalar(select(LedgerEntry.id).where(LedgerEntry.order_line_id == line.id,
                                                       LedgerEntry.kind == "refund").limit(1)):
@@ -301,6 +325,8 @@ def record_bank_transfer(*, transaction_id: str, amount_vnd: int, content: str, 
     if order is None:
         reference = find_reference(content)
         order = db.session.get(Order, int(reference[3:])) if reference else None
+    if order is not None:
+        checkout.lock_order(order.id)  # before the rows that refer to it (their foreign key shares its lock)
     transfer = BankTransfer(transaction_id=transaction_id, amount_vnd=amount_vnd, content=content[:1000],
                             transferred_at=transferred_at, received_at=now, source=source,
                             order_id=order.id if order else None, status="unmatched")

@@ -2,6 +2,12 @@
 
 VND is a zero-decimal currency: amounts go to Stripe as whole dong. The API base
 comes from configuration, so tests point it at a local emulator.
+
+Time: every call is tried at most twice (``MAX_NETWORK_RETRIES``), each try waiting at most
+STRIPE_TIMEOUT_SECONDS (8), so one call takes at most about 2 x 8 s plus the client's back-off
+(under 2 s): well inside gunicorn's worker timeout (60 s, deploy/gunicorn.conf.py). Only calls whose
+answer the page needs are made during a request (starting a card payment, re-reading a PaymentIntent);
+refunds are sent by ``flask send-refunds`` (``shop.payments.send_card_refunds``), never from a request.
 """
 from __future__ import annotations
 
@@ -11,6 +17,8 @@ import stripe
 from flask import current_app
 
 CURRENCY = "vnd"
+MAX_NETWORK_RETRIES = 1
+DEFAULT_TIMEOUT_SECONDS = 8
 
 
 class StripeUnavailable(Exception):
@@ -42,9 +50,10 @@ def _client() -> stripe.StripeClient:
     bases = {}
     if config.get("STRIPE_API_BASE"):
         bases = {"api": config["STRIPE_API_BASE"]}
-    timeout = config.get("STRIPE_TIMEOUT_SECONDS", 15)
+    timeout = config.get("STRIPE_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS)
     return stripe.StripeClient(config["STRIPE_SECRET_KEY"], base_addresses=bases,
-                               max_network_retries=1, http_client=stripe.RequestsClient(timeout=timeout))
+                               max_network_retries=MAX_NETWORK_RETRIES,
+                               http_client=stripe.RequestsClient(timeout=timeout))
 
 
 def _state(intent) -> IntentState:

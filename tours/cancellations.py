@@ -4,6 +4,9 @@ time by the farm (weather, harvest) with every booking on it cancelled and refun
 Money goes back through the payment it came with (shop.payments.refund_line): card
 refunds are booked here and sent to Stripe after the commit (payments.send_card_refunds),
 bank-transfer refunds wait as tasks for commune staff.
+
+Locks follow the app's one lock order (shop.checkout's docstring): orders first (in id order),
+then their tickets, farm orders and payments, then products, then the slot.
 """
 from __future__ import annotations
 
@@ -54,6 +57,7 @@ def cancel_booking(ticket: Ticket, actor, now: datetime) -> Refund | None:
         farm = ticket.line.slot.tour.farm
         raise BookingError(_l("Sorry, it is too late to cancel online. %(policy)s Please call the farm: %(phone)s.",
                               policy=policy_text(ticket), phone=farm.owner.phone))
+    checkout.lock_order(ticket.line.farm_order.order_id)
     changed = db.session.execute(
         update(Ticket).where(Ticket.id == ticket.id, Ticket.status == "valid", Ticket.checked_in_at.is_(None))
         .values(status="cancelled", cancelled_at=now, cancelled_by="buyer").execution_options(synchronize_session=False))
@@ -90,6 +94,10 @@ def cancel_slot(actor, farm, slot: TourSlot, reason: str, note: str, now: dateti
     if slot.starts_at <= now:
         raise TourError(_l("This visit has already started, so it can no longer be cancelled."))
     from_state = slot.status
+    # The orders holding this time first, in id order (a payment confirmed meanwhile waits for this change),
+    # then the slot; an order placed between the two is locked after the slot (its checkout has committed,
+    # so only its buyer cancelling it at this very moment could collide, and that deadlock is retried).
+    orders = _lock_orders_on(slot, set())
     changed = db.session.execute(
         update(TourSlot).where(TourSlot.id == slot.id, TourSlot.status.in_(("open", "closed")))
         .values(status="cancelled", cancel_reason=reason, cancel_note=note or None, cancelled_at=now)
@@ -97,15 +105,10 @@ def cancel_slot(actor, farm, slot: TourSlot, reason: str, note: str, now: dateti
     db.session.refresh(slot)
     if changed.rowcount != 1:
         raise TourError(_l("This visit is already cancelled."))
+    orders += _lock_orders_on(slot, {order.id for order in orders})
     record("slot.cancelled", "slot", slot.id, actor, farm, from_state=from_state, to_state="cancelled",
            details={"reason": reason, "note": note})
     result = SlotCancelled()
-    # Lock the orders holding this time, in id order: a payment confirmed meanwhile waits for this change.
-    order_ids = db.session.scalars(select(FarmOrder.order_id).join(OrderLine, OrderLine.farm_order_id == FarmOrder.id)
-                                   .where(OrderLine.slot_id == slot.id)).all()
-    orders = db.session.scalars(select(Order).where(Order.id.in_(set(order_ids)),
-                                                    Order.status.in_(("pending_payment", "paid")))
-                                .order_by(Order.id).with_for_update().execution_options(populate_existing=True)).all()
     for order in orders:
         lines = [line for farm_order in order.farm_orders for line in farm_order.lines if line.slot_id == slot.id]
         if order.status == "pending_payment":
@@ -123,6 +126,19 @@ def cancel_slot(actor, farm, slot: TourSlot, reason: str, note: str, now: dateti
                 result.refunds.append(refund)
             notices.slot_cancelled(order, line, slot, refund, suggest_slots(slot, line.quantity, now), paid=True)
     return result
+
+
+def _lock_orders_on(slot: TourSlot, already: set[int]) -> list[Order]:
+    """Lock (in id order) the unpaid or paid orders with a line on this slot, except ``already``."""
+    order_ids = set(db.session.scalars(select(FarmOrder.order_id)
+                                       .join(OrderLine, OrderLine.farm_order_id == FarmOrder.id)
+                                       .where(OrderLine.slot_id == slot.id))) - already
+    if not order_ids:
+        return []
+    return list(db.session.scalars(select(Order).where(Order.id.in_(order_ids),
+                                                       Order.status.in_(("pending_payment", "paid")))
+                                   .order_by(Order.id).with_for_update()
+                                   .execution_options(populate_existing=True)))
 
 
 def _cancel_paid_line(line: OrderLine, actor, now: datetime):

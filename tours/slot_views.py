@@ -7,7 +7,6 @@ from flask_babel import gettext as _, ngettext
 from core.extensions import db
 from core.time import to_local, utcnow
 from farmers.product_forms import ActionForm
-from shop import payments
 from tours import cancellations, slots, tickets
 from tours.farmer_views import actor, bp, fail, tour_or_404
 from tours.forms import CancelSlotForm, CapacityForm, CheckinCodeForm, GenerateForm, SlotForm
@@ -144,8 +143,7 @@ def cancel(slot_id: int):
             fail(error, form)
             item = _slot_or_404(slot_id)
         else:
-            db.session.commit()
-            payments.send_card_refunds(now)
+            db.session.commit()  # card refunds are sent by `flask send-refunds`, not while the farmer waits
             flash(_("The visit is cancelled. %(paid)d paid bookings are being refunded and %(unpaid)d unpaid orders "
                     "were cancelled; every buyer is told.", paid=result.paid_bookings, unpaid=result.unpaid_orders),
                   "success")

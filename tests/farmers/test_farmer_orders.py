@@ -209,7 +209,8 @@ def test_cancel_asks_for_a_reason_then_refunds_reverses_the_ledger_and_gives_sto
     assert "I do not have enough of the product" in _html(client.get(f"/farmer/orders/{farm_order.id}"))
 
 
-def test_cancelling_a_card_order_sends_the_refund_to_stripe_after_the_commit(client, farmer, pineapples, monkeypatch):
+def test_cancelling_a_card_order_sends_the_refund_to_stripe_after_the_commit(app, client, farmer, pineapples,
+                                                                             monkeypatch):
     farm_order = paid_farm_order((pineapples, 2), method="card")
     seen = []
 
@@ -223,6 +224,8 @@ def test_cancelling_a_card_order_sends_the_refund_to_stripe_after_the_commit(cli
     page = _follow(client, client.post(f"/farmer/orders/{farm_order.id}/cancel?lang=en",
                                        data={"reason": "cannot_prepare"}))
     assert "goes back to the buyer&#39;s card" in page  # the page escapes the apostrophe
+    assert seen == [], "Stripe is not called while the farmer waits"
+    assert app.test_cli_runner().invoke(args=["send-refunds"]).exit_code == 0
     assert seen == ["cancelled"]
     refund = db.session.scalar(select(Refund))
     assert (refund.status, refund.stripe_refund_id, refund.method) == ("done", "re_test_1", "card")

@@ -114,6 +114,33 @@ class DatabaseFaults:
             del dialect.do_commit
 
     @contextmanager
+    def fail_rollback(self):
+        """Every ROLLBACK made inside the block by another thread than the test's (the app's requests, run in
+        threads as a server runs them: the end-of-request rollback, the error page's own) fails as on a dead
+        connection. Yields a list that holds one item per failed rollback."""
+        dialect = self.engine.dialect
+        real_rollback = dialect.do_rollback
+        fired: list[bool] = []
+        test_thread = threading.get_ident()
+
+        def do_rollback(dbapi_connection):
+            if threading.get_ident() == test_thread:
+                return real_rollback(dbapi_connection)
+            fired.append(True)
+            if self.postgres:
+                raw = getattr(dbapi_connection, "dbapi_connection", dbapi_connection)  # under the pool's proxy
+                if not raw.closed:
+                    self._kill(raw)
+                raw.rollback()  # raises psycopg's OperationalError: the server is gone
+            raise sqlite3.OperationalError("disk I/O error")
+
+        dialect.do_rollback = do_rollback
+        try:
+            yield fired
+        finally:
+            del dialect.do_rollback
+
+    @contextmanager
     def down(self):
         """The database is down: pooled connections are dropped and new ones are refused."""
         def refuse(dialect, conn_rec, cargs, cparams):
@@ -132,6 +159,31 @@ class DatabaseFaults:
             yield
         finally:
             event.remove(self.engine, "do_connect", refuse)
+
+
+class Rival:
+    """A second connection of the test, outside the app, that takes locks the app's requests will meet."""
+
+    def __init__(self, engine):
+        self.engine = create_engine(engine.url, poolclass=NullPool)
+        self.connection = self.engine.connect()
+
+    def execute(self, sql: str, **params):
+        return self.connection.execute(text(sql), params)
+
+    def release(self) -> None:
+        self.connection.rollback()
+
+    def close(self) -> None:
+        self.connection.close()
+        self.engine.dispose()
+
+
+@pytest.fixture
+def rival(app):
+    holder = Rival(db.engine)
+    yield holder
+    holder.close()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from core.extensions import db
 from core.outbox import Notification
 from shop.ledger import LedgerEntry
 from shop.order_models import Order
-from shop.payment_models import Payment, StripeEvent
+from shop.payment_models import Payment, Refund, StripeEvent
 from tests.faults.conftest import count, silent_server
 from tests.faults.test_database import fill_cart
 from tests.shop.test_cart_views import page
@@ -149,3 +149,32 @@ def test_the_database_dropping_while_a_webhook_confirms_leaves_nothing_and_the_r
     assert post_event(client, event).json == {"status": "duplicate"}
     db.session.commit()
     assert card_order.status == "paid" and count(Payment, Payment.status == "succeeded") == 1
+
+
+def test_a_farmers_cancellation_is_saved_and_shown_saved_while_stripe_is_slow(app, client, make_farm, make_user,
+                                                                               make_product):
+    """Stripe is not called while the farmer waits: the refund is booked with the cancellation and sent by
+    ``flask send-refunds``, which keeps it pending while Stripe is slow (sending it later is
+    tests/shop/test_stripe_payments.py::test_refunds_wait_while_stripe_is_down_and_staff_retry)."""
+    from tests.farmers.test_farmer_orders import pay, place_order
+    from tests.helpers import login
+
+    farm = make_farm(owner=make_user(role="farmer"))
+    product = make_product(farm=farm, price_vnd=25000, stock=10)
+    farm_order = pay(place_order((product, 2), method="card")).farm_orders[0]
+    login(client, farm.owner)
+    with silent_server(delay=10) as (server, url):
+        app.config["STRIPE_API_BASE"] = url
+        started = time.monotonic()
+        response = client.post(f"/farmer/orders/{farm_order.id}/cancel?lang=en", data={"reason": "cannot_prepare"})
+        elapsed = time.monotonic() - started
+        assert server.requests == 0, "Stripe was called during the farmer's request"
+        assert response.status_code == 302
+        assert "The order is cancelled." in page(client.get(response.headers["Location"]))
+        result = app.test_cli_runner().invoke(args=["send-refunds"])
+        assert "card refunds sent 0, still waiting 1" in result.output and server.requests >= 1
+    assert elapsed < 2, f"the farmer waited {elapsed:.1f} s"
+    db.session.commit()
+    assert farm_order.status == "cancelled"
+    refund = db.session.scalar(select(Refund))
+    assert (refund.method, refund.status, refund.amount_vnd) == ("card", "pending", 50000)

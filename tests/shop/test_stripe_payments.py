@@ -199,7 +199,7 @@ def test_send_refunds_command(app, client, card_order, emulator):
     assert result.exit_code == 0 and "card refunds sent 1, still waiting 0" in result.output
 
 
-def test_a_card_payment_after_expiry_with_the_goods_gone_is_refunded_at_once(client, card_order, emulator):
+def test_a_card_payment_after_expiry_with_the_goods_gone_is_refunded_at_once(app, client, card_order, emulator):
     data = open_card_page(client, card_order)
     card_order.expires_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
@@ -210,6 +210,9 @@ def test_a_card_payment_after_expiry_with_the_goods_gone_is_refunded_at_once(cli
     assert result_of(client, data["return-url"]) == "refunded"
     assert card_order.status == "expired"
     refund = db.session.scalar(select(Refund))
+    assert (refund.reason, refund.status, refund.amount_vnd) == ("late_payment", "pending", 210000)
+    assert app.test_cli_runner().invoke(args=["send-refunds"]).exit_code == 0  # the job sends it, not the page
+    db.session.refresh(refund)
     assert (refund.reason, refund.status, refund.amount_vnd) == ("late_payment", "done", 210000)
     assert _refunded_at_stripe(emulator, data["intent"]) == [210000]
 

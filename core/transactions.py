@@ -1,0 +1,158 @@
+"""One request, one transaction: lock conflicts are retried, and the end of a request never fails.
+
+Lock conflicts. PostgreSQL ends a deadlock by aborting one of the transactions in it (SQLSTATE 40P01); it
+also aborts on a serialization failure (40001) and when a lock is not granted within ``lock_timeout``
+(55P03). SQLite says "database is locked" when its busy timeout runs out. None of these means that the
+database cannot be reached, and all of them succeed when the transaction simply runs again:
+
+* every view is run again after a rollback, up to ``ATTEMPTS`` times with a short random pause, before
+  anyone sees an error; each retry is logged at WARNING as "<kind>, retried". A view is not re-run once the
+  request has committed something, nor when it is marked ``@no_retry`` (it talks to Stripe: a second call
+  could double the time the buyer waits). When the attempts run out the error reaches
+  ``core.errors``, which shows the "busy, try again" page and logs it as the conflict it is;
+* jobs (``flask expire-orders``…) wrap each of their short transactions in ``run``.
+
+The end of a request. Flask-SQLAlchemy removes the session at the end of every request, which rolls back
+on its connection; if the database died meanwhile that ROLLBACK raises after the page was made, and
+gunicorn answers a bare "Internal Server Error". ``end_session`` (a teardown that runs before
+Flask-SQLAlchemy's) closes the session and, when that fails, drops the connection instead of raising.
+"""
+from __future__ import annotations
+
+import functools
+import random
+import sqlite3
+import time
+
+from flask import current_app, g, has_request_context, request, session
+from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError
+
+from core.extensions import db
+
+ATTEMPTS = 3
+RETRYABLE_SQLSTATES = {"40P01": "deadlock", "40001": "serialization failure", "55P03": "lock timeout"}
+
+
+def sqlstate(error: BaseException) -> str | None:
+    """The SQLSTATE of a database error (psycopg 3 ``sqlstate``, psycopg 2 ``pgcode``), or None."""
+    orig = getattr(error, "orig", None) or error
+    return getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+
+
+def conflict_kind(error: BaseException) -> str | None:
+    """"deadlock", "serialization failure" or "lock timeout" when ``error`` is a lock conflict that a new
+    attempt of the same transaction can get past; None for anything else."""
+    if not isinstance(error, DBAPIError):
+        return None
+    kind = RETRYABLE_SQLSTATES.get(sqlstate(error) or "")
+    if kind is None and isinstance(error.orig, sqlite3.OperationalError) and "database is locked" in str(error.orig):
+        kind = "lock timeout"
+    return kind
+
+
+def pause(attempt: int) -> None:
+    """A short random wait, growing with each attempt, so two rivals do not collide again at once."""
+    time.sleep(random.uniform(0.02, 0.1) * attempt)
+
+
+def run(work, *, what: str, attempts: int = ATTEMPTS):
+    """``work()`` is one transaction (it commits); on a lock conflict it is rolled back and run again.
+    The last conflict is raised when the attempts run out."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except DBAPIError as error:
+            kind = conflict_kind(error)
+            if kind is None or attempt == attempts:
+                raise
+            db.session.rollback()
+            current_app.logger.warning("%s, retried (attempt %d of %d) while %s: %s", kind.capitalize(),
+                                       attempt, attempts, what, error.orig)
+            pause(attempt)
+    raise AssertionError("unreachable")
+
+
+def no_retry(view):
+    """Mark a view that must not be run twice for one request (it calls Stripe before it commits)."""
+    view.no_db_retry = True
+    return view
+
+
+def _rewind_request() -> None:
+    """Put the request back as it came in: the session cookie's contents (cart, flashes) and uploads."""
+    reopened = current_app.session_interface.open_session(current_app, request)
+    if reopened is not None:
+        session.clear()
+        session.update(reopened)
+    for upload in request.files.values():
+        try:
+            upload.stream.seek(0)
+        except (AttributeError, OSError, ValueError):
+            pass
+
+
+def _retrying(view):
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        for attempt in range(1, ATTEMPTS + 1):
+            g.db_committed = False
+            try:
+                return view(*args, **kwargs)
+            except DBAPIError as error:
+                kind = conflict_kind(error)
+                if kind is None or attempt == ATTEMPTS or g.get("db_committed"):
+                    raise
+                discard_session_changes()
+                _rewind_request()
+                current_app.logger.warning("%s on %s %s, retried (attempt %d of %d): %s", kind.capitalize(),
+                                           request.method, request.path, attempt, ATTEMPTS, error.orig)
+                pause(attempt)
+        raise AssertionError("unreachable")
+    return wrapper
+
+
+def discard_session_changes() -> None:
+    """Roll the request's transaction back; if even that fails (the connection is dead), drop the
+    connection and start a fresh session."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - a dead connection cannot roll back; it is thrown away instead
+        _drop_session()
+
+
+def _drop_session() -> None:
+    current = db.session()
+    try:
+        current.invalidate()
+    except Exception:  # noqa: BLE001
+        current_app.logger.warning("Could not invalidate the database connection", exc_info=True)
+    db.session.registry.clear()
+
+
+def end_session(_error=None) -> None:
+    """Teardown: close the session; a failure here (a dead connection) is logged, never raised."""
+    if not db.session.registry.has():
+        return
+    try:
+        db.session.remove()
+    except Exception as error:  # noqa: BLE001 - the page is already made; a dead connection must not spoil it
+        current_app.logger.warning("The end-of-request rollback failed, the connection is dropped: %s",
+                                   getattr(error, "orig", None) or error)
+        _drop_session()
+
+
+def _mark_committed(_connection) -> None:
+    if has_request_context():
+        g.db_committed = True
+
+
+def init_app(app) -> None:
+    """Call after the blueprints are registered (it wraps their views) and after ``db.init_app`` (its
+    teardown must run before Flask-SQLAlchemy's, and Flask runs teardowns in reverse order)."""
+    for endpoint, view in list(app.view_functions.items()):
+        if not getattr(view, "no_db_retry", False) and endpoint != "static":
+            app.view_functions[endpoint] = _retrying(view)
+    app.teardown_appcontext(end_session)
+    with app.app_context():
+        event.listen(db.engine, "commit", _mark_committed)
