@@ -56,6 +56,10 @@ def _undo_request() -> None:
         db.session.rollback()
     except SQLAlchemyError:
         db.session.remove()
+    undo = getattr(session, "undo", None)
+    if undo is not None:  # a server-side session puts back what it was opened with and writes nothing
+        undo()
+        return
     reopened = current_app.session_interface.open_session(current_app, request)
     if reopened is not None:
         session.clear()

@@ -44,8 +44,9 @@ def test_session_cookies_are_httponly_and_samesite(client, make_user):
     user = make_user()
     response = client.post("/login", data={"email": user.email, "password": PASSWORD, "remember": "y"})
     cookies = {header.split("=", 1)[0]: header for header in response.headers.getlist("Set-Cookie")}
-    for name in ("session", "remember_token"):
+    for name in ("session", "visitor"):
         assert "HttpOnly" in cookies[name] and "SameSite=Lax" in cookies[name], cookies[name]
+    assert "remember_token" not in cookies, "no remember-me cookie that would outlive a logout"
 
 
 def test_a_stolen_session_cookie_does_not_work_in_another_browser(app, make_user):
