@@ -24,6 +24,7 @@ Invariants:
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import secrets
 from datetime import datetime, timedelta
@@ -86,14 +87,14 @@ class ServerSession(CallbackDict, SessionMixin):
         self.user = user                  # the row's user, read with it (detached from any ORM session)
         self.last_seen_at = last_seen_at
         self.stored = stored              # the data as the row holds it (tagged JSON)
-        self.light = dict(light or {})    # what the visitor cookie held
+        self.light = copy.deepcopy(light or {})  # what the visitor cookie held (a copy: flash() appends in place)
         self.unavailable = unavailable    # the error met reading the row
         self.ended = ended                # a cookie came whose row is gone (ended or expired)
         self.rotate = False
         self.frozen = unavailable is not None
         self.new_id: str | None = None    # the id to send when a row was made
         self.touched = False
-        self._opened = (dict(initial or {}), key, stored)
+        self._opened = (copy.deepcopy(dict(initial or {})), key, stored)
         self.modified = False
         self.accessed = False
 

@@ -128,7 +128,7 @@ def end_all_sessions():
     db.session.commit()
     _forget_current_row()
     _end_this_session(_l("You are logged out on every device, this one too."))
-    return redirect(url_for("accounts.login"))
+    return redirect(url_for("shop.home"))
 
 
 @bp.route("/account/sessions/<int:session_id>/end", methods=["POST"])

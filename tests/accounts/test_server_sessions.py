@@ -96,7 +96,7 @@ def test_log_out_of_all_devices_ends_every_session_this_one_too(app, make_user):
         login(client, user)
     login(someone_else, other)
     response = laptop.post("/account/sessions/end-all")
-    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    assert response.status_code == 302 and response.headers["Location"] == "/"
     assert not logged_in(phone) and not logged_in(laptop)
     assert rows(user) == [] and logged_in(someone_else)
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "user.sessions_ended"))
