@@ -42,7 +42,7 @@ def copy_of(app, client):
 
 
 def rows(user=None) -> list[StoredSession]:
-    db.session.expire_all()
+    db.session.commit()  # a fresh snapshot: what the requests wrote
     query = select(StoredSession)
     if user is not None:
         query = query.where(StoredSession.user_id == user.id)
