@@ -28,6 +28,7 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine, busy_timeout_seconds=app.config["DB_LOCK_TIMEOUT_SECONDS"])
+    _init_sessions(app)
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
@@ -62,9 +63,17 @@ def _trust_proxies(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count)
 
 
+def _init_sessions(app: Flask) -> None:
+    """Server-side sessions, before CSRFProtect: a session that cannot be read is answered first."""
+    from accounts.session_store import init_sessions
+
+    init_sessions(app)
+
+
 def _import_models() -> None:
     """Every table's module, so that metadata (and Alembic) sees them all."""
     import accounts.models  # noqa: F401
+    import accounts.session_store  # noqa: F401
     import core.audit  # noqa: F401
     import core.outbox  # noqa: F401
     import core.settings_store  # noqa: F401
@@ -136,11 +145,12 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
-    from accounts.cli import create_admin
+    from accounts.cli import create_admin, purge_sessions
     from demo_data import seed_demo
     from shop.cli import expire_orders
 
     app.cli.add_command(create_admin)
+    app.cli.add_command(purge_sessions)
     app.cli.add_command(seed_demo)
     app.cli.add_command(expire_orders)
 

@@ -131,6 +131,13 @@ def load(instance_path: str) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": production,
+        # Server-side sessions (accounts/session_store.py): how long a session lasts after its last use,
+        # logged in without "remember me" (minutes), with it (days), a guest's cart or language (days);
+        # and how often its "last used" time is written (minutes).
+        "SESSION_IDLE_MINUTES": _int(env, "SESSION_IDLE_MINUTES", 360),
+        "SESSION_REMEMBER_DAYS": _int(env, "SESSION_REMEMBER_DAYS", 30),
+        "SESSION_GUEST_DAYS": _int(env, "SESSION_GUEST_DAYS", 7),
+        "SESSION_TOUCH_MINUTES": _int(env, "SESSION_TOUCH_MINUTES", 5),
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "WTF_CSRF_TIME_LIMIT": 6 * 3600,
         # Uploads: one request carries at most a few phone photos.

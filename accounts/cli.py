@@ -24,3 +24,13 @@ def create_admin(email: str, full_name: str, password: str) -> None:
     user = services.create_admin(email, password, full_name=full_name)
     db.session.commit()
     click.echo(f"Admin account ready: {user.email}")
+
+
+@click.command("purge-sessions")
+@with_appcontext
+def purge_sessions() -> None:
+    """Delete expired sessions (run it from cron, e.g. hourly; safe to run twice at once)."""
+    from accounts.session_store import purge_expired
+    from core.time import utcnow
+
+    click.echo(f"Expired sessions deleted: {purge_expired(utcnow())}")

@@ -17,6 +17,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale, lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
+from accounts import sessions
 from accounts.models import User
 from accounts.services import find_by_email
 from core import audit, outbox
@@ -104,5 +105,6 @@ def reset_password(token: str, new_password: str, *, now: datetime) -> User:
     user = user_for_token(token, now=now)
     user.set_password(new_password)
     audit.record("user.password_reset", "user", user.id, actor=user)
+    sessions.end_sessions(user, actor=user, reason="password_reset")
     db.session.flush()
     return user

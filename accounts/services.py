@@ -5,7 +5,7 @@ import secrets
 from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from accounts import throttle
@@ -87,15 +87,42 @@ def change_password(user: User, current: str, new: str) -> None:
     audit.record("user.password_changed", "user", user.id, actor=user)
 
 
-def load_user(user_id: str) -> User | None:
-    """Flask-Login's loader: the id carries a token that a password change renews."""
-    ident, _, token = (user_id or "").partition(":")
-    if not ident.isdigit():
-        return None
-    user = db.session.get(User, int(ident))
-    if user is None or user.session_token != token or not user.active:
-        return None
-    return user
+def suspend(user: User, staff: User, reason: str) -> None:
+    """Staff suspend an account: it cannot log in (the login page says what it says for a wrong password)
+    and every one of its sessions ends now. Staff cannot suspend themselves."""
+    from accounts import sessions
+
+    if user.id == staff.id:
+        raise AccountError(_l("You cannot suspend your own account."))
+    changed = db.session.execute(update(User).where(User.id == user.id, User.active.is_(True))
+                                 .values(active=False).execution_options(synchronize_session=False))
+    if changed.rowcount != 1:
+        raise AccountError(_l("This account is already suspended."))
+    db.session.refresh(user)
+    audit.record("user.suspended", "user", user.id, actor=staff, from_state="active", to_state="suspended",
+                 details={"reason": reason.strip()})
+    sessions.end_sessions(user, actor=staff, reason="suspended")
+
+
+def reinstate(user: User, staff: User) -> None:
+    changed = db.session.execute(update(User).where(User.id == user.id, User.active.is_(False))
+                                 .values(active=True).execution_options(synchronize_session=False))
+    if changed.rowcount != 1:
+        raise AccountError(_l("This account is not suspended."))
+    db.session.refresh(user)
+    audit.record("user.reinstated", "user", user.id, actor=staff, from_state="suspended", to_state="active")
+
+
+def search(text: str, limit: int = 50) -> list[User]:
+    """Accounts whose email, name or phone holds ``text`` (all, newest first, when it is empty)."""
+    query = select(User).order_by(User.created_at.desc(), User.id.desc()).limit(limit)
+    text = (text or "").strip()[:100]
+    if text:
+        pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(func.lower(User.email).like(pattern, escape="\\"),
+                                func.lower(User.full_name).like(pattern, escape="\\"),
+                                User.phone.like(pattern, escape="\\")))
+    return list(db.session.scalars(query))
 
 
 def create_admin(email: str, password: str, full_name: str = "Commune staff", phone: str = "0900000000") -> User:

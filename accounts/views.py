@@ -1,13 +1,15 @@
 """Register, log in, log out, account page."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
 
-from accounts import reset, services, signup, throttle
+from accounts import reset, services, sessions, signup, throttle
 from accounts.forms import (ChangePasswordForm, ConfirmForm, ForgotPasswordForm, LoginForm, RegisterForm,
                             ResetPasswordForm)
+from accounts.session_store import user_of_session
 from core.extensions import db, limiter, login_manager
 from core.time import utcnow
 from core.urls import safe_next
@@ -21,7 +23,7 @@ login_manager.login_view = "accounts.login"
 login_manager.login_message = _l("Please log in to open this page.")
 login_manager.login_message_category = "info"
 login_manager.session_protection = "strong"
-login_manager.user_loader(services.load_user)
+login_manager.user_loader(user_of_session)
 
 
 def _login_failed(response) -> bool:
@@ -29,11 +31,34 @@ def _login_failed(response) -> bool:
     return request.method == "POST" and response.status_code == 200
 
 
+def _new_session_id() -> None:
+    """The session gets a new id when it is saved (its old row is deleted): no session fixation."""
+    regenerate = getattr(session, "regenerate", None)
+    if regenerate is not None:
+        regenerate()
+
+
 def _start_session(user, remember: bool) -> None:
+    """Log ``user`` in on a new session id. "Remember me" is a persistent session cookie whose row expires
+    with it (no separate remember-me cookie that would outlive a logout); a fresh CSRF secret comes with it."""
     kept = {key: session[key] for key in KEPT_AT_LOGIN if key in session}
     session.clear()
     session.update(kept)
-    login_user(user, remember=remember)
+    _new_session_id()
+    session.permanent = bool(remember)
+    login_user(user)
+    g.pop("csrf_token", None)
+    generate_csrf()
+
+
+def _current_key() -> str | None:
+    return getattr(session, "key", None)
+
+
+def _forget_current_row() -> None:
+    forget = getattr(session, "forget_row", None)
+    if forget is not None:
+        forget()
 
 
 def _register_email_key() -> str:
@@ -113,15 +138,48 @@ def login():
     return render_template("accounts/login.html", form=form)
 
 
-@bp.route("/logout", methods=["POST"])
-def logout():
+def _end_this_session(message) -> None:
+    """Log out here: this session's row is deleted; only the language choice is kept (on a new id)."""
     logout_user()
     lang = session.get("lang")
     session.clear()
+    _new_session_id()
     if lang:
         session["lang"] = lang
-    flash(_l("You are logged out."), "info")
+    flash(message, "info")
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    _end_this_session(_l("You are logged out."))
     return redirect(url_for("shop.home"))
+
+
+@bp.route("/account/sessions/end-all", methods=["POST"])
+@login_required
+def end_all_sessions():
+    user = current_user._get_current_object()
+    sessions.end_sessions(user, reason="logout_all")
+    db.session.commit()
+    _forget_current_row()
+    _end_this_session(_l("You are logged out on every device, this one too."))
+    return redirect(url_for("shop.home"))
+
+
+@bp.route("/account/sessions/<int:session_id>/end", methods=["POST"])
+@login_required
+def end_session(session_id: int):
+    user = current_user._get_current_object()
+    current = next((s for s in sessions.active_sessions(user.id, now=utcnow(), current_key=_current_key())
+                    if s.id == session_id and s.current), None)
+    if current is not None:  # ending this device's session is logging out
+        return logout()
+    if sessions.end_session(user, session_id):
+        db.session.commit()
+        flash(_l("That device is logged out."), "success")
+    else:
+        flash(_l("This session has already ended."), "info")
+    return redirect(url_for("accounts.account"))
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -129,16 +187,19 @@ def logout():
 def account():
     form = ChangePasswordForm()
     if form.validate_on_submit():
+        user = current_user._get_current_object()
         try:
-            services.change_password(current_user, form.current.data, form.password.data)
+            services.change_password(user, form.current.data, form.password.data)
         except services.AccountError as error:
             form.current.errors.append(error.message)
         else:
+            sessions.end_sessions(user, keep_key=_current_key(), reason="password_changed")
             db.session.commit()
-            _start_session(current_user._get_current_object(), remember=False)
-            flash(_l("Your password is changed."), "success")
+            _start_session(user, remember=session.permanent)  # this device stays logged in, on a new id
+            flash(_l("Your password is changed. Your other devices are logged out."), "success")
             return redirect(url_for("accounts.account"))
-    return render_template("accounts/account.html", form=form)
+    devices = sessions.active_sessions(current_user.id, now=utcnow(), current_key=_current_key())
+    return render_template("accounts/account.html", form=form, devices=devices)
 
 
 # -- password reset by e-mail (the rules are in accounts/reset.py) ----------------------------------
@@ -183,7 +244,10 @@ def reset_password(token: str):
         reset.reset_password(token, form.password.data, now=utcnow())
         db.session.commit()
         if current_user.is_authenticated and current_user.id == user.id:
-            logout_user()  # this session ended with the old password, like every other one
+            # this session ended with the old password, like every other one
+            _forget_current_row()
+            logout_user()
+            _new_session_id()
         flash(_l("Your new password is saved. Log in with it now."), "success")
         return redirect(url_for("accounts.login"))
     return _no_store(current_app.make_response(render_template("accounts/reset_form.html", form=form, user=user)))

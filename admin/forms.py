@@ -50,6 +50,11 @@ class SuspendForm(Form):
         DataRequired(message=_l("Give a reason, so the farmer knows what to change.")), Length(max=1000)])
 
 
+class SuspendAccountForm(Form):
+    reason = TextAreaField(_l("Reason (kept in the audit log)"), validators=[
+        DataRequired(message=_l("Give the reason for suspending this account.")), Length(max=1000)])
+
+
 class AuditFilterForm(Form):
     class Meta:
         csrf = False

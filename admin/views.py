@@ -7,8 +7,10 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from accounts import services as accounts
+from accounts.models import User
 from admin import services
-from admin.forms import SuspendForm
+from admin.forms import SuspendAccountForm, SuspendForm
 from core.auth import admin_required
 from core.extensions import db
 from core.time import utcnow
@@ -118,3 +120,51 @@ def reject(farm_id: int):
     db.session.commit()
     flash(_l("The application of %(farm)s is rejected.", farm=farm.name), "info")
     return redirect(url_for("admin.applications"))
+
+
+# -- accounts: suspend and reinstate (a suspended account cannot log in; its sessions end) ------------------
+
+@bp.route("/users")
+def users():
+    query = request.args.get("q", "")
+    return render_template("admin/users.html", users=accounts.search(query), q=query[:100],
+                           suspend_form=SuspendAccountForm())
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.route("/users/<int:user_id>/suspend", methods=["POST"])
+def suspend_user(user_id: int):
+    user = _user_or_404(user_id)
+    form = SuspendAccountForm()
+    if not form.validate_on_submit():
+        flash(form.reason.errors[0] if form.reason.errors else _l("Please try again."), "error")
+        return redirect(url_for("admin.users", q=user.email))
+    try:
+        accounts.suspend(user, current_user._get_current_object(), form.reason.data)
+    except accounts.AccountError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_l("The account %(email)s is suspended and logged out everywhere.", email=user.email), "info")
+    return redirect(url_for("admin.users", q=user.email))
+
+
+@bp.route("/users/<int:user_id>/reinstate", methods=["POST"])
+def reinstate_user(user_id: int):
+    user = _user_or_404(user_id)
+    try:
+        accounts.reinstate(user, current_user._get_current_object())
+    except accounts.AccountError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_l("The account %(email)s can log in again.", email=user.email), "success")
+    return redirect(url_for("admin.users", q=user.email))

@@ -62,10 +62,7 @@ def _undo_request() -> None:
     """A request that failed changes nothing: its transaction is rolled back, and the browser keeps the
     session it came with (a guest's cart is not emptied by a checkout that was not saved)."""
     transactions.discard_session_changes()
-    reopened = current_app.session_interface.open_session(current_app, request)
-    if reopened is not None:
-        session.clear()
-        session.update(reopened)
+    transactions.restore_session()
 
 
 def _database_unavailable_page(message=None, title=None, retry_after: int = RETRY_AFTER_SECONDS):

@@ -79,12 +79,22 @@ def no_retry(view):
     return view
 
 
-def _rewind_request() -> None:
-    """Put the request back as it came in: the session cookie's contents (cart, flashes) and uploads."""
+def restore_session() -> None:
+    """Put the session back as the request opened it (cart, flashes), writing nothing. A server-side session
+    (accounts.session_store) knows what it was opened with; a cookie session is read again from the cookie."""
+    undo = getattr(session, "undo", None)
+    if undo is not None:
+        undo()
+        return
     reopened = current_app.session_interface.open_session(current_app, request)
     if reopened is not None:
         session.clear()
         session.update(reopened)
+
+
+def _rewind_request() -> None:
+    """Put the request back as it came in: the session's contents (cart, flashes) and uploads."""
+    restore_session()
     for upload in request.files.values():
         try:
             upload.stream.seek(0)

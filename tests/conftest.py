@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from contextlib import contextmanager
 
 import pytest
 from flask.testing import FlaskClient
@@ -96,6 +97,15 @@ class _Client(FlaskClient):
             response = super().open(*args, **kwargs)
         db.session.expire_all()
         return response
+
+    @contextmanager
+    def session_transaction(self, *args, **kwargs):
+        """As ``open``: the session is stored in the database too, so the test's transaction ends before it is
+        read and again after it is written (a snapshot older than that write could not write on SQLite)."""
+        db.session.commit()
+        with super().session_transaction(*args, **kwargs) as session:
+            yield session
+        db.session.commit()
 
 
 @pytest.fixture

@@ -117,10 +117,12 @@ def test_login_redirects_only_to_local_next(client, make_user):
 
 
 def test_remember_me_sets_a_lasting_cookie(client, make_user):
+    """A persistent session cookie (the row expires with it), not a separate remember-me cookie."""
     user = make_user()
     response = client.post("/login", data={"email": user.email, "password": PASSWORD, "remember": "y"})
-    assert "remember_token" in response.headers.get("Set-Cookie", "") or any(
-        "remember_token" in c for c in response.headers.getlist("Set-Cookie"))
+    cookies = response.headers.getlist("Set-Cookie")
+    assert any(c.startswith("session=") and "Expires=" in c for c in cookies), cookies
+    assert not any("remember_token" in c for c in cookies), cookies
 
 
 def test_session_changes_at_login_but_keeps_language(client, make_user):

@@ -111,7 +111,8 @@ def test_applying_twice_keeps_one_application(client, make_user):
 
 ADMIN_PAGES = [("get", "/admin/"), ("get", "/admin/applications"), ("get", "/admin/applications/{id}"),
                ("post", "/admin/applications/{id}/approve"), ("post", "/admin/applications/{id}/reject"),
-               ("get", "/admin/farms"), ("post", "/admin/farms/{id}/suspend"), ("post", "/admin/farms/{id}/reinstate")]
+               ("get", "/admin/farms"), ("post", "/admin/farms/{id}/suspend"), ("post", "/admin/farms/{id}/reinstate"),
+               ("get", "/admin/users"), ("post", "/admin/users/{uid}/suspend"), ("post", "/admin/users/{uid}/reinstate")]
 
 
 @pytest.mark.parametrize("method,path", ADMIN_PAGES)
@@ -119,7 +120,7 @@ def test_admin_pages_refuse_buyers_and_farmers(client, make_user, make_farm, met
     farm = make_farm(status="pending")
     for role in ("buyer", "farmer"):
         login(client, make_user(role=role))
-        response = getattr(client, method)(path.format(id=farm.id), data={"reason": "x"})
+        response = getattr(client, method)(path.format(id=farm.id, uid=farm.owner_id), data={"reason": "x"})
         assert response.status_code == 403, (role, path)
         client.post("/logout")
     assert farm.status == "pending"
@@ -128,14 +129,14 @@ def test_admin_pages_refuse_buyers_and_farmers(client, make_user, make_farm, met
 @pytest.mark.parametrize("method,path", ADMIN_PAGES)
 def test_admin_pages_send_anonymous_to_login(client, make_farm, method, path):
     farm = make_farm(status="pending")
-    response = getattr(client, method)(path.format(id=farm.id))
+    response = getattr(client, method)(path.format(id=farm.id, uid=farm.owner_id))
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
 def test_every_admin_route_is_covered_by_the_role_tests(app):
     """The pages of the ``admin`` blueprint (its other staff blueprints have their own role tests)."""
     admin_rules = {rule.rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("admin.")}
-    covered = {path.replace("{id}", "<int:farm_id>") for _, path in ADMIN_PAGES}
+    covered = {path.replace("{id}", "<int:farm_id>").replace("{uid}", "<int:user_id>") for _, path in ADMIN_PAGES}
     assert admin_rules == covered
 
 

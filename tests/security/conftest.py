@@ -164,7 +164,8 @@ def build_world(app) -> World:
                    farm_order_a=order_a.farm_orders[0], farm_order_b=order_b.farm_orders[0], ticket_a=ticket_a)
     params = dict(
         farm_a=farm_a.id, farm_a_slug=farm_a.slug, pending_farm=pending_farm.id, product_a=product_a.id,
-        product_a_slug=product_a.slug, photo_a=photo_a.id, tour_a=tour_a.id, tour_a_slug=tour_a.slug,
+        product_a_slug=product_a.slug, buyer_b=users["buyer_b"].id,
+        photo_a=photo_a.id, tour_a=tour_a.id, tour_a_slug=tour_a.slug,
         tour_photo_a=tour_photo_a.id, slot_a=slot_a.id, order_a=order_a.public_id, order_a_key=order_a.secret,
         farm_order_a=order_a.farm_orders[0].id, farm_order_b=order_b.farm_orders[0].id, ticket_a=ticket_a.code,
         checkin_token=tickets.checkin_token(ticket_a), transfer=transfer.id, refund=refund.id,
@@ -184,6 +185,12 @@ def sign_in(client, user, password: str = PASSWORD):
 
 
 # -- snapshot and restore ----------------------------------------------------------------------------------------
+
+def table_rows(name: str) -> list[dict]:
+    table = db.metadata.tables[name]
+    with db.engine.connect() as conn:
+        return [dict(row) for row in conn.execute(select(table)).mappings()]
+
 
 def snapshot() -> dict:
     with db.engine.connect() as conn:
@@ -228,6 +235,8 @@ class Shared:
             sign_in(client, self.world.users[role])
         if not fresh:
             self._clients[role] = client
+            # The sessions of the module's logged-in clients are part of the world that is put back.
+            self.saved["sessions"] = table_rows("sessions")
         return client
 
 

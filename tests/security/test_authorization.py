@@ -73,6 +73,9 @@ ROUTES: dict[str, Route] = {
     "accounts.login": route("/login", GET=ANYONE, POST=ANYONE),
     "accounts.logout": route("/logout", POST=ANYONE),
     "accounts.account": route("/account", GET=SIGNED_IN, POST=SIGNED_IN),
+    # Ending a session that is not yours is "already ended" (a redirect to the account page): ok for anyone logged in.
+    "accounts.end_session": route("/account/sessions/999999/end", POST=SIGNED_IN),
+    "accounts.end_all_sessions": route("/account/sessions/end-all", POST=SIGNED_IN),
     "accounts.forgot_password": route("/password/forgot", GET=ANYONE, POST=ANYONE),
     "accounts.reset_password": route("/password/reset/{reset_token}", GET=ANYONE, POST=ANYONE),
     # -- cart, checkout, the buyer's orders, paying --------------------------------------------------------------
@@ -148,6 +151,9 @@ ROUTES: dict[str, Route] = {
     "admin.farms": route("/admin/farms", GET=STAFF),
     "admin.suspend": route("/admin/farms/{farm_a}/suspend", POST=STAFF),
     "admin.reinstate": route("/admin/farms/{farm_a}/reinstate", POST=STAFF),
+    "admin.users": route("/admin/users", GET=STAFF),
+    "admin.suspend_user": route("/admin/users/{buyer_b}/suspend", POST=STAFF),
+    "admin.reinstate_user": route("/admin/users/{buyer_b}/reinstate", POST=STAFF),
     "admin.applications": route("/admin/applications", GET=STAFF),
     "admin.application": route("/admin/applications/{pending_farm}", GET=STAFF),
     "admin.approve": route("/admin/applications/{pending_farm}/approve", POST=STAFF),
