@@ -6,7 +6,7 @@ import os
 from flask import Flask
 
 import config as settings
-from core import assets, errors, formatting, i18n, labels
+from core import assets, errors, formatting, i18n, inputs, labels
 from core.extensions import babel, configure_sqlite, csrf, db, limiter, login_manager, migrate
 from core.pagecache import init_page_cache
 from core.security import add_security_headers
@@ -15,6 +15,7 @@ from core.storage import init_storage
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, static_folder=None, instance_path=os.environ.get("INSTANCE_PATH") or None)
+    inputs.init_app(app)  # request values cleaned, bounded URL converters: before any route is added
     app.config.update(settings.load(app.instance_path))
     if config:
         app.config.update(config)

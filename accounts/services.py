@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from accounts.models import User
-from core import audit
+from core import audit, inputs
 from core.extensions import db
 
 
@@ -54,9 +54,10 @@ def change_password(user: User, current: str, new: str) -> None:
 def load_user(user_id: str) -> User | None:
     """Flask-Login's loader: the id carries a token that a password change renews."""
     ident, _, token = (user_id or "").partition(":")
-    if not ident.isdigit():
+    ident = inputs.parse_id(ident)
+    if ident is None:
         return None
-    user = db.session.get(User, int(ident))
+    user = db.session.get(User, ident)
     if user is None or user.session_token != token or not user.active:
         return None
     return user
