@@ -148,3 +148,10 @@ def test_over_long_login_input_gets_wtforms_message_in_vietnamese(client):
 def test_over_long_login_input_in_english_too(client):
     response = client.post("/login?lang=en", data={"email": "a" * 300 + "@example.vn", "password": "x"})
     assert "Field cannot be longer than 254 characters." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("raw", ["091234567²", "٠٩١٢٣٤٥٦٧٨", "+44 7700 90012³", "+٤٤٧٧٠٠٩٠٠١٢٣"])
+def test_phone_numbers_with_digits_that_are_not_ascii_are_refused(raw):
+    from core.validators import normalize_any_mobile, normalize_vn_mobile
+
+    assert normalize_vn_mobile(raw) is None and normalize_any_mobile(raw) is None
