@@ -43,7 +43,8 @@ def normalize_any_mobile(raw: str) -> str | None:
     digits = re.sub(r"[\s.\-()]", "", raw or "")
     if digits.startswith("00"):
         digits = "+" + digits[2:]
-    if digits.startswith("+") and _ASCII_DIGITS.fullmatch(digits[1:]) and 8 <= len(digits) - 1 <= 15 and digits[1] != "0":
+    if digits.startswith("+") and _ASCII_DIGITS.fullmatch(digits[1:]) and 8 <= len(digits) - 1 <= 15 \
+            and digits[1] != "0":
         return digits
     return None
 
