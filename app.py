@@ -7,7 +7,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as settings
-from core import assets, errors, formatting, i18n, labels, transactions
+from core import assets, errors, formatting, i18n, inputs, labels, transactions
 from core.extensions import babel, configure_sqlite, csrf, db, limiter, login_manager, migrate
 from core.pagecache import init_page_cache
 from core.requestlog import init_request_log
@@ -18,6 +18,7 @@ from core.urls import public_url
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, static_folder=None, instance_path=os.environ.get("INSTANCE_PATH") or None)
+    inputs.init_app(app)  # request values cleaned, bounded URL converters: before any route is added
     app.config.update(settings.load(app.instance_path))
     if config:
         app.config.update(config)

@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from core import inputs
 from core.auth import admin_required
 from core.extensions import db
 from core.formatting import vnd
@@ -45,8 +46,7 @@ def money_labels():
 
 
 def _page() -> int:
-    page = request.args.get("page", 1, type=int)
-    return page if page and page > 0 else 1
+    return inputs.parse_page(request.args.get("page"))
 
 
 # -- transfers -----------------------------------------------------------------------------------

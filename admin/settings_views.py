@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from admin import bank_account, services
 from admin.forms import AuditFilterForm, BankAccountForm, FeeForm
-from core import settings_store
+from core import inputs, settings_store
 from core.auth import admin_required
 from core.extensions import db, limiter
 from core.time import utcnow
@@ -89,8 +89,7 @@ def set_bank():
 @bp.route("/audit")
 def audit_log():
     form = AuditFilterForm(request.args, entities=services.audit_entity_types())
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and 0 < int(page) < 100000 else 1
+    page = inputs.parse_page(request.args.get("page"), high=99_999)
     filters = {}
     if form.validate():
         filters = dict(action=form.action.data or "", entity=form.entity.data or "",

@@ -5,7 +5,8 @@ WTForms ships no Vietnamese; its built-in messages are listed here so that
 """
 from __future__ import annotations
 
-from flask_babel import gettext, lazy_gettext as _l, ngettext
+from flask_babel import get_translations, lazy_gettext as _l
+from flask_babel import lazy_ngettext as ngettext  # named so that ``pybabel extract`` finds the plurals below
 from flask_wtf import FlaskForm
 
 WTFORMS_MESSAGES = (
@@ -17,15 +18,28 @@ WTFORMS_MESSAGES = (
     _l("Number must be between %(min)s and %(max)s."), _l("Field must be equal to %(other_name)s."),
     _l("This field cannot be edited."), _l("This field is disabled and cannot have a value."),
     _l("File does not have an approved extension."),
+    _l("Field must be between %(min)d and %(max)d characters long."),
+)
+# Never formatted here (WTForms does it): only listed, for the catalogue.
+WTFORMS_PLURAL_MESSAGES = (
+    ngettext("Field must be at least %(min)d character long.", "Field must be at least %(min)d characters long.", 1),
+    ngettext("Field cannot be longer than %(max)d character.", "Field cannot be longer than %(max)d characters.", 1),
+    ngettext("Field must be exactly %(max)d character long.", "Field must be exactly %(max)d characters long.", 1),
+    ngettext("'%(value)s' is not a valid choice for this field.", "'%(value)s' are not valid choices for this field.",
+             1),
 )
 
 
 class _Translations:
+    """WTForms' messages looked up in our catalogue and returned unformatted: WTForms fills in their
+    ``%(min)s``, ``%(max)d``, ``%(value)s``... itself (flask-babel's gettext/ngettext would format them
+    with only ``num`` and raise KeyError)."""
+
     def gettext(self, string):
-        return gettext(string)
+        return get_translations().ugettext(string)
 
     def ngettext(self, singular, plural, n):
-        return ngettext(singular, plural, n)
+        return get_translations().ungettext(singular, plural, n)
 
 
 class Form(FlaskForm):

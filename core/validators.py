@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms.validators import ValidationError
 
 _PHONE_PREFIXES = ("03", "05", "07", "08", "09")
+_ASCII_DIGITS = re.compile(r"[0-9]+")  # str.isdigit() also takes "²" and "٣"
 
 
 def normalize_vn_mobile(raw: str) -> str | None:
@@ -19,7 +20,7 @@ def normalize_vn_mobile(raw: str) -> str | None:
         digits = "0" + digits[3:]
     elif digits.startswith("84") and len(digits) == 11:
         digits = "0" + digits[2:]
-    if len(digits) == 10 and digits.isdigit() and digits.startswith(_PHONE_PREFIXES):
+    if len(digits) == 10 and _ASCII_DIGITS.fullmatch(digits) and digits.startswith(_PHONE_PREFIXES):
         return digits
     return None
 
@@ -42,7 +43,8 @@ def normalize_any_mobile(raw: str) -> str | None:
     digits = re.sub(r"[\s.\-()]", "", raw or "")
     if digits.startswith("00"):
         digits = "+" + digits[2:]
-    if digits.startswith("+") and digits[1:].isdigit() and 8 <= len(digits) - 1 <= 15 and digits[1] != "0":
+    if digits.startswith("+") and _ASCII_DIGITS.fullmatch(digits[1:]) and 8 <= len(digits) - 1 <= 15 \
+            and digits[1] != "0":
         return digits
     return None
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from flask import abort, g, render_template, request
 from flask_login import current_user
 
+from core import inputs
 from core.extensions import db
 from core.time import utcnow
 from farmers import assist
@@ -31,10 +32,11 @@ def resolve(statuses: tuple[str, ...] = ("approved",), staff_statuses: tuple[str
     ``statuses``: farm states in which the screens work; ``staff_statuses`` may widen them for staff
     (e.g. to settle a suspended farm's paid orders)."""
     if current_user.is_admin:
-        farm_id = request.args.get("farm", type=int)
-        if farm_id is None:
+        raw = request.args.get("farm", "")
+        if not raw.strip():
             return FarmInHand(None, acting=True, refusal="choose")
-        farm = db.session.get(Farm, farm_id)
+        farm_id = inputs.parse_id(raw)
+        farm = db.session.get(Farm, farm_id) if farm_id is not None else None
         if farm is None:
             abort(404)
         if assist.active_consent(farm, utcnow()) is None:

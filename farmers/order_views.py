@@ -21,6 +21,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, selectinload
 
+from core import inputs
 from core.extensions import db
 from core.formatting import vnd
 from core.labels import ORDER_STATUSES
@@ -173,7 +174,7 @@ def index():
         tab = "paid"
     counts = _tab_counts()
     pages = max(1, math.ceil(counts[tab] / PER_PAGE))
-    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    page = min(inputs.parse_page(request.args.get("page")), pages)
     return render_template("farmers/orders.html", farm=g.farm, tab=tab, tabs=TABS, counts=counts,
                            rows=_page_of(tab, page), page=page, pages=pages)
 

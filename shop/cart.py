@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload
 
+from core import inputs
 from core.extensions import db
 from core.labels import UNITS
 from farmers.models import Farm
@@ -165,7 +166,8 @@ class Cart:
 
 def _parse_key(key: str) -> tuple[str, int] | None:
     kind, _, ident = str(key).partition(":")
-    return (kind, int(ident)) if kind in ("p", "s") and ident.isdigit() else None
+    ident = inputs.parse_id(ident) if kind in ("p", "s") else None
+    return (kind, ident) if ident is not None else None
 
 
 def load(store, now) -> Cart:
@@ -232,9 +234,11 @@ def slot_problems(slot: TourSlot, adults: int, children: int, now) -> list:
 def parse_quantity(raw) -> int:
     """A whole, positive quantity, or a CartError in the buyer's language."""
     text = str(raw or "").strip()
-    if not text.isdigit():
+    value = inputs.parse_int(text)
+    if value is None and text.isascii() and text.isdigit():
+        raise CartError(_l("That quantity is too large."))
+    if value is None:
         raise CartError(_l("Enter the quantity as a whole number, for example 2."))
-    value = int(text)
     if value <= 0:
         raise CartError(_l("The quantity must be at least 1."))
     if value > MAX_STOCK:
@@ -258,9 +262,10 @@ def _parse_people(raw, message) -> int:
     text = str(raw if raw is not None else "").strip()
     if text == "":
         return 0
-    if not text.isdigit() or len(text) > 6:
+    value = inputs.parse_int(text, max_digits=6)
+    if value is None:
         raise CartError(message)
-    return int(text)
+    return value
 
 
 def add_visit(store, slot_id, adults_raw, children_raw, *, now=None, tour_id: int | None = None) -> TourSlot:
@@ -272,10 +277,9 @@ def add_visit(store, slot_id, adults_raw, children_raw, *, now=None, tour_id: in
 
     adults = _parse_people(adults_raw, _l("Enter the number of adults as a whole number, for example 2."))
     children = _parse_people(children_raw, _l("Enter the number of children as a whole number, for example 0."))
-    try:
-        ident = int(str(slot_id).strip())
-    except (TypeError, ValueError):
-        raise CartError(_l("Choose a date and time for the visit.")) from None
+    ident = inputs.parse_id(slot_id)
+    if ident is None:
+        raise CartError(_l("Choose a date and time for the visit."))
     slot = db.session.scalar(select(TourSlot).options(joinedload(TourSlot.tour).joinedload(Tour.farm))
                              .where(TourSlot.id == ident))
     if slot is None or (tour_id is not None and slot.tour_id != tour_id):
@@ -300,11 +304,8 @@ def set_product_quantity(store, product_id, quantity_raw) -> None:
 
 
 def _sellable_product(product_id) -> Product:
-    try:
-        ident = int(product_id)
-    except (TypeError, ValueError):
-        raise CartError(_l("This product does not exist.")) from None
-    if not 0 < ident < 2**63:  # SQLite cannot even compare a larger number
+    ident = inputs.parse_id(product_id)
+    if ident is None:
         raise CartError(_l("This product does not exist."))
     product = db.session.get(Product, ident)
     if product is None or product.status != "active" or product.farm.status != "approved":

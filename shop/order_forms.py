@@ -8,6 +8,7 @@ from wtforms import EmailField, HiddenField, RadioField, StringField, TelField, 
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
+from core import inputs
 from core.forms import Form
 from core.labels import FULFILMENTS, PAYMENT_METHODS
 from core.validators import MobileNumber
@@ -15,8 +16,7 @@ from shop import checkout
 
 
 def _whole_number(raw) -> int | None:
-    text = str(raw or "").strip()
-    return int(text) if text.isdigit() and len(text) <= 15 else None
+    return inputs.parse_int(raw, max_digits=15)
 
 
 class CheckoutForm(Form):

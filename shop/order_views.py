@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import joinedload, selectinload
 
+from core import inputs
 from core.extensions import db
 from core.labels import UNITS
 from core.time import utcnow
@@ -129,8 +130,8 @@ def add():
 
 
 def _product_page_or_cart(product_id) -> str:
-    text = str(product_id or "").strip()
-    product = db.session.get(Product, int(text)) if text.isdigit() and len(text) <= 18 else None
+    ident = inputs.parse_id(product_id)
+    product = db.session.get(Product, ident) if ident is not None else None
     if product is not None and product.status == "active" and product.farm.status == "approved":
         return url_for("shop.product", slug=product.slug)
     return url_for("orders.cart")
@@ -291,8 +292,7 @@ def _order_or_404(public_id: str) -> tuple[Order, str | None]:
 @bp.route("/orders")
 @login_required
 def mine():
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
+    page = inputs.parse_page(request.args.get("page"), high=9_999)
     orders = db.session.scalars(
         select(Order).where(Order.user_id == current_user.id)
         .options(selectinload(Order.farm_orders).joinedload(FarmOrder.farm))

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from core import inputs
 from core.forms import Form
 from shop.vietqr import find_reference
 
@@ -16,10 +17,7 @@ MAX_TRANSFER_VND = 10**12  # a trillion dong: far above any order, still a valid
 def parse_amount_vnd(raw: str | None) -> int | None:
     """Whole dong typed the way people write it: "150000", "150.000", "150,000 ₫", "150 000 đ"."""
     cleaned = re.sub(r"[\s.,_]|₫|đ|Đ|vnd|VND", "", raw or "")
-    if not cleaned.isascii() or not cleaned.isdigit():
-        return None
-    value = int(cleaned)
-    return value if 0 < value <= MAX_TRANSFER_VND else None
+    return inputs.parse_int(cleaned, low=1, high=MAX_TRANSFER_VND)
 
 
 class ManualTransferForm(Form):

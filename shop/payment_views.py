@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from datetime import UTC, datetime
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
@@ -12,7 +11,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
-from core import outbox
+from core import inputs, outbox
 from core.extensions import csrf, db, limiter
 from core.transactions import no_retry
 from core.qr import qr_svg
@@ -31,6 +30,7 @@ PAID_OUTCOMES = {"paid", "late_paid"}
 REFUNDED_OUTCOMES = {"late_refunded", "duplicate_refunded"}
 FAILED_OUTCOMES = {"failed", "requires_payment_method", "canceled"}
 MAX_WEBHOOK_AMOUNT_VND = 10**13 - 1  # VietQR's 13-digit limit
+MAX_NOTIFICATION_BYTES = 64 * 1024  # a notification is a few hundred bytes
 
 
 def _webhook_limit() -> str:
@@ -237,11 +237,12 @@ def _parse_time(raw) -> datetime | None:
 
 
 def parse_bank_notification(raw: bytes) -> dict:
-    """The fields of a bank notification, checked; raises BadNotification."""
+    """The fields of a bank notification, checked; raises BadNotification. Control characters (a NUL) are
+    removed from its strings, so that such a notification is still recorded (and not retried for ever)."""
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise BadNotification("body is not JSON") from None
+        data = inputs.load_json(raw, max_bytes=MAX_NOTIFICATION_BYTES, max_depth=8)
+    except inputs.BadJSON as error:
+        raise BadNotification(str(error)) from None
     if not isinstance(data, dict):
         raise BadNotification("body must be a JSON object")
     transaction_id = data.get("transaction_id")
@@ -250,8 +251,8 @@ def parse_bank_notification(raw: bytes) -> dict:
     if not isinstance(transaction_id, str) or not transaction_id.strip() or len(transaction_id.strip()) > 100:
         raise BadNotification("transaction_id must be a non-empty string of at most 100 characters")
     amount = data.get("amount")
-    if isinstance(amount, str) and amount.strip().isascii() and amount.strip().isdigit():
-        amount = int(amount.strip())
+    if isinstance(amount, str):
+        amount = inputs.parse_int(amount)
     if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= MAX_WEBHOOK_AMOUNT_VND:
         raise BadNotification("amount must be a positive whole number of dong")
     content = data.get("content")
@@ -318,6 +319,8 @@ def stripe_webhook():
         event = stripe_api.parse_event(request.get_data(), request.headers.get("Stripe-Signature"))
     except stripe_api.InvalidSignature:
         return {"error": "invalid signature"}, 400
+    except stripe_api.BadPayload as error:
+        return {"error": str(error)}, 400
     now = utcnow()
     try:
         outcome = payments.handle_stripe_event(event, now)

@@ -16,9 +16,12 @@ from dataclasses import dataclass
 import stripe
 from flask import current_app
 
+from core import inputs
+
 CURRENCY = "vnd"
 MAX_NETWORK_RETRIES = 1
 DEFAULT_TIMEOUT_SECONDS = 8
+MAX_EVENT_BYTES = 1024 * 1024  # events are a few kilobytes
 
 
 class StripeUnavailable(Exception):
@@ -27,6 +30,10 @@ class StripeUnavailable(Exception):
 
 class InvalidSignature(Exception):
     pass
+
+
+class BadPayload(ValueError):
+    """A correctly signed body that is not an event this app reads (not JSON, too large, too deeply nested)."""
 
 
 @dataclass
@@ -97,12 +104,21 @@ def refund(intent_id: str, amount_vnd: int, refund_key: str) -> str:
 
 
 def parse_event(payload: bytes, signature: str | None) -> dict:
-    """A verified webhook event as a plain dict, or InvalidSignature."""
+    """A verified webhook event as a plain dict; InvalidSignature, or BadPayload for a signed body that is not a
+    JSON object within ``inputs.load_json``'s limits. The signature is checked first, on the raw bytes."""
     secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
     if not secret or not signature:
         raise InvalidSignature("missing signature or secret")
     try:
-        event = stripe.Webhook.construct_event(payload, signature, secret)
+        stripe.WebhookSignature.verify_header(payload, signature, secret, stripe.Webhook.DEFAULT_TOLERANCE)
     except (ValueError, stripe.SignatureVerificationError) as error:
         raise InvalidSignature(str(error)) from error
-    return event.to_dict()
+    try:
+        event = inputs.load_json(payload, max_bytes=MAX_EVENT_BYTES)
+    except inputs.BadJSON as error:
+        raise BadPayload(str(error)) from None
+    data = event.get("data", {}) if isinstance(event, dict) else None
+    if (not isinstance(data, dict) or not isinstance(data.get("object", {}), dict)
+            or not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str)):
+        raise BadPayload("not a Stripe event")
+    return event

@@ -79,7 +79,7 @@ def parse_times(raw: str) -> list[time]:
     for part in re.split(r"[,;\s]+", (raw or "").strip().lower()):
         if not part:
             continue
-        match = re.fullmatch(r"(\d{1,2})(?:[:h.](\d{2})?)?", part)
+        match = re.fullmatch(r"([0-9]{1,2})(?:[:h.]([0-9]{2})?)?", part)
         if not match or int(match.group(1)) > 23 or int(match.group(2) or 0) > 59:
             raise ValueError(_l("“%(part)s” is not a time. Write times like 8:00, 14:30.", part=part[:20]))
         found.append(time(int(match.group(1)), int(match.group(2) or 0)))

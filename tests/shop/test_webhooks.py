@@ -300,3 +300,47 @@ def test_a_failed_payment_event_marks_the_attempt_failed(client, order, localstr
     assert post_event(client, body).json == {"status": "failed"}
     assert payment.status == "failed" and payment.failure_message == "Your card was declined."
     assert order.status == "pending_payment"
+
+
+# -- bad input in signed bodies ------------------------------------------------------------------------------
+
+def test_a_notification_with_nul_bytes_is_recorded_without_them(client, order):
+    body = transfer(order, txn="FT26\x00NUL", content=f"MBVCB.889.\x00{order.reference}\x00.mua\x07 dua")
+    response = notify(client, body)
+    assert response.status_code == 200 and response.json["status"] == "matched"
+    recorded = db.session.scalar(select(BankTransfer))
+    assert (recorded.transaction_id, recorded.content) == ("FT26NUL", f"MBVCB.889.{order.reference}.mua dua")
+    assert notify(client, body).json == {"status": "duplicate"}  # the bank's retry is taken as a duplicate
+
+
+@pytest.mark.parametrize("amount", ["1" * 5000, "²", "١٢٣", " 1e9"])
+def test_an_amount_that_is_not_plain_digits_is_refused(client, order, amount):
+    response = notify(client, transfer(order, amount=amount))
+    assert response.status_code == 400 and response.is_json and "amount" in response.json["error"]
+    assert count(BankTransfer) == 0
+
+
+@pytest.mark.parametrize("raw", [b'{"a":' * 100000 + b"1" + b"}" * 100000, b"[" * 200000 + b"]" * 200000,
+                                 b'{"transaction_id": "FT1", "content": "x", "amount": 1, "extra": ' + b"[" * 20
+                                 + b"]" * 20 + b"}"], ids=["deep object", "deep array", "nested field"])
+def test_deeply_nested_json_in_a_signed_notification_is_a_400(client, raw):
+    response = notify(client, None, raw=raw)
+    assert response.status_code == 400 and response.is_json and response.json["error"]
+    assert count(BankTransfer) == 0
+
+
+def test_deeply_nested_json_in_a_signed_stripe_event_is_a_400(client):
+    raw = b'{"id": "evt_deep", "type": "payment_intent.succeeded", "data": ' + b"[" * 100000 + b"]" * 100000 + b"}"
+    response = post_event(client, raw)
+    assert response.status_code == 400 and response.is_json and response.json["error"]
+    assert count(StripeEvent) == 0
+    # The signature is still checked first: unsigned, the same body is refused as unsigned.
+    assert post_event(client, raw, signature="t=1,v1=00").json == {"error": "invalid signature"}
+
+
+@pytest.mark.parametrize("raw", [b"[1]", b'{"id": "evt_x", "type": "x", "data": []}', b'{"id": 5, "type": "x"}',
+                                 b'{"id": "evt_x", "type": "x", "data": {"object": "pi"}}'])
+def test_a_signed_stripe_body_that_is_not_an_event_is_a_400(client, raw):
+    response = post_event(client, raw)
+    assert response.status_code == 400 and response.is_json
+    assert count(StripeEvent) == 0
