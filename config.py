@@ -161,6 +161,8 @@ def load(instance_path: str) -> dict:
         # Rate limits (memory by default; redis://127.0.0.1:6379 in production)
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
+        # Prefix of the limiter's keys in the shared store (several sites, or tests, on one Redis).
+        "RATELIMIT_KEY_PREFIX": env.get("RATELIMIT_KEY_PREFIX", "kep"),
         # How many proxies in front of the app set X-Forwarded-For/-Proto/-Host/-Port (0: trust none of them).
         "TRUSTED_PROXY_COUNT": _int(env, "TRUSTED_PROXY_COUNT", 0),
         # Failed logins from one address, whatever the account (see accounts/throttle.py for the rest).

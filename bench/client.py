@@ -8,6 +8,7 @@ same ``USER_AGENT`` as the login did, so ``headers()`` gives both.
 from __future__ import annotations
 
 import http.client
+import secrets
 import ssl
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -63,6 +64,17 @@ def csrf_token_from(html: str, action: str = "/login") -> str:
     raise BenchError("no csrf_token input in the login page")
 
 
+def _multipart(form: dict[str, str], files: dict[str, tuple[str, bytes, str]]) -> tuple[bytes, str]:
+    boundary = "kep" + secrets.token_hex(12)
+    parts = []
+    for name, value in form.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+    for name, (filename, data, content_type) in files.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+                     f"Content-Type: {content_type}\r\n\r\n".encode() + data + b"\r\n")
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
 class HttpSession:
     """Requests to one ``host:port``, one connection each, with the cookies the server set.
 
@@ -89,12 +101,15 @@ class HttpSession:
         return headers
 
     def request(self, method: str, path: str, form: dict[str, str] | None = None,
-                referer: str = "") -> Response:
+                referer: str = "", files: dict[str, tuple[str, bytes, str]] | None = None) -> Response:
+        """``files`` maps a field to (file name, bytes, content type): the form goes as multipart/form-data."""
         headers = self.headers()  # no Accept-Encoding: bodies come uncompressed
         if referer:
             headers["Referer"] = self.base_url + referer
         body = None
-        if form is not None:
+        if files:
+            body, headers["Content-Type"] = _multipart(form or {}, files)
+        elif form is not None:
             body = urlencode(form)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         if self.scheme == "https":
@@ -114,8 +129,9 @@ class HttpSession:
     def get(self, path: str) -> Response:
         return self.request("GET", path)
 
-    def post(self, path: str, form: dict[str, str], referer: str = "") -> Response:
-        return self.request("POST", path, form, referer)
+    def post(self, path: str, form: dict[str, str], referer: str = "",
+             files: dict[str, tuple[str, bytes, str]] | None = None) -> Response:
+        return self.request("POST", path, form, referer, files)
 
     def _store_cookies(self, headers: list[str]) -> None:
         for header in headers:
