@@ -17,7 +17,7 @@ from core.urls import public_url
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__, static_folder=None, instance_path=os.environ.get("INSTANCE_PATH") or None)
+    app = Flask(__name__, static_folder=None, instance_path=settings.environment().get("INSTANCE_PATH") or None)
     inputs.init_app(app)  # request values cleaned, bounded URL converters: before any route is added
     app.config.update(settings.load(app.instance_path))
     if config:

@@ -268,12 +268,17 @@ def check_production(config: dict) -> None:
                                   "bank notifications.")
     if "@" not in (config.get("STAFF_EMAIL") or ""):
         raise UnsafeConfiguration("APP_ENV=production needs STAFF_EMAIL, where alerts for commune staff go.")
+    photos = config.get("S3_PUBLIC_BASE_URL") or ""
+    if photos and urlsplit(photos).scheme != "https":
+        raise UnsafeConfiguration("APP_ENV=production needs S3_PUBLIC_BASE_URL to be an https address (pages are "
+                                  "served over https; photos over http would be blocked).")
 
 
 def local_production_settings(base_url: str = "https://127.0.0.1") -> dict[str, str]:
     """Production settings for serving the demo on this machine (the benchmark, the audit, the deployment
     tests): a random secret and webhook secret and a test receiving account. Never for a real site."""
     return {"APP_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(48), "PUBLIC_BASE_URL": base_url,
+            "TRUSTED_HOSTS": "127.0.0.1,localhost",  # the addresses local clients and test clients use
             "BANK_WEBHOOK_SECRET": secrets.token_urlsafe(32), "STAFF_EMAIL": "canbo@duakep.vn",
             "BANK_BIN": "970405", "BANK_ACCOUNT_NUMBER": "2500205000001", "BANK_ACCOUNT_NAME": "HTX DUA KEP THU NGHIEM"}
 

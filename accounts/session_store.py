@@ -94,7 +94,7 @@ class ServerSession(CallbackDict, SessionMixin):
         self.frozen = unavailable is not None
         self.new_id: str | None = None    # the id to send when a row was made
         self.touched = False
-        self._opened = (copy.deepcopy(dict(initial or {})), key, stored)
+        self._opened = (copy.deepcopy(dict(initial or {})), key, stored, ended)
         self.modified = False
         self.accessed = False
 
@@ -107,13 +107,16 @@ class ServerSession(CallbackDict, SessionMixin):
         """The request deleted this session's row itself (e.g. "log out of all devices")."""
         self.key, self.stored, self.ended = None, None, True
 
-    def undo(self) -> None:
-        """The request failed: the browser keeps the session it came with, and nothing of it is written."""
-        data, self.key, self.stored = self._opened
+    def undo(self, *, freeze: bool = True) -> None:
+        """Back to the session the request came with. ``freeze``: the request failed, so nothing of it is
+        written and the browser keeps its cookie; without it (a view about to be run again after a deadlock)
+        the run that succeeds saves its changes as usual."""
+        data, self.key, self.stored, self.ended = self._opened
         self.clear()
-        self.update(data)
-        self.frozen = True
+        self.update(copy.deepcopy(data))
+        self.frozen = freeze
         self.rotate, self.new_id = False, None
+        self.modified = self.touched = False
 
     def worth_a_row(self) -> bool:
         return any(key not in NOT_WORTH_A_ROW for key in self)

@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from core import transactions
 from core.extensions import limiter, login_manager
+from core.requestlog import loggable_path
 
 RETRY_AFTER_SECONDS = 30
 BUSY_RETRY_AFTER_SECONDS = 5
@@ -117,17 +118,17 @@ def register(app) -> None:
         kind = transactions.conflict_kind(error)
         if kind is not None:
             app.logger.error("%s on %s %s, still there after %d attempts: %s", kind.capitalize(), request.method,
-                             request.path, transactions.ATTEMPTS, getattr(error, "orig", None) or error)
+                             loggable_path(), transactions.ATTEMPTS, getattr(error, "orig", None) or error)
             _undo_request()
             return _busy_page()
         if is_database_unavailable(error):
             what = ("A database statement ran past its timeout" if transactions.sqlstate(error) == STATEMENT_TIMEOUT
                     else "The database could not be reached")
-            app.logger.error("%s on %s %s: %s", what, request.method, request.path,
+            app.logger.error("%s on %s %s: %s", what, request.method, loggable_path(),
                              getattr(error, "orig", None) or error)
             _undo_request()
             return _database_unavailable_page()
-        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        app.logger.exception("Unhandled error on %s %s", request.method, loggable_path())
         _undo_request()
         if app.config.get("PROPAGATE_EXCEPTIONS"):
             raise error

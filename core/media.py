@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from core.errors import RETRY_AFTER_SECONDS, render_error
 from core.extensions import db
+from core.requestlog import loggable_path
 from core.storage import CACHE_CONTROL, PhotoStorage, StorageUnavailable, get_storage
 from core.urls import public_url
 
@@ -61,7 +62,7 @@ def photo_url(key: str, external: bool = False) -> str:
 @bp.app_errorhandler(StorageUnavailable)
 def storage_unavailable(error: StorageUnavailable):
     """The photo store is down or too slow: nothing of the request is kept (new files are removed again)."""
-    current_app.logger.error("Photo storage unavailable on %s %s: %s", request.method, request.path, error)
+    current_app.logger.error("Photo storage unavailable on %s %s: %s", request.method, loggable_path(), error)
     db.session.rollback()
     body, code = render_error(503, _l("Photos cannot be saved or shown right now. Nothing was changed; please "
                                       "try again in a few minutes."))

@@ -8,7 +8,9 @@ Each request gets an id: the proxy's ``X-Request-ID`` when it sends a plausible 
     {"event": "request", "method": "GET", "path": "/products", "status": 200, "ms": 12.4,
      "request_id": "3f9c...", "ip": "203.0.113.7"}
 
-The query string is left out (it can carry a guest's order key or a reset token).
+Paths are logged as their route (``/password/reset/<token>``, ``/orders/<public_id>``), never with the values
+in them, and the query string is left out: both can carry a reset or registration token, a ticket code or a
+guest's order key, which would let anyone who reads the logs use them (``loggable_path``).
 """
 from __future__ import annotations
 
@@ -23,6 +25,15 @@ from flask import Flask, g, has_request_context, request
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 REQUEST_LOGGER = "kep.request"
+
+
+def loggable_path() -> str:
+    """The request's path for a log line: the route it matched, with no token in it; an address that matched
+    no route is cut to its first part."""
+    rule = request.url_rule
+    if rule is not None:
+        return rule.rule
+    return "/" + request.path.lstrip("/").split("/", 1)[0][:40] + ("/…" if request.path.count("/") > 1 else "")
 
 
 def _request_id() -> str:
@@ -85,6 +96,6 @@ def init_request_log(app: Flask) -> None:
         started = getattr(g, "request_started", None)
         elapsed = round((time.perf_counter() - started) * 1000, 1) if started else None
         log.info("request", extra={"fields": {
-            "event": "request", "method": request.method, "path": request.path, "status": response.status_code,
+            "event": "request", "method": request.method, "path": loggable_path(), "status": response.status_code,
             "ms": elapsed, "request_id": request_id, "ip": request.remote_addr}})
         return response

@@ -9,6 +9,7 @@ a bucket or CDN serving them straight (``S3_PUBLIC_BASE_URL``) sends the same he
 """
 from __future__ import annotations
 
+import logging
 import mimetypes
 from collections.abc import Mapping
 
@@ -22,6 +23,10 @@ CONNECT_TIMEOUT = 3
 READ_TIMEOUT = 10
 MAX_ATTEMPTS = 2  # the first try and one retry
 _MISSING = {"NoSuchKey", "404", "NotFound"}
+# S3 answers a missing key with 403 AccessDenied when the credentials may not list the bucket (a common
+# least-privilege policy): for a read, that is a photo that is not there, not an outage. (Wrong credentials
+# answer the same, so every read then says "missing"; the log line below tells which.)
+_DENIED = {"AccessDenied", "403"}
 
 
 class S3PhotoStorage:
@@ -73,7 +78,12 @@ class S3PhotoStorage:
             response = self.client.get_object(Bucket=self.bucket, Key=key)
             return response["Body"].read()
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in _MISSING:
+            code = error.response.get("Error", {}).get("Code")
+            if code in _MISSING:
+                raise FileNotFoundError(key) from error
+            if code in _DENIED:
+                logging.getLogger(__name__).warning("S3 denied reading %s from %s (missing, or credentials "
+                                                    "without s3:GetObject): answered as not found", key, self.bucket)
                 raise FileNotFoundError(key) from error
             raise StorageUnavailable(f"could not read {key} from bucket {self.bucket}: {error}") from error
         except BotoCoreError as error:

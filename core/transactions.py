@@ -29,6 +29,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 
 from core.extensions import db
+from core.requestlog import loggable_path
 
 ATTEMPTS = 3
 RETRYABLE_SQLSTATES = {"40P01": "deadlock", "40001": "serialization failure", "55P03": "lock timeout"}
@@ -79,12 +80,14 @@ def no_retry(view):
     return view
 
 
-def restore_session() -> None:
-    """Put the session back as the request opened it (cart, flashes), writing nothing. A server-side session
-    (accounts.session_store) knows what it was opened with; a cookie session is read again from the cookie."""
+def restore_session(*, freeze: bool = True) -> None:
+    """Put the session back as the request opened it (cart, flashes). ``freeze``: the request failed and
+    writes nothing of it; without it the view runs again and its session changes are saved. A server-side
+    session (accounts.session_store) knows what it was opened with; a cookie session is read again from the
+    cookie."""
     undo = getattr(session, "undo", None)
     if undo is not None:
-        undo()
+        undo(freeze=freeze)
         return
     reopened = current_app.session_interface.open_session(current_app, request)
     if reopened is not None:
@@ -93,8 +96,8 @@ def restore_session() -> None:
 
 
 def _rewind_request() -> None:
-    """Put the request back as it came in: the session's contents (cart, flashes) and uploads."""
-    restore_session()
+    """Put the request back as it came in, to run the view again: the session (cart, flashes) and uploads."""
+    restore_session(freeze=False)
     for upload in request.files.values():
         try:
             upload.stream.seek(0)
@@ -116,7 +119,7 @@ def _retrying(view):
                 discard_session_changes()
                 _rewind_request()
                 current_app.logger.warning("%s on %s %s, retried (attempt %d of %d): %s", kind.capitalize(),
-                                           request.method, request.path, attempt, ATTEMPTS, error.orig)
+                                           request.method, loggable_path(), attempt, ATTEMPTS, error.orig)
                 pause(attempt)
         raise AssertionError("unreachable")
     return wrapper

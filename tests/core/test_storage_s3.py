@@ -135,6 +135,35 @@ def test_a_store_that_does_not_answer_fails_fast(silent_server):
     assert time.monotonic() - started < 5
 
 
+def test_a_key_s3_will_not_show_without_list_rights_is_a_missing_photo():
+    """S3 answers 403 AccessDenied, not 404, for a missing key when the credentials cannot list the bucket
+    (its documented error body below); that is a photo that is gone, not an outage."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Denying(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
+                    b"<Message>Access Denied</Message><RequestId>4442587FB7D0A2F9</RequestId></Error>")
+            self.send_response(403)
+            self.send_header("Content-Type", "application/xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Denying)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        storage = storage_for(f"http://127.0.0.1:{server.server_address[1]}", "kep", max_attempts=1)
+        with pytest.raises(FileNotFoundError):
+            storage.open("ab/" + "a" * 32 + ".webp")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 # -- through the app -----------------------------------------------------------------------------------------
 
 def test_the_app_stores_in_the_bucket_when_s3_bucket_is_set(app, s3_bucket):

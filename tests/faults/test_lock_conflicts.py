@@ -149,3 +149,22 @@ def test_a_lock_that_stays_taken_gives_the_busy_page_and_changes_nothing(client,
     assert any(m.startswith("Lock timeout on POST /checkout, still there after 3 attempts") for m in messages)
     assert not any("could not be reached" in m for m in messages)
     assert snapshot(client) == before
+
+
+def test_what_a_retried_view_puts_in_the_session_is_kept(app, client, make_product):
+    """The run after a deadlock saves its session as any request does (the cart here; a login likewise)."""
+    from flask import session
+
+    attempts = []
+
+    def view():
+        session["cart"] = {"p:1": 2}
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise _conflict(psycopg.errors.DeadlockDetected("deadlock detected"))
+        return "ok"
+
+    app.add_url_rule("/retried-for-test", "retried_for_test", transactions._retrying(view))
+    assert client.get("/retried-for-test").get_data(as_text=True) == "ok" and len(attempts) == 2
+    with client.session_transaction() as saved:
+        assert saved.get("cart") == {"p:1": 2}

@@ -73,6 +73,7 @@ def _production(monkeypatch, tmp_path, **changes):
     ({"BANK_WEBHOOK_SECRET": None}, "BANK_WEBHOOK_SECRET"),
     ({"BANK_WEBHOOK_SECRET": "short"}, "BANK_WEBHOOK_SECRET"),
     ({"STAFF_EMAIL": None}, "STAFF_EMAIL"),
+    ({"S3_PUBLIC_BASE_URL": "http://photos.duakep.example"}, "S3_PUBLIC_BASE_URL"),
     ({"BANK_ACCOUNT_NUMBER": None, "BANK_BIN": None, "BANK_ACCOUNT_NAME": None}, "receiving account"),
     ({"BANK_ACCOUNT_NUMBER": settings.DEMO_BANK["BANK_ACCOUNT_NUMBER"]}, "receiving account"),
 ])
@@ -128,6 +129,15 @@ def test_the_settings_file_is_read_and_the_environment_wins(monkeypatch, tmp_pat
     assert loaded["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://kep@db/kep"
     assert loaded["ORDER_HOLD_MINUTES"] == 25
     assert loaded["STAFF_EMAIL"] == "env@duakep.vn"
+
+
+def test_the_instance_folder_comes_from_the_settings_file_too(monkeypatch, tmp_path):
+    env_file = tmp_path / "kep.env"
+    env_file.write_text(f"INSTANCE_PATH={tmp_path / 'var-lib-kep'}\nDATABASE_URL=sqlite:///{tmp_path / 'k.db'}\n")
+    monkeypatch.setenv("KEP_SETTINGS_FILE", str(env_file))
+    monkeypatch.delenv("INSTANCE_PATH", raising=False)
+    monkeypatch.delenv("APP_ENV", raising=False)
+    assert create_app().instance_path == str(tmp_path / "var-lib-kep")
 
 
 def test_a_named_settings_file_that_is_missing_stops_the_app(monkeypatch, tmp_path):
@@ -195,3 +205,13 @@ def test_log_lines_are_json_with_the_request_id():
     record.request_id = "r-123"
     line = json.loads(JsonFormatter().format(record))
     assert line["request_id"] == "r-123" and line["status"] == 200 and line["level"] == "INFO"
+
+
+def test_tokens_in_paths_never_reach_the_logs(client, caplog):
+    token = "eyJ1IjoxfQ.secret-reset-token-value"
+    with caplog.at_level(logging.INFO):
+        client.get(f"/password/reset/{token}")
+        client.get(f"/no-such-page/{token}")
+    lines = [r for r in caplog.records if r.name == "kep.request"]
+    assert [r.fields["path"] for r in lines] == ["/password/reset/<token>", "/no-such-page/…"]
+    assert not [r for r in caplog.records if token in r.getMessage() or token in json.dumps(getattr(r, "fields", {}))]
