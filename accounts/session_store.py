@@ -33,12 +33,13 @@ from flask import current_app, has_request_context, request
 from flask.globals import request_ctx
 from flask.sessions import SessionInterface, SessionMixin, session_json_serializer
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import DateTime, ForeignKey, String, Text, delete, event, insert, select, update
+from sqlalchemy import DateTime, ForeignKey, String, Text, bindparam, delete, event, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.datastructures import CallbackDict
 
 from accounts.models import User
+from core import transactions
 from core.extensions import BigIntPK, db
 from core.time import utcnow
 
@@ -186,6 +187,11 @@ def _light_serializer(app) -> URLSafeSerializer:
                              signer_kwargs={"digest_method": hashlib.sha256})
 
 
+# Built once: the row of a session and its user, in one query (every request with a session cookie runs it).
+_ROW_AND_USER = (select(StoredSession, User).outerjoin(User, User.id == StoredSession.user_id)
+                 .where(StoredSession.key == bindparam("key")))
+
+
 class DatabaseSessionInterface(SessionInterface):
     def _read_light(self, app, request) -> dict:
         raw = request.cookies.get(VISITOR_COOKIE)
@@ -205,9 +211,9 @@ class DatabaseSessionInterface(SessionInterface):
             return ServerSession(without_row, light=light, ended=bool(raw))
         key, now = key_of(raw), utcnow()
         try:
-            with Session(db.engine) as orm:
-                found = orm.execute(select(StoredSession, User).outerjoin(User, User.id == StoredSession.user_id)
-                                    .where(StoredSession.key == key)).first()
+            # Read through the request's own database session: one connection and one transaction for the
+            # whole request, as when Flask-Login read the user (the row's writes go their own way, below).
+            found = db.session.execute(_ROW_AND_USER, {"key": key}).first()
             if found is not None and found[0].expires_at <= now:
                 with db.engine.begin() as conn:  # met expired: deleted now (flask purge-sessions does the rest)
                     conn.execute(delete(StoredSession.__table__).where(StoredSession.key == key,
@@ -215,6 +221,7 @@ class DatabaseSessionInterface(SessionInterface):
                 found = None
         except SQLAlchemyError as error:
             app.logger.error("The session could not be read: %s", getattr(error, "orig", None) or error)
+            transactions.discard_session_changes()
             return ServerSession(light, light=light, unavailable=error)
         if found is None:
             return ServerSession(without_row, light=light, ended=True)
