@@ -101,7 +101,7 @@ def _development_secret(instance_path: Path) -> str:
 
 
 def load(instance_path: str) -> dict:
-    """Read the settings from the environment."""
+    """Read the settings from the environment and the settings file."""
     env = environment()
     instance = Path(instance_path)
     instance.mkdir(parents=True, exist_ok=True)
