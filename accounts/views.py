@@ -1,6 +1,8 @@
 """Register, log in, log out, account page."""
 from __future__ import annotations
 
+import hashlib
+
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
@@ -23,6 +25,18 @@ login_manager.login_view = "accounts.login"
 login_manager.login_message = _l("Please log in to open this page.")
 login_manager.login_message_category = "info"
 login_manager.session_protection = "strong"
+
+
+def _browser_identifier() -> str:
+    """What "strong" session protection binds a login to: the browser (its User-Agent), not the network
+    address. Phones on 3G/4G change address often (carrier NAT), and a session that ended at each change
+    would log buyers out in the middle of a checkout; a session is revocable on the server anyway.
+    (Flask-Login 0.6 takes this function from ``_session_identifier_generator``; it hashes address and
+    browser by default.)"""
+    return hashlib.sha512((request.headers.get("User-Agent") or "").encode("utf-8", "replace")).hexdigest()
+
+
+login_manager._session_identifier_generator = _browser_identifier
 login_manager.user_loader(user_of_session)
 
 

@@ -65,6 +65,17 @@ def test_a_stolen_session_cookie_does_not_work_in_another_browser(app, make_user
     assert thief.get("/account", headers={"User-Agent": "curl/8.0"}).status_code == 302
 
 
+def test_a_phone_whose_network_address_changes_stays_logged_in(app, make_user):
+    """Carrier NAT gives a phone a new address now and then; the login is bound to the browser, not to it."""
+    user = make_user()
+    phone = app.test_client()
+    agent = {"User-Agent": "Mozilla/5.0 (Linux; Android 14) Phone"}
+    phone.post("/login", data={"email": user.email, "password": PASSWORD}, headers=agent,
+               environ_base={"REMOTE_ADDR": "113.22.5.10"})
+    for address in ("113.22.5.10", "27.72.98.4", "14.161.3.77"):
+        assert phone.get("/account", headers=agent, environ_base={"REMOTE_ADDR": address}).status_code == 200
+
+
 def test_logging_out_empties_the_session_but_keeps_the_language(client, make_user):
     user = make_user()
     client.get("/?lang=en")
