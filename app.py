@@ -17,9 +17,10 @@ from core.urls import public_url
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__, static_folder=None, instance_path=settings.environment().get("INSTANCE_PATH") or None)
+    env = settings.environment()  # the settings file is read once
+    app = Flask(__name__, static_folder=None, instance_path=env.get("INSTANCE_PATH") or None)
     inputs.init_app(app)  # request values cleaned, bounded URL converters: before any route is added
-    app.config.update(settings.load(app.instance_path))
+    app.config.update(settings.load(app.instance_path, env))
     if config:
         app.config.update(config)
     settings.check_production(app.config)

@@ -100,9 +100,9 @@ def _development_secret(instance_path: Path) -> str:
     return value
 
 
-def load(instance_path: str) -> dict:
-    """Read the settings from the environment and the settings file."""
-    env = environment()
+def load(instance_path: str, env: dict[str, str] | None = None) -> dict:
+    """Read the settings from the environment and the settings file (``env``: both, already read)."""
+    env = environment() if env is None else env
     instance = Path(instance_path)
     instance.mkdir(parents=True, exist_ok=True)
     app_env = env.get("APP_ENV", "development").strip().lower()

@@ -76,18 +76,21 @@ def race(app, workers: int, job):
         return list(pool.map(run, range(workers)))
 
 
-def place_unpaid_order(product, quantity: int | None = None):
-    """An order (not paid) for ``product`` through the real checkout services."""
+def place_unpaid_order(product, quantity: int | None = None, *, lines=None, now=None):
+    """An order (not paid) for ``product`` through the real checkout services; ``lines`` gives several
+    (product, quantity) pairs instead, ``now`` when it was placed (its 30-minute hold runs from then)."""
     import secrets
 
     from core.time import utcnow
     from shop import cart as carts
     from shop import checkout
 
+    lines = lines or [(product, quantity or product.min_order_qty)]
     store = carts.SessionStore({})
-    carts.add_product(store, product.id, str(quantity or product.min_order_qty))
-    fulfilments = {product.farm_id: "farm_pickup"}
-    now = utcnow()
+    for item, count in lines:
+        carts.add_product(store, item.id, str(count))
+    fulfilments = {item.farm_id: "farm_pickup" for item, _ in lines}
+    now = now or utcnow()
     order = checkout.place_order(
         store, buyer=checkout.Buyer("Khách", "0987654321", "khach@example.vn"), fulfilments=fulfilments,
         payment_method="vietqr", shown_total=checkout.totals(carts.load(store, now), fulfilments)[1],

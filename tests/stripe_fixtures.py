@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import atexit
 import re
-import socket
 
 import pytest
 import stripe
 
+from tests.helpers import free_port
 from tests.stripe_emulator import TEST_API_KEY, start_localstripe, stripe_client
 
 WEBHOOK_SECRET = "whsec_kep_app_test"
@@ -34,10 +34,7 @@ def stripe_config(api_base: str) -> dict:
 
 def dead_url() -> str:
     """An address on which nothing listens: Stripe is down."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+    return f"http://127.0.0.1:{free_port()}"
 
 
 def card_page_data(html: str) -> dict[str, str]:

@@ -8,7 +8,6 @@ app's error pages go through the same code as in production.
 """
 from __future__ import annotations
 
-import socket
 import socketserver
 import sqlite3
 import threading
@@ -30,6 +29,7 @@ from shop.order_models import CartItem, FarmOrder, Order, OrderLine
 from shop.payment_models import Payment
 from shop.models import Product
 from tours.models import Tour, TourSlot
+from tests.helpers import free_port
 
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
@@ -341,6 +341,4 @@ def smtp_sink():
 
 def closed_port() -> int:
     """A port of 127.0.0.1 on which nothing listens."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return free_port()

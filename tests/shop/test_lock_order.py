@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import json
 import logging
-import secrets
 from datetime import timedelta
 
 import pytest
@@ -21,11 +20,10 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.time import utcnow
-from shop import cart as carts
 from shop import checkout
 from shop.models import Product
 from shop.order_models import FarmOrder, Order, OrderLine
-from tests.helpers import race, requires_postgres
+from tests.helpers import place_unpaid_order, race, requires_postgres
 from tests.shop.test_cart_views import add
 from tests.shop.test_checkout_views import open_checkout, submit
 
@@ -46,17 +44,8 @@ def app_config():
 
 def _unpaid(products, quantities, *, minutes_ago: int) -> Order:
     """An unpaid order for these products (placed ``minutes_ago``; due when that is past the 30-minute hold)."""
-    store = carts.SessionStore({})
-    for product, quantity in zip(products, quantities):
-        carts.add_product(store, product.id, str(quantity))
-    placed_at = utcnow() - timedelta(minutes=minutes_ago)
-    fulfilments = {product.farm_id: "farm_pickup" for product in products}
-    order = checkout.place_order(
-        store, buyer=checkout.Buyer("Khách", "0987654321", "khach@example.vn"), fulfilments=fulfilments,
-        payment_method="vietqr", shown_total=checkout.totals(carts.load(store, placed_at), fulfilments)[1],
-        checkout_token=secrets.token_hex(8), user=None, now=placed_at, hold_minutes=30)
-    db.session.commit()
-    return order
+    return place_unpaid_order(None, lines=list(zip(products, quantities)),
+                              now=utcnow() - timedelta(minutes=minutes_ago))
 
 
 def _notify(client, order: tuple[str, int], transaction_id: str):
