@@ -46,3 +46,16 @@ class Form(FlaskForm):
     class Meta:
         def get_translations(self, form):
             return _Translations()
+
+
+def show_error(form, error) -> None:
+    """Show a ``DomainError`` on the form being re-rendered (beside its field when it names one of the form's
+    fields, else above the form) and mark the request failed, so that nothing it changed is kept."""
+    from core import transactions
+
+    transactions.fail()
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)

@@ -1,4 +1,16 @@
-"""One request, one transaction: lock conflicts are retried, and the end of a request never fails.
+"""One request, one transaction: the view's changes are committed once, side effects run after that commit,
+lock conflicts are retried, and the end of a request never fails.
+
+The unit of work. Views and services never commit or roll back: services flush (``begin_nested()`` where a
+savepoint is meant), and every view is wrapped so that, when it returns, its transaction is committed if the
+answer is a success (status below 400) and rolled back otherwise. A ``DomainError`` that leaves the view
+rolls the request back and shows its message (a flash, then the view's ``on_domain_error`` answer, or back to
+the page the form was on). A view that shows the error itself (a form re-rendered with the message beside a
+field, ``core.forms.show_error``) marks the request with ``fail()`` so that nothing of it is kept.
+
+After the commit. ``after_commit(fn, *args)`` queues a call (a card refund to Stripe, a message to send now)
+that runs only once the commit has succeeded, and is dropped with a rollback; jobs run the queue through
+``run``, and ``drain()`` runs it anywhere else that commits.
 
 Lock conflicts. PostgreSQL ends a deadlock by aborting one of the transactions in it (SQLSTATE 40P01); it
 also aborts on a serialization failure (40001) and when a lock is not granted within ``lock_timeout``
@@ -20,14 +32,17 @@ Flask-SQLAlchemy's) closes the session and, when that fails, drops the connectio
 from __future__ import annotations
 
 import functools
+import logging
 import random
 import sqlite3
 import time
 
-from flask import current_app, g, has_request_context, request, session
+from flask import current_app, flash, g, has_request_context, redirect, request, session
 from sqlalchemy import event
+from sqlalchemy.orm import Session
 from sqlalchemy.exc import DBAPIError
 
+from core.domain import DomainError
 from core.extensions import db
 from core.requestlog import loggable_path
 
@@ -57,12 +72,83 @@ def pause(attempt: int) -> None:
     time.sleep(random.uniform(0.02, 0.1) * attempt)
 
 
+log = logging.getLogger(__name__)
+_QUEUED, _READY, _WROTE = "after_commit_queued", "after_commit_ready", "wrote"
+
+
+def after_commit(fn, *args, **kwargs) -> None:
+    """Call ``fn(*args, **kwargs)`` once the current transaction has committed; never if it rolls back."""
+    db.session().info.setdefault(_QUEUED, []).append((fn, args, kwargs))
+
+
+@event.listens_for(Session, "after_commit")
+def _commit_succeeded(session) -> None:
+    session.info.pop(_WROTE, None)
+    queued = session.info.pop(_QUEUED, None)
+    if queued:
+        session.info.setdefault(_READY, []).extend(queued)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _rolled_back(session, previous_transaction) -> None:
+    if previous_transaction.parent is None:  # the whole transaction, not a savepoint
+        session.info.pop(_QUEUED, None)
+        session.info.pop(_WROTE, None)
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session, _flush_context) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executed(state) -> None:
+    if not state.is_select:
+        state.session.info[_WROTE] = True
+
+
+def _has_writes(session) -> bool:
+    return bool(session.info.get(_WROTE) or session.new or session.dirty or session.deleted)
+
+
+def drain() -> int:
+    """Run the calls whose transaction has committed, each once, in the order they were queued. A call that
+    fails is logged and the others still run (each does its own bookkeeping: a card refund that Stripe did
+    not take stays pending for ``flask send-refunds``). Returns how many ran."""
+    ready = db.session().info.pop(_READY, None) or []
+    for fn, args, kwargs in ready:
+        try:
+            fn(*args, **kwargs)
+        except Exception:  # noqa: BLE001 - one failed side effect must not undo the committed request
+            log.exception("After-commit call %s failed", getattr(fn, "__qualname__", fn))
+            discard_session_changes()
+    return len(ready)
+
+
+def fail() -> None:
+    """Mark the request as failed: its transaction is rolled back when the view returns (the view shows
+    the error itself, e.g. a form with the message beside a field)."""
+    g.request_failed = True
+
+
+def on_domain_error(answer):
+    """Decorate a view with the answer to give after a ``DomainError`` (its message is flashed first):
+    ``answer(**view_kwargs)`` returns a response, e.g. a redirect to the order's page."""
+    def decorate(view):
+        view.domain_error_answer = answer
+        return view
+    return decorate
+
+
 def run(work, *, what: str, attempts: int = ATTEMPTS):
     """``work()`` is one transaction (it commits); on a lock conflict it is rolled back and run again.
-    The last conflict is raised when the attempts run out."""
+    The last conflict is raised when the attempts run out. Calls queued with ``after_commit`` run after
+    the commit."""
     for attempt in range(1, attempts + 1):
         try:
-            return work()
+            result = work()
+            drain()
+            return result
         except DBAPIError as error:
             kind = conflict_kind(error)
             if kind is None or attempt == attempts:
@@ -105,16 +191,52 @@ def _rewind_request() -> None:
             pass
 
 
-def _retrying(view):
+def _back_to_form():
+    """Where a failed POST goes by default: the page it was sent from, when that is one of ours."""
+    referrer = request.referrer or ""
+    if referrer.startswith(request.host_url):
+        return redirect(referrer, 303)
+    return redirect(request.path if request.method == "GET" else request.host_url, 303)
+
+
+def _domain_error_answer(view, error: DomainError, kwargs):
+    discard_session_changes()
+    restore_session(freeze=False)
+    flash(error.message, "error")
+    answer = getattr(view, "domain_error_answer", None)
+    return answer(**kwargs) if answer else _back_to_form()
+
+
+def _finish(response):
+    """Commit the request's writes if it succeeded, else roll them back; then run the after-commit queue. A
+    request that wrote nothing is left to the end of the request (``end_session``), as reads need no commit."""
+    response = current_app.make_response(response)
+    session = db.session()
+    if g.get("request_failed") or response.status_code >= 400:
+        if _has_writes(session):
+            discard_session_changes()
+    elif _has_writes(session):
+        session.commit()
+    drain()
+    return response
+
+
+def _unit_of_work(view, *, retry: bool):
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        for attempt in range(1, ATTEMPTS + 1):
+        attempts = ATTEMPTS if retry else 1
+        for attempt in range(1, attempts + 1):
             g.db_committed = False
+            g.request_failed = False
             try:
-                return view(*args, **kwargs)
+                try:
+                    response = view(*args, **kwargs)
+                except DomainError as error:
+                    response = _domain_error_answer(view, error, kwargs)
+                return _finish(response)
             except DBAPIError as error:
                 kind = conflict_kind(error)
-                if kind is None or attempt == ATTEMPTS or g.get("db_committed"):
+                if kind is None or attempt == attempts or g.get("db_committed"):
                     raise
                 discard_session_changes()
                 _rewind_request()
@@ -164,8 +286,8 @@ def init_app(app) -> None:
     """Call after the blueprints are registered (it wraps their views) and after ``db.init_app`` (its
     teardown must run before Flask-SQLAlchemy's, and Flask runs teardowns in reverse order)."""
     for endpoint, view in list(app.view_functions.items()):
-        if not getattr(view, "no_db_retry", False) and endpoint != "static":
-            app.view_functions[endpoint] = _retrying(view)
+        if endpoint != "static":
+            app.view_functions[endpoint] = _unit_of_work(view, retry=not getattr(view, "no_db_retry", False))
     app.teardown_appcontext(end_session)
     with app.app_context():
         event.listen(db.engine, "commit", _mark_committed)

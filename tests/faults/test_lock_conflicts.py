@@ -164,7 +164,7 @@ def test_what_a_retried_view_puts_in_the_session_is_kept(app, client, make_produ
             raise _conflict(psycopg.errors.DeadlockDetected("deadlock detected"))
         return "ok"
 
-    app.add_url_rule("/retried-for-test", "retried_for_test", transactions._retrying(view))
+    app.add_url_rule("/retried-for-test", "retried_for_test", transactions._unit_of_work(view, retry=True))
     assert client.get("/retried-for-test").get_data(as_text=True) == "ok" and len(attempts) == 2
     with client.session_transaction() as saved:
         assert saved.get("cart") == {"p:1": 2}
