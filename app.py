@@ -8,7 +8,15 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as settings
 from core import assets, errors, formatting, i18n, inputs, labels, transactions
-from core.extensions import babel, configure_sqlite, csrf, db, limiter, login_manager, migrate
+from core.extensions import (
+    babel,
+    configure_sqlite,
+    csrf,
+    db,
+    limiter,
+    login_manager,
+    migrate,
+)
 from core.pagecache import init_page_cache
 from core.requestlog import init_request_log
 from core.security import add_security_headers
@@ -74,18 +82,18 @@ def _init_sessions(app: Flask) -> None:
 
 def _import_models() -> None:
     """Every table's module, so that metadata (and Alembic) sees them all."""
+    import accounts.assist  # noqa: F401
+    import accounts.farms  # noqa: F401
     import accounts.models  # noqa: F401
     import accounts.session_store  # noqa: F401
     import core.audit  # noqa: F401
     import core.outbox  # noqa: F401
     import core.settings_store  # noqa: F401
-    import farmers.assist  # noqa: F401
-    import farmers.models  # noqa: F401
-    import farmers.payout_models  # noqa: F401
     import shop.ledger  # noqa: F401
     import shop.models  # noqa: F401
     import shop.order_models  # noqa: F401
     import shop.payment_models  # noqa: F401
+    import shop.payout_models  # noqa: F401
     import tours.models  # noqa: F401
 
 
@@ -114,18 +122,19 @@ def _check_receiving_account(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    import farmers.slot_views  # noqa: F401  (its slot, manifest and check-in routes are on farmer_tours_bp)
     from accounts.views import bp as accounts_bp
     from admin.assist_views import bp as admin_assist_bp
     from admin.settings_views import bp as admin_settings_bp
     from admin.views import bp as admin_bp
     from core.health import bp as health_bp
     from core.media import bp as media_bp
-    from farmers.product_views import bp as farmer_products_bp
     from farmers.order_views import bp as farmer_orders_bp
+    from farmers.product_views import bp as farmer_products_bp
+    from farmers.tour_views import bp as farmer_tours_bp
     from farmers.views import bp as farmers_bp
     from shop.order_views import bp as orders_bp
     from shop.views import bp as shop_bp
-    from tours.farmer_views import bp as farmer_tours_bp
     from tours.views import bp as tours_bp
 
     for blueprint in (shop_bp, orders_bp, accounts_bp, farmers_bp, farmer_products_bp, farmer_orders_bp, tours_bp,

@@ -12,11 +12,11 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import delete, func, select
 
+from accounts.farms import Farm
 from accounts.models import User
 from core.extensions import db
 from core.text import fold, slugify
 from core.time import local_to_utc
-from farmers.models import Farm
 from shop.models import Product
 from tours.models import Tour, TourSlot
 

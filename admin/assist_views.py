@@ -5,12 +5,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from accounts import assist
+from accounts.farms import Farm
 from admin.forms import ConsentForm
 from core.auth import admin_required
 from core.extensions import db
 from core.time import utcnow
-from farmers import assist
-from farmers.models import Farm
 
 bp = Blueprint("admin_assist", __name__, url_prefix="/admin")
 

@@ -84,3 +84,9 @@ class ConsentForm(Form):
     note = TextAreaField(_l("What the farmer asked for help with"), validators=[
         DataRequired(message=_l("Write what the farmer asked for, so it can be checked later.")),
         Length(max=1000)])
+
+
+class RejectForm(Form):
+    reason = TextAreaField(_l("Reason (the applicant will see it)"), validators=[
+        DataRequired(message=_l("Give a reason, so the applicant knows what to change.")),
+        Length(max=1000)])

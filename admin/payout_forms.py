@@ -5,8 +5,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, HiddenField, StringField
 from wtforms.validators import InputRequired, Length
 
-from core.forms import Form
-from farmers.product_forms import WholeNumberField
+from core.forms import Form, WholeNumberField
 
 
 class PayoutForm(Form):

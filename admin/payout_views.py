@@ -7,15 +7,15 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from accounts.farms import Farm
 from admin.payout_forms import PayoutForm
 from core.auth import admin_required
 from core.extensions import db
 from core.formatting import vnd
+from core.forms import NumberNotUnderstood, parse_whole_number
 from core.qr import qr_svg
 from core.time import to_local, utcnow
-from farmers import payouts as payout_service
-from farmers.models import Farm
-from farmers.product_forms import NumberNotUnderstood, parse_whole_number
+from shop import payouts as payout_service
 
 bp = Blueprint("admin_payouts", __name__, url_prefix="/admin")
 

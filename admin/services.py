@@ -8,12 +8,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import aliased
 
+from accounts.farms import Farm
 from accounts.models import User
 from core import audit, settings_store
 from core.audit import AuditEntry
 from core.extensions import db
 from core.time import local_to_utc, to_local
-from farmers.models import Farm
 from shop.models import Product
 from shop.order_models import FarmOrder, Order, OrderLine
 from shop.payment_models import BankTransfer, Refund

@@ -7,16 +7,15 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from accounts import farm_applications as farm_services
 from accounts import services as accounts
+from accounts.farms import FARM_STATUSES, Farm
 from accounts.models import User
 from admin import services
-from admin.forms import SuspendAccountForm, SuspendForm
+from admin.forms import RejectForm, SuspendAccountForm, SuspendForm
 from core.auth import admin_required
 from core.extensions import db
 from core.time import utcnow
-from farmers import services as farm_services
-from farmers.forms import RejectForm
-from farmers.models import FARM_STATUSES, Farm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, select
 
 from core.time import to_local
-from farmers.payout_models import Payout
 from shop.ledger import LedgerEntry, fee_for
 from shop.models import Product
+from shop.payout_models import Payout
 from tours.models import Tour
 
 ENTRIES = 50_000

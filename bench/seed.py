@@ -16,12 +16,12 @@ from flask_migrate import upgrade
 from sqlalchemy import insert, select, text
 from werkzeug.security import generate_password_hash
 
+from accounts.farms import VILLAGES, Farm
 from accounts.models import User
 from bench.ledger import seed_ledger
 from core.extensions import db
 from core.text import fold, slugify
 from core.time import local_to_utc, utcnow
-from farmers.models import VILLAGES, Farm
 from shop.models import Product, ProductPhoto
 from tours.models import Tour, TourSlot
 

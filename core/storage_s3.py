@@ -17,7 +17,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from core.storage import CACHE_CONTROL, StorageUnavailable, check_key, new_key
+from core.storage_keys import CACHE_CONTROL, StorageUnavailable, check_key, new_key
 
 CONNECT_TIMEOUT = 3
 READ_TIMEOUT = 10

@@ -1,7 +1,7 @@
 """Which farm a farmer screen works on.
 
 A farmer works on their own farm. Commune staff work on the farm named by ``?farm=<id>``
-(assisted mode), only while that farmer's consent is on record (farmers.assist); every link and
+(assisted mode), only while that farmer's consent is on record (accounts.assist); every link and
 form of the blueprint then carries ``farm=`` so they stay on that farm.
 """
 from __future__ import annotations
@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from flask import abort, g, render_template, request
 from flask_login import current_user
 
+from accounts import assist
+from accounts.farms import Farm
 from core import inputs
 from core.extensions import db
 from core.time import utcnow
-from farmers import assist
-from farmers.models import Farm
 
 
 @dataclass

@@ -15,22 +15,21 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Date, and_, case, cast, func, literal, select, true
+from sqlalchemy import Date, and_, case, cast, func, select, true
 
 from core.extensions import db
 from core.time import LOCAL_TZ
-from farmers.payout_models import Payout
 from farmers.periods import Period
 from shop.ledger import LedgerEntry
 from shop.models import Product
 from shop.order_models import FarmOrder, OrderLine
-from tours import models as tour_models
-from tours.models import Tour, TourSlot
+from shop.payout_models import Payout
+from tours import reports
+from tours.models import Tour
 
 # Vietnam has kept UTC+7 without summer time since 1975, so a local day is a fixed shift of the stored UTC.
 LOCAL_OFFSET = LOCAL_TZ.utcoffset(datetime(2026, 1, 1))
 INCOME_KINDS = ("sale", "fee", "refund", "fee_refund")
-BOOKED_STATUSES = ("paid", "ready", "completed")
 
 
 def _local_day(column):
@@ -254,7 +253,7 @@ def _balance_select(farm_id: int, period: Period | None):
               .where(FarmOrder.farm_id == farm_id, FarmOrder.status == "paid").scalar_subquery())
     return (select(func.coalesce(func.sum(LedgerEntry.amount_vnd), 0).label("owed"), payouts.label("payouts"),
                    last_payout.label("last_payout_on"), orders.label("orders_to_prepare"),
-                   checked_in_expression(farm_id, period).label("checked_in"))
+                   reports.checked_in(farm_id, period).label("checked_in"))
             .where(LedgerEntry.farm_id == farm_id))
 
 
@@ -270,61 +269,19 @@ def balance(farm_id: int, period: Period | None = None) -> Balance:
     return _balance_of(db.session.execute(_balance_select(farm_id, period)).one())
 
 
-def checked_in_expression(farm_id: int, period: Period | None):
-    """Visitors checked in during the period (the party size of every ticket checked in), as a scalar SQL expression.
-
-    Check-ins are recorded by the tours work on its tickets; without a ticket check-in time this is the constant 0."""
-    ticket = getattr(tour_models, "Ticket", None)
-    checked_at = getattr(ticket, "checked_in_at", None)
-    if checked_at is None or period is None:
-        return literal(0)
-    return (select(func.coalesce(func.sum(OrderLine.quantity), 0))
-            .select_from(ticket)
-            .join(OrderLine, OrderLine.id == ticket.order_line_id)
-            .join(FarmOrder, FarmOrder.id == OrderLine.farm_order_id)
-            .where(FarmOrder.farm_id == farm_id, checked_at >= period.start_utc, checked_at < period.end_utc)
-            .scalar_subquery())
+def next_slots(farm_id: int, now: datetime, limit: int = 5) -> list[reports.SlotRow]:
+    return reports.next_slots(farm_id, now, limit)
 
 
-@dataclass(frozen=True)
-class SlotRow:
-    starts_at: datetime
-    title: str
-    capacity: int
-    seats_taken: int
-    bookings: int
-    status: str
-
-
-def _slots_select(farm_id: int, now: datetime, limit: int):
-    bookings = (select(func.count()).select_from(OrderLine)
-                .join(FarmOrder, FarmOrder.id == OrderLine.farm_order_id)
-                .where(OrderLine.slot_id == TourSlot.id, FarmOrder.status.in_(BOOKED_STATUSES))
-                .correlate(TourSlot).scalar_subquery())
-    return (select(TourSlot.id.label("slot_id"), TourSlot.starts_at, Tour.title, TourSlot.capacity,
-                   TourSlot.seats_taken, bookings.label("bookings"), TourSlot.status)
-            .join(Tour, Tour.id == TourSlot.tour_id)
-            .where(Tour.farm_id == farm_id, TourSlot.starts_at >= now, TourSlot.status != "cancelled")
-            .order_by(TourSlot.starts_at, TourSlot.id).limit(limit))
-
-
-def _slot_of(row) -> SlotRow:
-    return SlotRow(row.starts_at, row.title, row.capacity, row.seats_taken, int(row.bookings or 0), row.status)
-
-
-def next_slots(farm_id: int, now: datetime, limit: int = 5) -> list[SlotRow]:
-    """The farm's next tour slots with their seats taken and paid bookings: one query."""
-    return [_slot_of(row) for row in db.session.execute(_slots_select(farm_id, now, limit)).all()]
-
-
-def balance_and_slots(farm_id: int, period: Period, now: datetime, limit: int = 5) -> tuple[Balance, list[SlotRow]]:
+def balance_and_slots(farm_id: int, period: Period, now: datetime,
+                      limit: int = 5) -> tuple[Balance, list[reports.SlotRow]]:
     """``balance`` and ``next_slots`` in one query, for the dashboard's budget of queries: the single balance row
     left-joined to each next slot comes back once per slot, or once with empty slot columns when none is planned."""
     totals = _balance_select(farm_id, period).subquery("totals")
-    slots = _slots_select(farm_id, now, limit).subquery("slots")
+    slots = reports.slots_select(farm_id, now, limit).subquery("slots")
     rows = db.session.execute(select(totals, slots).select_from(totals.outerjoin(slots, true()))
                               .order_by(slots.c.starts_at, slots.c.slot_id)).all()
-    return _balance_of(rows[0]), [_slot_of(row) for row in rows if row.slot_id is not None]
+    return _balance_of(rows[0]), [reports.slot_of(row) for row in rows if row.slot_id is not None]
 
 
 def ledger_lines(farm_id: int, period: Period):

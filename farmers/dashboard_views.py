@@ -9,15 +9,25 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from accounts.farms import Farm
 from core.extensions import db
 from core.time import to_local, utcnow
 from farmers import acting, dashboard, periods
 from farmers.dashboard_chart import chart
-from farmers.models import Farm
 
 bp = Blueprint("farmer_dashboard", __name__, url_prefix="/farmer")
 

@@ -6,9 +6,9 @@ from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
-from core.forms import Form
+from accounts.farms import OTHER_VILLAGE, VILLAGES
 from core.banks import BANKS
-from farmers.models import OTHER_VILLAGE, VILLAGES
+from core.forms import Form
 
 
 class FarmApplicationForm(Form):
@@ -46,9 +46,3 @@ class FarmApplicationForm(Form):
 
     def village_name(self) -> str:
         return self.village_other.data.strip() if self.village.data == OTHER_VILLAGE else self.village.data
-
-
-class RejectForm(Form):
-    reason = TextAreaField(_l("Reason (the applicant will see it)"), validators=[
-        DataRequired(message=_l("Give a reason, so the applicant knows what to change.")),
-        Length(max=1000)])

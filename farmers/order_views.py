@@ -15,19 +15,28 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, selectinload
 
+from accounts.farms import Farm
 from core import inputs
 from core.extensions import db
 from core.formatting import vnd
 from core.labels import ORDER_STATUSES
 from core.time import utcnow
 from farmers import acting
-from farmers.models import Farm
 from farmers.order_forms import CANCEL_REASONS, CancelForm, StepForm
 from shop import payments
 from shop.order_models import FarmOrder, Order, OrderLine

@@ -5,17 +5,27 @@ form of this blueprint. Views parse the form, call one service in shop.services,
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l, ngettext
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from accounts.farms import Farm
 from core.extensions import db
+from core.forms import ActionForm, AddPhotosForm, MovePhotoForm, uploads
 from farmers import acting
-from farmers.models import Farm
-from farmers.product_forms import (
-    ActionForm, AddPhotosForm, MovePhotoForm, NewProductForm, ProductForm, uploads,
-)
+from farmers.product_forms import NewProductForm, ProductForm
 from shop import services
 from shop.models import MAX_PHOTOS, Product
 

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from accounts import assist
+from accounts import farm_applications as services
 from core.extensions import db
 from core.time import utcnow
-from farmers import assist, services
 from farmers.forms import FarmApplicationForm
 
 bp = Blueprint("farmers", __name__)

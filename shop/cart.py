@@ -13,10 +13,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload
 
+from accounts.farms import Farm
 from core import inputs
 from core.extensions import db
 from core.labels import UNITS
-from farmers.models import Farm
 from shop.models import MAX_STOCK, Product
 from shop.order_models import CartItem
 from tours.models import Tour, TourSlot

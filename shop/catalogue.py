@@ -15,9 +15,9 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 from sqlalchemy.sql import Select
 
+from accounts.farms import VILLAGES, Farm
 from core.extensions import db
 from core.text import fold
-from farmers.models import VILLAGES, Farm
 from shop.models import CATEGORIES, MAX_PRICE_VND, Product, ProductSlugRedirect
 from tours.models import Tour
 

@@ -9,25 +9,33 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
-from typing import IO, Sequence
+from typing import Sequence
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import selectinload
 
+from accounts.farms import Farm
 from accounts.models import User
 from core import audit
 from core.extensions import db
+from core.gallery import Upload
 from core.images import PhotoRejected, ProcessedPhoto, process_photo
 from core.media import delete_file_on_commit, store_file
 from core.text import fold, slugify
 from core.time import utcnow
-from farmers.models import Farm
-from shop.order_models import OrderLine
 from shop.models import (
-    CATEGORIES, MAX_ORDER_QTY_CEILING, MAX_PHOTOS, MAX_PRICE_VND, MAX_STOCK, UNITS, Product, ProductPhoto,
+    CATEGORIES,
+    MAX_ORDER_QTY_CEILING,
+    MAX_PHOTOS,
+    MAX_PRICE_VND,
+    MAX_STOCK,
+    UNITS,
+    Product,
+    ProductPhoto,
     ProductSlugRedirect,
 )
+from shop.order_models import OrderLine
 
 MAX_NAME = 120
 MAX_DESCRIPTION = 3000
@@ -74,13 +82,6 @@ class ProductData:
     season_start: int | None = None  # months 1..12; both None = all year; may wrap over the new year
     season_end: int | None = None
     max_order_qty: int | None = None  # the most one order may hold; None = the market's default
-
-
-@dataclass(frozen=True)
-class Upload:
-    """One uploaded file: the name the phone gave it (for messages only) and its bytes."""
-    filename: str
-    stream: IO[bytes]
 
 
 # --- who may do what ------------------------------------------------------------------------------------------

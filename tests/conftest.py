@@ -158,8 +158,8 @@ def make_user(app):
 
 @pytest.fixture
 def make_farm(app, make_user):
+    from accounts.farms import Farm
     from core.text import slugify
-    from farmers.models import Farm
 
     def make(owner=None, status: str = "approved", name: str | None = None, **fields) -> Farm:
         owner = owner or make_user(role="farmer" if status == "approved" else "buyer")
@@ -197,8 +197,8 @@ def make_product(app, make_farm):
 @pytest.fixture
 def grant_consent(app, make_user):
     """Record a farmer's consent to assisted mode, so staff may use that farm's screens."""
+    from accounts import assist
     from core.time import utcnow
-    from farmers import assist
 
     def grant(farm, staff=None, days: int = 30):
         staff = staff or make_user(role="admin")

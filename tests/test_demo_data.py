@@ -5,10 +5,10 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
+from accounts.farms import Farm
 from accounts.models import User
 from core.extensions import db
 from core.outbox import Notification
-from farmers.models import Farm
 from shop.ledger import LedgerEntry
 from shop.models import Product
 from shop.order_models import Order

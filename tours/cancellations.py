@@ -22,14 +22,11 @@ from shop import checkout, payments
 from shop.order_models import FarmOrder, Order, OrderLine
 from shop.payment_models import Refund
 from tours import notices
-from tours.labels import visit_when
+from tours.labels import CANCEL_REASONS, visit_when
 from tours.manage import TourError, check, record
 from tours.models import Ticket, TourSlot
 from tours.services import suggest_slots
 from tours.tickets import booking_state, cancel_deadline
-
-CANCEL_REASONS = {"weather": _l("Bad weather"), "harvest": _l("Harvest work on the farm"),
-                  "other": _l("Another reason")}
 
 
 class BookingError(Exception):

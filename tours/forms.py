@@ -5,16 +5,23 @@ import re
 from datetime import time
 
 from flask_babel import lazy_gettext as _l
-from wtforms import (DateField, HiddenField, MultipleFileField, RadioField, SelectMultipleField, StringField,
-                     TextAreaField, TimeField)
+from wtforms import (
+    DateField,
+    HiddenField,
+    MultipleFileField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from core.forms import Form
-from farmers.product_forms import WholeNumberField
+from core.forms import Form, WholeNumberField
 from shop.models import MAX_PHOTOS
-from tours.cancellations import CANCEL_REASONS
+from tours.labels import CANCEL_REASONS
 from tours.manage import MAX_TEXT, MAX_TITLE, TourData
 from tours.models import DEFAULT_MAX_PARTY
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from babel.dates import get_day_names
 from flask import Blueprint
-from flask_babel import format_date, format_datetime, get_locale, lazy_gettext as _l
+from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
 
 from core.time import to_local
 from tours import services, tickets
@@ -13,6 +14,9 @@ SLOT_STATES = {"open": _l("Places left"), "full": _l("Full"), "closed": _l("Clos
 SLOT_STATUSES = {"open": _l("Open for booking"), "closed": _l("Closed for booking"), "cancelled": _l("Cancelled")}
 BOOKING_STATES = {"valid": _l("Valid"), "checked_in": _l("Checked in"), "cancelled": _l("Cancelled"),
                   "unpaid": _l("Not paid"), "paid": _l("Paid"), "pending": _l("Waiting for payment")}
+# Why a farm cancelled a visit time (the farmer picks one; visitors and staff read it).
+CANCEL_REASONS = {"weather": _l("Bad weather"), "harvest": _l("Harvest work on the farm"),
+                  "other": _l("Another reason")}
 TOUR_STATUSES = {"active": _l("Offered"), "paused": _l("Paused"), "archived": _l("Archived")}
 
 
@@ -21,7 +25,6 @@ def _lookup(table: dict):
 
 
 def cancel_reason_label(code: str | None):
-    from tours.cancellations import CANCEL_REASONS
     return CANCEL_REASONS.get(code or "", code or "")
 
 

@@ -19,11 +19,12 @@ from sqlalchemy.orm import selectinload
 
 from core import audit
 from core.extensions import db
+from core.gallery import Upload
 from core.images import PhotoRejected, ProcessedPhoto, process_photo
 from core.media import delete_file_on_commit, store_file
 from core.text import slugify
 from shop.models import MAX_PHOTOS
-from shop.services import Upload, may_manage
+from shop.services import may_manage
 from tours.models import MAX_PARTY, Tour, TourPhoto, TourSlot
 
 MAX_TITLE = 120

@@ -17,9 +17,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
+from accounts.farms import Farm
 from core.extensions import db
 from core.time import local_to_utc, to_local
-from farmers.models import Farm
 from shop.order_models import FarmOrder, OrderLine
 from tours.models import Ticket, Tour, TourSlot
 

@@ -6,10 +6,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from accounts import assist
 from core.audit import AuditEntry
 from core.extensions import db
 from core.time import utcnow
-from farmers import assist
 from tests.helpers import login
 
 

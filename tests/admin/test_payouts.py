@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 from core.audit import AuditEntry
 from core.extensions import db
 from core.time import to_local, utcnow
-from farmers import dashboard, payouts
-from farmers.payout_models import Payout
-from shop import vietqr
+from farmers import dashboard
+from shop import payouts, vietqr
 from shop.ledger import LedgerEntry
+from shop.payout_models import Payout
 from tests.farmers.ledger_helpers import sale
 from tests.helpers import count_queries, csrf_token_from, login, requires_postgres
 
@@ -219,8 +219,8 @@ def test_two_staff_paying_at_once_cannot_overdraw(app, farm, staff):
     farm_id, staff_id = farm.id, staff.id
 
     def pay(token: str) -> None:
+        from accounts.farms import Farm
         from accounts.models import User
-        from farmers.models import Farm
 
         with app.app_context():
             the_farm, the_staff = db.session.get(Farm, farm_id), db.session.get(User, staff_id)

@@ -8,8 +8,22 @@ from dataclasses import dataclass
 
 from playwright.sync_api import expect
 
-from tests.browser.buying import CARD_TOTAL, FARM_A_TOTAL, KG_A, TOURIST_ADULTS, card_ticket, money, vietqr_order
-from tests.browser.selling import FEE_BASIS_POINTS, PINEAPPLES_A, VISIT_A, farm_a, open_screen
+from tests.browser.buying import (
+    CARD_TOTAL,
+    FARM_A_TOTAL,
+    KG_A,
+    TOURIST_ADULTS,
+    card_ticket,
+    money,
+    vietqr_order,
+)
+from tests.browser.selling import (
+    FEE_BASIS_POINTS,
+    PINEAPPLES_A,
+    VISIT_A,
+    farm_a,
+    open_screen,
+)
 from tests.browser.world import World
 
 # What farm A sold in journeys 2 and 3, line by line (a visit is one line, whatever the party).
@@ -27,8 +41,8 @@ class Ledger:
 def _ledger_of(farm_name: str) -> Ledger:
     from sqlalchemy import func, select
 
+    from accounts.farms import Farm
     from core.extensions import db
-    from farmers.models import Farm
     from shop.ledger import LedgerEntry
 
     farm_id = db.session.scalar(select(Farm.id).where(Farm.name == farm_name))

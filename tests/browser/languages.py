@@ -107,8 +107,8 @@ class PageFinding:
 
 def data_strings(typed: set[str]) -> list[str]:
     """Everything to take out before comparing, longest first (so "Kép 10" goes before "Kép")."""
+    from accounts.farms import VILLAGES
     from core.banks import BANKS
-    from farmers.models import VILLAGES
 
     values = set(typed) | set(VILLAGES) | set(BANKS.values()) | set(SAME_IN_BOTH)
     return sorted((v for v in values if v and v.strip()), key=len, reverse=True)

@@ -9,7 +9,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from tests.browser.buying import CARD_TOTAL, FARM_A_TOTAL, FARM_B_TOTAL, card_ticket, vietqr_order
+from tests.browser.buying import (
+    CARD_TOTAL,
+    FARM_A_TOTAL,
+    FARM_B_TOTAL,
+    card_ticket,
+    vietqr_order,
+)
 from tests.browser.income import income_checked
 from tests.browser.languages import compare, data_strings, differing
 from tests.browser.selling import FARMER_A, VISIT_A, farm_a
@@ -29,8 +35,8 @@ def test_journey_1_a_farmer_lists_pineapples_with_a_photo_and_a_visit_with_three
     farm = farm_a(world)
 
     def stored():
+        from accounts.farms import Farm
         from core.extensions import db
-        from farmers.models import Farm
         from shop.models import Product, ProductPhoto
         from tours.models import Tour, TourSlot
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from accounts.farms import Farm
 from core.audit import AuditEntry
 from core.extensions import db
-from farmers.models import Farm
 from tests.helpers import login
 
 APPLICATION = {"name": "Vườn dứa Hương Sơn", "village": "Kép 11", "village_other": "",

@@ -13,8 +13,8 @@ from farmers import dashboard
 from farmers.periods import Period
 from shop.ledger import LedgerEntry
 from tests.farmers.ledger_helpers import refund, sale
-from tests.shop.conftest import make_slot  # noqa: F401  (the fixture)
 from tests.helpers import count_queries, login
+from tests.shop.conftest import make_slot  # noqa: F401  (the fixture)
 
 URLS = ("/farmer/dashboard", "/farmer/dashboard.csv", "/farmer/statement")
 JUNE_ARGS = "from=2026-06-01&to=2026-06-30"
@@ -189,7 +189,7 @@ def test_dashboard_csv_and_statement_give_the_same_totals(client, farmer_farm):
 
 
 def test_the_statement_is_ready_to_print(client, farmer_farm, make_user):
-    from farmers.payout_models import Payout
+    from shop.payout_models import Payout
 
     staff = make_user(role="admin")
     payout = Payout(farm_id=farmer_farm.id, amount_vnd=100000, paid_on=date(2026, 6, 26),

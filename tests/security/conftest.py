@@ -46,7 +46,7 @@ def new_user(role: str, name: str, **fields):
 
 
 def make_farm(owner, name: str, slug: str, status: str = "approved", **fields):
-    from farmers.models import Farm
+    from accounts.farms import Farm
 
     values = dict(village="Kép", description="Trồng dứa Queen trên đồi.", bank_bin="970405",
                   bank_account_number="2500205110001", bank_account_name="NGUYEN VAN AN")
@@ -120,9 +120,8 @@ class World:
 
 
 def build_world(app) -> World:
-    from accounts import reset
+    from accounts import assist, reset
     from core.storage import get_storage
-    from farmers import assist
     from shop import payments
     from shop.models import ProductPhoto
     from shop.payment_models import Payment, Refund

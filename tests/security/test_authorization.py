@@ -248,7 +248,7 @@ def test_matrix(shared, endpoint, method, role):
 
 @pytest.mark.parametrize("endpoint,method", ASSIST_CELLS, ids=[f"{m} {e}" for e, m in ASSIST_CELLS])
 def test_staff_with_the_farmers_consent(shared, endpoint, method):
-    from farmers import assist
+    from accounts import assist
 
     shared.clean()
     shared.dirty = True

@@ -157,7 +157,7 @@ def _quote(value: str) -> str:
 def fuzzer(shared):
     """The shared world, plus farm A's consent for staff (farmer screens open to them) and buyer A's cart with
     a product and a visit (so the cart page has its quantity fields)."""
-    from farmers import assist
+    from accounts import assist
     from shop import cart as carts
     from tests.security.conftest import snapshot
 

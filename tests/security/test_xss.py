@@ -97,7 +97,7 @@ def _post_ok(client, url, data, what):
 
 def _type_everything(shared, payload: str, clients: dict) -> dict:
     """Every stored field gets the payload, through the forms its users fill in. Returns the new objects' URLs."""
-    from farmers.models import Farm
+    from accounts.farms import Farm
     from shop.models import Product
     from shop.order_models import Order
     from shop.payment_models import BankTransfer

@@ -14,14 +14,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload
 
+from accounts.farms import Farm
 from core import audit
 from core.extensions import db
 from core.formatting import vnd
 from core.time import local_to_utc, to_local
-from farmers.models import Farm
-from farmers.payout_models import Payout
 from shop import ledger, vietqr
 from shop.ledger import LedgerEntry
+from shop.payout_models import Payout
 
 MAX_REFERENCE = 60
 

@@ -2,14 +2,21 @@
 from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _, ngettext
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from core.extensions import db
+from core.forms import ActionForm
 from core.time import to_local, utcnow
-from farmers.product_forms import ActionForm
+from farmers.tour_views import actor, bp, fail, tour_or_404
 from tours import cancellations, slots, tickets
-from tours.farmer_views import actor, bp, fail, tour_or_404
-from tours.forms import CancelSlotForm, CapacityForm, CheckinCodeForm, GenerateForm, SlotForm
+from tours.forms import (
+    CancelSlotForm,
+    CapacityForm,
+    CheckinCodeForm,
+    GenerateForm,
+    SlotForm,
+)
 from tours.labels import visit_when
 from tours.manage import TourError
 from tours.services import find_ticket

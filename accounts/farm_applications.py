@@ -5,13 +5,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import aliased
 
+from accounts.farms import Farm
 from accounts.models import User
 from core import audit
 from core.audit import AuditEntry
 from core.extensions import db
 from core.text import slugify
 from core.time import utcnow
-from farmers.models import Farm
 
 
 class FarmError(Exception):

@@ -12,9 +12,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import DateTime, ForeignKey, String, Text, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from accounts.farms import Farm
 from core import audit
 from core.extensions import db
-from farmers.models import Farm
 
 CONSENT_WAYS = ("in_person", "phone", "written")
 MAX_DAYS = 90

@@ -7,16 +7,26 @@ the owner. Slot, manifest and check-in routes are in tours/slot_views.py.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _, ngettext
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from accounts.farms import Farm
 from core.extensions import db
+from core.forms import ActionForm, AddPhotosForm, uploads
 from core.time import utcnow
 from farmers import acting
-from farmers.models import Farm
-from farmers.product_forms import ActionForm, AddPhotosForm, uploads
 from shop.models import MAX_PHOTOS
 from tours import manage
 from tours.forms import LANGUAGE_NAMES, NewTourForm, TourForm
@@ -176,5 +186,3 @@ def photo_first(tour_id: int, photo_id: int):
             db.session.commit()
     return redirect(url_for(".edit", tour_id=tour.id, _anchor="tour-photos"))
 
-
-from tours import slot_views  # noqa: E402,F401  (registers the slot, manifest and check-in routes on bp)
