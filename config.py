@@ -203,6 +203,8 @@ def load(instance_path: str, env: dict[str, str] | None = None) -> dict:
         # (the demo account in development only; production refuses to start without a real one)
         **{name: env.get(name, bank_defaults.get(name, "")) for name in DEMO_BANK},
         "BANK_WEBHOOK_SECRET": env.get("BANK_WEBHOOK_SECRET", ""),
+        # The channels messages go out by (core/channels/<name>.py), comma-separated; e-mail only by default.
+        "MESSAGE_CHANNELS": _list(env.get("MESSAGE_CHANNELS")) or ["email"],
         # Outgoing mail; without MAIL_SERVER messages wait in the outbox for staff.
         "MAIL_SERVER": env.get("MAIL_SERVER", ""),
         "MAIL_PORT": _int(env, "MAIL_PORT", 587),
@@ -268,6 +270,10 @@ def check_production(config: dict) -> None:
                                   "bank notifications.")
     if "@" not in (config.get("STAFF_EMAIL") or ""):
         raise UnsafeConfiguration("APP_ENV=production needs STAFF_EMAIL, where alerts for commune staff go.")
+    channels = Path(__file__).resolve().parent / "core" / "channels"
+    for name in config.get("MESSAGE_CHANNELS") or ():
+        if not name.isidentifier() or not (channels / f"{name}.py").is_file():
+            raise UnsafeConfiguration(f"MESSAGE_CHANNELS lists {name!r}, but there is no core/channels/{name}.py.")
     photos = config.get("S3_PUBLIC_BASE_URL") or ""
     if photos and urlsplit(photos).scheme != "https":
         raise UnsafeConfiguration("APP_ENV=production needs S3_PUBLIC_BASE_URL to be an https address (pages are "

@@ -13,15 +13,16 @@ import hashlib
 import hmac
 from datetime import UTC, datetime
 
-from flask import current_app, render_template
-from flask_babel import force_locale, lazy_gettext as _l
+from flask import current_app
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 from accounts import sessions
 from accounts.models import User
 from accounts.services import find_by_email
-from core import audit, outbox
+from core import audit
 from core.extensions import db
+from core.messages import Recipient, notify
 from core.urls import public_url
 
 SALT = "kep.accounts.password-reset"
@@ -76,11 +77,7 @@ def request_reset(email: str, *, now: datetime, locale: str = "vi") -> bool:
     if user is None or not user.active:
         return False
     link = public_url("accounts.reset_password", token=make_token(user, now=now))
-    with force_locale(user.locale or locale or "vi"):
-        context = dict(user=user, link=link, minutes=max_age() // 60)
-        subject = render_template("emails/password_reset.subject.txt", **context).strip()
-        body = render_template("emails/password_reset.txt", **context)
-    outbox.queue("password_reset", user.email, subject, body)
+    notify("password_reset", Recipient.of_user(user, locale), user=user, link=link, minutes=max_age() // 60)
     return True
 
 

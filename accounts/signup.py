@@ -21,16 +21,17 @@ import hashlib
 import secrets
 from datetime import UTC, datetime
 
-from flask import current_app, render_template
-from flask_babel import force_locale, lazy_gettext as _l
+from flask import current_app
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 
 from accounts.models import User
 from accounts.reset import _ClockSigner
 from accounts.services import find_by_email, hash_password, normalize_email
-from core import audit, outbox
+from core import audit
 from core.extensions import db
+from core.messages import Recipient, notify
 from core.urls import public_url
 
 SALT = "kep.accounts.register"
@@ -56,13 +57,6 @@ def _serializer(now: datetime) -> URLSafeTimedSerializer:
                                   signer_kwargs={"now": seconds, "digest_method": hashlib.sha256})
 
 
-def _message(template: str, to: str, locale: str, **context) -> None:
-    with force_locale(locale or "vi"):
-        subject = render_template(f"emails/{template}.subject.txt", **context).strip()
-        body = render_template(f"emails/{template}.txt", **context)
-    outbox.queue(template, to, subject, body)
-
-
 def start(*, email: str, full_name: str, phone: str, password: str, now: datetime, locale: str = "vi",
           next_url: str | None = None) -> None:
     """Queue the one message for ``email`` (see the module's docstring); the caller answers the same way
@@ -73,11 +67,11 @@ def start(*, email: str, full_name: str, phone: str, password: str, now: datetim
     if user is None:
         token = _serializer(now).dumps({"e": email, "n": full_name.strip(), "p": phone, "h": password_hash,
                                         "l": locale, "x": next_url or ""})
-        _message("register_confirm", email, locale, name=full_name.strip(), hours=max(1, max_age() // 3600),
-                 link=public_url("accounts.register_confirm", token=token))
+        notify("register_confirm", Recipient.by_email(email, locale), name=full_name.strip(),
+               hours=max(1, max_age() // 3600), link=public_url("accounts.register_confirm", token=token))
     elif user.active:
-        _message("register_existing", user.email, user.locale or locale, name=user.full_name,
-                 login_link=public_url("accounts.login"), reset_link=public_url("accounts.forgot_password"))
+        notify("register_existing", Recipient.of_user(user, locale), name=user.full_name,
+               login_link=public_url("accounts.login"), reset_link=public_url("accounts.forgot_password"))
 
 
 def details(token: str, *, now: datetime) -> dict:

@@ -22,11 +22,11 @@ import math
 import time
 from datetime import datetime
 
-from flask import current_app, render_template
-from flask_babel import force_locale
+from flask import current_app
 
-from core import audit, outbox
+from core import audit
 from core.extensions import limiter
+from core.messages import Recipient, notify
 
 PAIR_MEMORY_SECONDS = 24 * 3600
 ALERT_WINDOW_SECONDS = 3600
@@ -126,11 +126,5 @@ def _tell_staff(user, failures: int, *, now: datetime) -> None:
     audit.record("user.login_failures_burst", "user", user.id, actor_label="login-throttle",
                  details={"failures": failures, "within_minutes": ALERT_WINDOW_SECONDS // 60,
                           "at": now.isoformat(timespec="seconds")})
-    to = current_app.config.get("STAFF_EMAIL", "")
-    if not to:
-        return
-    with force_locale("vi"):
-        context = dict(user=user, failures=failures, minutes=ALERT_WINDOW_SECONDS // 60)
-        subject = render_template("emails/staff_login_burst.subject.txt", **context).strip()
-        body = render_template("emails/staff_login_burst.txt", **context)
-    outbox.queue("staff_login_burst", to, subject, body)
+    notify("staff_login_burst", Recipient.by_email(current_app.config.get("STAFF_EMAIL", "")), user=user,
+           failures=failures, minutes=ALERT_WINDOW_SECONDS // 60)

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app, render_template
-from flask_babel import force_locale, lazy_gettext as _l
+from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from accounts.models import User
-from core import audit, outbox, settings_store
+from core import audit, settings_store
 from core.banks import bank_name
 from core.extensions import db
+from core.messages import Recipient, notify
 from shop.payments import ReceivingAccount, receiving_account
 
 NOTICE_KIND = "staff_bank_account_changed"
@@ -59,22 +60,19 @@ def _described(account: ReceivingAccount) -> dict:
             "account_name": account.account_name}
 
 
-def _recipients() -> list[tuple[str, str]]:
-    """(address, language) of every active staff account and STAFF_EMAIL, each address once."""
+def _recipients() -> list[Recipient]:
+    """Every active staff account (in its language) and STAFF_EMAIL (in Vietnamese), each address once."""
     staff = db.session.scalars(select(User).where(User.role == "admin", User.active.is_(True)).order_by(User.id))
-    seen: dict[str, tuple[str, str]] = {}
+    seen: dict[str, Recipient] = {}
     for user in staff:
-        seen.setdefault(user.email.strip().lower(), (user.email, user.locale or "vi"))
+        seen.setdefault(user.email.strip().lower(), Recipient.of_user(user))
     extra = (current_app.config.get("STAFF_EMAIL") or "").strip()
     if extra:
-        seen.setdefault(extra.lower(), (extra, "vi"))
+        seen.setdefault(extra.lower(), Recipient.by_email(extra))
     return list(seen.values())
 
 
 def _tell_staff(staff: User, before: ReceivingAccount, after: ReceivingAccount, now: datetime) -> None:
     context = dict(staff=staff, before=before, after=after, when=now, mask=mask)
-    for address, locale in _recipients():
-        with force_locale(locale):
-            subject = render_template("emails/bank_account_changed.subject.txt", **context).strip()
-            body = render_template("emails/bank_account_changed.txt", **context)
-        outbox.queue(NOTICE_KIND, address, subject, body)
+    for recipient in _recipients():
+        notify(NOTICE_KIND, recipient, **context)

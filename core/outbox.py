@@ -1,26 +1,24 @@
 """The outbox: messages written in the same transaction as what they announce,
-sent after the commit (SMTP when configured), retried until sent."""
+sent after the commit through their channel (core/channels/: SMTP when configured), retried until sent.
+
+core/messages.py ``notify`` renders and queues them; ``queue`` here writes one row as given.
+"""
 from __future__ import annotations
 
-import smtplib
-import socket
 import time
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 
 from flask import current_app
 from sqlalchemy import (CheckConstraint, DateTime, ForeignKey, Integer, String, Text, and_, or_, select,
                         update)
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core import channels
 from core.extensions import BigIntPK, db
 from core.time import utcnow
 
 MAX_ATTEMPTS = 10
 LEASE = timedelta(minutes=10)  # a message taken by a sender that died is tried again after this
-# The mail server cannot be reached (refused, timed out, hung up): no point trying the next message now.
-UNREACHABLE = (ConnectionError, TimeoutError, socket.gaierror, smtplib.SMTPConnectError,
-               smtplib.SMTPServerDisconnected)
 
 
 class Notification(db.Model):
@@ -42,65 +40,69 @@ class Notification(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
-def queue(kind: str, to_address: str, subject: str, body: str, order_id: int | None = None) -> Notification:
+def queue(kind: str, to_address: str, subject: str, body: str, order_id: int | None = None, *,
+          channel: str = "email") -> Notification:
     """Add a message to the current transaction; it is sent only if the transaction commits."""
-    note = Notification(kind=kind, to_address=to_address, subject=subject, body=body, order_id=order_id)
+    note = Notification(kind=kind, channel=channel, to_address=to_address, subject=subject, body=body,
+                        order_id=order_id)
     db.session.add(note)
     return note
 
 
-def _smtp_send(config, note: Notification) -> None:
-    message = EmailMessage()
-    message["From"] = config["MAIL_FROM"]
-    message["To"] = note.to_address
-    message["Subject"] = note.subject
-    message.set_content(note.body)
-    timeout = config.get("MAIL_TIMEOUT_SECONDS", 10)
-    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=timeout) as smtp:
-        if config.get("MAIL_USE_TLS"):
-            smtp.starttls()
-        if config.get("MAIL_USERNAME"):
-            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
-        smtp.send_message(message)
-
-
 def send_pending(limit: int = 100, sender=None, *, time_budget_seconds: float | None = None) -> dict[str, int]:
-    """Send what waits in the outbox. Without MAIL_SERVER nothing is sent: staff read the outbox page.
+    """Send what waits in the outbox, each message through its channel (core/channels/). A channel that
+    is not ready (e-mail without MAIL_SERVER) sends nothing: its messages wait, and staff read them on
+    the outbox page. ``sender`` (one callable taking the row) stands in for every channel.
 
     Each message is taken with a conditional UPDATE (attempts + 1, and ``sent_at`` set as a lease while
     it is still pending) and committed before it is sent, so a second sender running at the same time
     skips it; a sender that dies holding one only delays it by LEASE. No transaction stays open while
-    the mail server is talked to. When the server cannot be reached at all, the run stops there: the
-    rest waits for the next run rather than for one timeout each. With ``time_budget_seconds`` (the end
-    of a request) no new message is started once that much time has passed.
+    the outside service is talked to. When a channel's service cannot be reached at all, the run stops
+    trying that channel: its rest waits for the next run rather than for one timeout each. With
+    ``time_budget_seconds`` (the end of a request) no new message is started once that much time has passed.
     """
-    config = current_app.config
-    if not config.get("MAIL_SERVER") and sender is None:
-        return {"sent": 0, "failed": 0, "skipped": 0}
-    sender = sender or (lambda note: _smtp_send(config, note))
     counts = {"sent": 0, "failed": 0, "skipped": 0}
-    ids = db.session.scalars(select(Notification.id).where(_sendable(utcnow()))
-                             .order_by(Notification.id).limit(limit)).all()
+    query = select(Notification.id, Notification.channel).where(_sendable(utcnow()))
+    if sender is None:
+        ready = [channel.NAME for channel in channels.enabled() if channel.ready(current_app.config)]
+        if not ready:
+            return counts
+        query = query.where(Notification.channel.in_(ready))
+    rows = db.session.execute(query.order_by(Notification.id).limit(limit)).all()
     db.session.commit()
+    waiting = {channel_name for _id, channel_name in rows}
+    down: set[str] = set()
     started = time.monotonic()
-    for note_id in ids:
+    for note_id, channel_name in rows:
         if time_budget_seconds is not None and time.monotonic() - started >= time_budget_seconds:
             break
+        if channel_name in down:
+            continue
         note = _take(note_id)
         if note is None:
             counts["skipped"] += 1
             continue
         try:
-            sender(note)
+            (sender or channels.get(note.channel).send)(note)
         except Exception as error:  # noqa: BLE001 - any delivery failure is recorded and retried
             _record(note, error=f"{type(error).__name__}: {error}"[:1000])
             counts["failed"] += 1
-            if isinstance(error, UNREACHABLE):
-                break
+            if isinstance(error, _unreachable(note.channel)):
+                down.add(channel_name)
+                if down == waiting:
+                    break
         else:
             _record(note)
             counts["sent"] += 1
     return counts
+
+
+def _unreachable(channel_name: str) -> tuple[type[BaseException], ...]:
+    """The errors that mean the channel's service cannot be reached at all (none for an unknown channel)."""
+    try:
+        return channels.get(channel_name).UNREACHABLE
+    except LookupError:
+        return ()
 
 
 def _sendable(now: datetime):

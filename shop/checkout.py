@@ -38,10 +38,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from core import audit, outbox, transactions
+from core import audit, transactions
 from core.extensions import db
 from core.validators import normalize_any_mobile
-from shop import cart as carts
+from shop import cart as carts, notices
 from shop.models import Product
 from shop.order_models import FULFILMENTS, FarmOrder, Order, OrderLine
 from tours import services as tour_services
@@ -373,5 +373,4 @@ def cancel_unpaid(order: Order, actor, now: datetime) -> None:
     release_lines(all_lines(order))
     audit.record("order.cancelled", "order", order.id, actor=actor, from_state="pending_payment",
                  to_state="cancelled")
-    outbox.queue("order_cancelled", order.buyer_email, f"Chợ Dứa Kép – {order.reference}",
-                 f"Đơn hàng {order.reference} đã được huỷ. / Order {order.reference} was cancelled.", order.id)
+    notices.order_cancelled(order)

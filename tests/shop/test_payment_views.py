@@ -203,12 +203,12 @@ def test_send_notifications_sends_and_keeps_failures_for_later(app, order_for, m
         if note.kind == "order_paid":
             raise OSError("connection refused")
         sent.append(note.to_address)
-    monkeypatch.setattr("core.outbox._smtp_send", flaky)
+    monkeypatch.setattr("core.channels.email._smtp_send", flaky)
     result = app.test_cli_runner().invoke(args=["send-notifications"])
     assert result.exit_code == 0, result.output
     assert "failed 1" in result.output and "still waiting 1" in result.output
     failed = db.session.scalar(select(Notification).where(Notification.kind == "order_paid"))
     assert failed.status == "pending" and failed.attempts == 1 and "connection refused" in failed.last_error
-    monkeypatch.setattr("core.outbox._smtp_send", lambda config, note: sent.append(note.to_address))
+    monkeypatch.setattr("core.channels.email._smtp_send", lambda config, note: sent.append(note.to_address))
     result = app.test_cli_runner().invoke(args=["send-notifications"])
     assert "sent 1" in result.output and "still waiting 0" in result.output

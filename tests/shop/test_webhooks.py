@@ -170,7 +170,7 @@ def test_a_paid_order_tries_sending_mail_after_the_commit(client, order, app, mo
         if note.kind == "farm_new_order":
             raise OSError("mail server down")
         sent.append(note.kind)
-    monkeypatch.setattr("core.outbox._smtp_send", sender)
+    monkeypatch.setattr("core.channels.email._smtp_send", sender)
     response = notify(client, transfer(order))
     assert response.status_code == 200 and order.status == "paid"
     assert "order_paid" in sent
