@@ -50,6 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
     _import_models()
     _check_receiving_account(app)
     _register_blueprints(app)
+    _connect_domains()
     _register_cli(app)
     transactions.init_app(app)
     formatting.register(app)
@@ -153,6 +154,14 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(farmer_dashboard_bp)
     app.register_blueprint(admin_payouts_bp)
+
+
+def _connect_domains() -> None:
+    """The packages above the shop join it through its interfaces: kinds of cart line (shop/lines.py), what its
+    pages show (shop/showcase.py) and its events (shop/events.py). Each ``connect`` may run again (every app)."""
+    from tours import events as tour_events
+
+    tour_events.connect()
 
 
 def _register_cli(app: Flask) -> None:

@@ -138,7 +138,9 @@ def seed_season(today: date, start: date | None = None) -> int:
     from core import settings_store
     from core.outbox import Notification
     from shop import cart as carts
-    from shop import checkout, payments
+    from shop import checkout, lines, payments
+    from shop.product_lines import PRODUCTS
+    from tours.visit_lines import VISITS
 
     if settings_store.get("demo_season") == "done":
         return 0
@@ -157,13 +159,13 @@ def seed_season(today: date, start: date | None = None) -> int:
             for product in rng.sample(products, rng.randint(1, 3)):
                 quantity = max(product.min_order_qty, rng.randint(1, 8))
                 if product.stock >= quantity + 20:
-                    store.put(f"p:{product.id}", {"q": quantity, "price": product.price_vnd})
+                    store.put(lines.key(PRODUCTS, product.id), {"q": quantity, "price": product.price_vnd})
             if day.weekday() == 5 and rng.random() < 0.6:
                 slot = _past_slot(day, rng)
                 if slot is not None and slot.capacity - slot.seats_taken >= 4:
-                    store.put(f"s:{slot.id}", {"a": rng.randint(1, 3), "c": rng.randint(0, 1),
+                    store.put(lines.key(VISITS, slot.id), {"a": rng.randint(1, 3), "c": rng.randint(0, 1),
                                                "price": slot.tour.price_adult_vnd})
-            booked_at = placed_at - timedelta(days=2) if any(k.startswith("s:") for k in store.items()) else placed_at
+            booked_at = placed_at - timedelta(days=2) if any(lines.parse_key(k)[0] is VISITS for k in store.items()) else placed_at
             if order := _place_and_pay(store, rng, rng.choice(buyers), booked_at, f"demo-{day}-{n}"):
                 placed += 1
                 if day < today - timedelta(days=3):

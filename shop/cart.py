@@ -1,37 +1,37 @@
 """The cart: in the session for guests, in the database once logged in.
 
 Both keep the same thing per line — a product and a quantity, or a tour slot and
-a party — plus the price the buyer saw, so a price change is flagged before
-checkout. ``load`` reads every line's product or slot in a constant number of
-queries and says what is wrong with each line.
+a party (each a kind of line, shop/lines.py) — plus the price the buyer saw, so a
+price change is flagged before checkout. ``load`` reads every line's item in one
+query per kind and says what is wrong with each line.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
-from sqlalchemy.orm import joinedload
 
 from accounts.farms import Farm
 from core import inputs
+from core.domain import DomainError
 from core.extensions import db
 from core.labels import UNITS
+from shop import lines as line_kinds
+from shop.lines import CartLine
 from shop.models import MAX_STOCK, Product
 from shop.order_models import CartItem
-from tours.models import Tour, TourSlot
+from shop.product_lines import PRODUCTS
 
 
-class CartError(Exception):
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
+class CartError(DomainError):
+    """What stops a line going into the cart, in the buyer's language."""
 
 
 # -- storage -----------------------------------------------------------------
 
 class SessionStore:
-    """A guest's cart in the signed session cookie: {"p:<id>": {"q", "price"}, "s:<id>": {"a", "c", "price"}}."""
+    """A guest's cart in the signed session cookie: {<line key>: {"q" or "a", "c", "price"}} (shop/lines.py)."""
 
     def __init__(self, session):
         self.session = session
@@ -63,22 +63,21 @@ class DbStore:
     def items(self) -> dict[str, dict]:
         result = {}
         for item in db.session.scalars(select(CartItem).where(CartItem.user_id == self.user_id)):
-            if item.product_id:
-                result[f"p:{item.product_id}"] = {"q": item.quantity, "price": item.seen_price_vnd}
-            else:
-                result[f"s:{item.slot_id}"] = {"a": item.adults, "c": item.children, "price": item.seen_price_vnd}
+            kind, ident = line_kinds.of_row(item)
+            values = ({"q": item.quantity} if kind is PRODUCTS else {"a": item.adults, "c": item.children})
+            result[line_kinds.key(kind, ident)] = {**values, "price": item.seen_price_vnd}
         return result
 
     def _row(self, key: str) -> CartItem | None:
-        kind, ident = key.split(":")
-        column = CartItem.product_id if kind == "p" else CartItem.slot_id
-        return db.session.scalar(select(CartItem).where(CartItem.user_id == self.user_id, column == int(ident)))
+        kind, ident = line_kinds.parse_key(key)
+        column = getattr(CartItem, kind.column)
+        return db.session.scalar(select(CartItem).where(CartItem.user_id == self.user_id, column == ident))
 
     def put(self, key: str, values: dict) -> None:
         row = self._row(key)
         if row is None:
-            kind, ident = key.split(":")
-            row = CartItem(user_id=self.user_id, **({"product_id": int(ident)} if kind == "p" else {"slot_id": int(ident)}))
+            kind, ident = line_kinds.parse_key(key)
+            row = CartItem(user_id=self.user_id, **{kind.column: ident})
             db.session.add(row)
         row.quantity = values.get("q", 0)
         row.adults = values.get("a", 0)
@@ -101,41 +100,6 @@ def store_for(user, session):
 
 
 # -- reading -----------------------------------------------------------------
-
-@dataclass
-class CartLine:
-    key: str
-    product: Product | None = None
-    slot: TourSlot | None = None
-    quantity: int = 0
-    adults: int = 0
-    children: int = 0
-    seen_price_vnd: int = 0
-    problems: list = field(default_factory=list)
-
-    @property
-    def farm(self) -> Farm:
-        return self.product.farm if self.product else self.slot.tour.farm
-
-    @property
-    def unit_price_vnd(self) -> int:
-        return self.product.price_vnd if self.product else self.slot.tour.price_adult_vnd
-
-    @property
-    def seats(self) -> int:
-        return self.adults + self.children
-
-    @property
-    def total_vnd(self) -> int:
-        if self.product:
-            return self.product.price_vnd * self.quantity
-        tour = self.slot.tour
-        return tour.price_adult_vnd * self.adults + tour.price_child_vnd * self.children
-
-    @property
-    def price_changed(self) -> bool:
-        return self.seen_price_vnd != self.unit_price_vnd
-
 
 @dataclass
 class Cart:
@@ -164,69 +128,27 @@ class Cart:
         return len(self.lines)
 
 
-def _parse_key(key: str) -> tuple[str, int] | None:
-    kind, _, ident = str(key).partition(":")
-    ident = inputs.parse_id(ident) if kind in ("p", "s") else None
-    return (kind, ident) if ident is not None else None
-
-
 def load(store, now) -> Cart:
-    """The cart with each line checked against today's product or slot (2 queries at most)."""
+    """The cart with each line checked against today's item (one query per kind of line)."""
     items = store.items()
-    product_ids = [ident for key in items if (parsed := _parse_key(key)) and parsed[0] == "p" for ident in [parsed[1]]]
-    slot_ids = [ident for key in items if (parsed := _parse_key(key)) and parsed[0] == "s" for ident in [parsed[1]]]
-    products = {p.id: p for p in db.session.scalars(
-        select(Product).options(joinedload(Product.farm)).where(Product.id.in_(product_ids)))} if product_ids else {}
-    slots = {s.id: s for s in db.session.scalars(
-        select(TourSlot).options(joinedload(TourSlot.tour).joinedload(Tour.farm))
-        .where(TourSlot.id.in_(slot_ids)))} if slot_ids else {}
+    wanted: dict = {}
+    for key in items:
+        parsed = line_kinds.parse_key(key)
+        if parsed is not None:
+            wanted.setdefault(parsed[0], []).append(parsed[1])
+    found = {kind: kind.load(ids) for kind, ids in wanted.items()}
     lines = []
     for key, values in items.items():
-        parsed = _parse_key(key)
-        if parsed is None:
+        parsed = line_kinds.parse_key(key)
+        item = found[parsed[0]].get(parsed[1]) if parsed else None
+        if item is None:
             continue
-        kind, ident = parsed
-        if kind == "p":
-            product = products.get(ident)
-            if product is None:
-                continue
-            line = CartLine(key=key, product=product, quantity=int(values.get("q", 0)),
-                            seen_price_vnd=int(values.get("price", 0)))
-            line.problems = product_problems(product, line.quantity)
-        else:
-            slot = slots.get(ident)
-            if slot is None:
-                continue
-            line = CartLine(key=key, slot=slot, adults=int(values.get("a", 0)), children=int(values.get("c", 0)),
-                            seen_price_vnd=int(values.get("price", 0)))
-            line.problems = slot_problems(slot, line.adults, line.children, now)
+        line = parsed[0].cart_line(key, item, values, now)
         if line.price_changed and not line.problems:
             line.problems.append(_l("The price changed since you added it. Please check and confirm."))
         lines.append(line)
     lines.sort(key=lambda line: (line.farm.id, line.key))
     return Cart(lines)
-
-
-def product_problems(product: Product, quantity: int) -> list:
-    if product.status != "active" or product.farm.status != "approved":
-        return [_l("This product is no longer for sale. Please remove it.")]
-    if product.stock <= 0:
-        return [_l("Sold out. Please remove it from your cart.")]
-    if quantity > product.stock:
-        return [_l("Only %(stock)d left. Please lower the quantity.", stock=product.stock)]
-    if quantity < product.min_order_qty:
-        return [_l("The minimum order is %(min)d.", min=product.min_order_qty)]
-    if quantity > product.order_limit:
-        return [_l("At most %(max)d %(unit)s per order. Please lower the quantity.", max=product.order_limit,
-                   unit=UNITS.get(product.unit, product.unit))]
-    return []
-
-
-def slot_problems(slot: TourSlot, adults: int, children: int, now) -> list:
-    """Problems of a visit line; the booking rules (cut-off, capacity) live in the tours service."""
-    from tours import services as tour_services
-
-    return tour_services.booking_problems(slot, adults, children, now)
 
 
 # -- changing ----------------------------------------------------------------
@@ -250,7 +172,7 @@ def add_product(store, product_id, quantity_raw) -> Product:
     """Add units of a product (on top of what is already in the cart)."""
     quantity = parse_quantity(quantity_raw)
     product = _sellable_product(product_id)
-    key = f"p:{product.id}"
+    key = line_kinds.key(PRODUCTS, product.id)
     current = int(store.items().get(key, {}).get("q", 0))
     total = current + quantity
     _check_quantity(product, total)
@@ -258,49 +180,16 @@ def add_product(store, product_id, quantity_raw) -> Product:
     return product
 
 
-def _parse_people(raw, message) -> int:
-    text = str(raw if raw is not None else "").strip()
-    if text == "":
-        return 0
-    value = inputs.parse_int(text, max_digits=6)
-    if value is None:
-        raise CartError(message)
-    return value
-
-
-def add_visit(store, slot_id, adults_raw, children_raw, *, now=None, tour_id: int | None = None) -> TourSlot:
-    """Put a visit in the cart: a slot and a party (adults, children), replacing the party already in the cart
-    for that slot. ``tour_id`` refuses a slot of another tour (a changed form). The seats are taken only when
-    the order is placed."""
-    from core.time import utcnow
-    from tours import services as tour_services
-
-    adults = _parse_people(adults_raw, _l("Enter the number of adults as a whole number, for example 2."))
-    children = _parse_people(children_raw, _l("Enter the number of children as a whole number, for example 0."))
-    ident = inputs.parse_id(slot_id)
-    if ident is None:
-        raise CartError(_l("Choose a date and time for the visit."))
-    slot = db.session.scalar(select(TourSlot).options(joinedload(TourSlot.tour).joinedload(Tour.farm))
-                             .where(TourSlot.id == ident))
-    if slot is None or (tour_id is not None and slot.tour_id != tour_id):
-        raise CartError(_l("This visit time does not exist. Please choose one from the list."))
-    problems = tour_services.booking_problems(slot, adults, children, now or utcnow())
-    if problems:
-        raise CartError(problems[0])
-    store.put(f"s:{slot.id}", {"a": adults, "c": children, "price": slot.tour.price_adult_vnd})
-    return slot
-
-
 def set_product_quantity(store, product_id, quantity_raw) -> None:
     """Set a line's quantity; 0 removes it. Confirms the current price."""
     text = str(quantity_raw or "").strip()
     if text == "0":
-        store.remove(f"p:{int(product_id)}")
+        store.remove(line_kinds.key(PRODUCTS, product_id))
         return
     quantity = parse_quantity(text)
     product = _sellable_product(product_id)
     _check_quantity(product, quantity)
-    store.put(f"p:{product.id}", {"q": quantity, "price": product.price_vnd})
+    store.put(line_kinds.key(PRODUCTS, product.id), {"q": quantity, "price": product.price_vnd})
 
 
 def _sellable_product(product_id) -> Product:
@@ -327,7 +216,7 @@ def _check_quantity(product: Product, quantity: int) -> None:
 
 
 def remove(store, key: str) -> None:
-    if _parse_key(key):
+    if line_kinds.parse_key(key):
         store.remove(key)
 
 
@@ -336,10 +225,8 @@ def put_back(store, order_lines) -> None:
 
     Each line keeps the price the order had as the price seen, so a price changed since is flagged."""
     for line in order_lines:
-        if line.product_id:
-            store.put(f"p:{line.product_id}", {"q": line.quantity, "price": line.unit_price_vnd})
-        else:
-            store.put(f"s:{line.slot_id}", {"a": line.adults, "c": line.children, "price": line.unit_price_vnd})
+        kind, ident = line_kinds.of_row(line)
+        store.put(line_kinds.key(kind, ident), kind.cart_values(line))
 
 
 def merge_into_account(session, user) -> None:
@@ -352,16 +239,11 @@ def merge_into_account(session, user) -> None:
     account = DbStore(user.id)
     existing = account.items()
     for key, values in items.items():
-        parsed = _parse_key(key)
-        if parsed is None:
+        parsed = line_kinds.parse_key(key)
+        item = parsed[0].load([parsed[1]]).get(parsed[1]) if parsed else None
+        if item is None:
             continue
-        if parsed[0] == "p":
-            product = db.session.get(Product, parsed[1])
-            if product is None:
-                continue
-            quantity = int(values.get("q", 0)) + int(existing.get(key, {}).get("q", 0))
-            quantity = min(quantity, max(product.stock, 0), product.order_limit) or int(values.get("q", 0))
-            account.put(key, {"q": quantity, "price": int(values.get("price", 0))})
-        elif key not in existing:
-            account.put(key, values)
+        merged = parsed[0].merge(item, values, existing.get(key))
+        if merged is not None:
+            account.put(key, merged)
     guest.clear()

@@ -19,7 +19,6 @@ from accounts.farms import VILLAGES, Farm
 from core.extensions import db
 from core.text import fold
 from shop.models import CATEGORIES, MAX_PRICE_VND, Product, ProductSlugRedirect
-from tours.models import Tour
 
 PER_PAGE = 24
 MAX_QUERY_CHARS = 100  # of the folded search text
@@ -288,11 +287,6 @@ def farm_products(farm: Farm, limit: int = FARM_PAGE_PRODUCTS) -> tuple[list[Pro
             .options(selectinload(Product.photos)).order_by(*_ORDER["newest"]).limit(limit + 1))
     products = list(db.session.scalars(stmt))
     return products[:limit], len(products) > limit
-
-
-def farm_tours(farm: Farm) -> list[Tour]:
-    return list(db.session.scalars(
-        select(Tour).where(Tour.farm_id == farm.id, Tour.status == "active").order_by(Tour.title, Tour.id)))
 
 
 def product_json_ld(product: Product, url: str, image_urls: list[str]) -> dict:

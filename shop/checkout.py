@@ -18,6 +18,7 @@ wait for each other in a circle:
    serialises them, so their order among themselves does not matter);
 3. products, in id order (stock, orders_count);
 4. tour slots, in id order (seats).
+Steps 3 and 4 are the kinds of line (shop/lines.py) by their ``rank``, each in id order.
 
 A new order (checkout) starts at 3 (after the advisory locks of its unpaid-order counts, which only
 checkouts take). The expiry job changes one order per short transaction and
@@ -41,10 +42,10 @@ from sqlalchemy.exc import DBAPIError
 from core import audit, transactions
 from core.extensions import db
 from core.validators import normalize_any_mobile
-from shop import cart as carts, notices
-from shop.models import Product
+from shop import cart as carts
+from shop import lines as line_kinds
+from shop import notices
 from shop.order_models import FULFILMENTS, FarmOrder, Order, OrderLine
-from tours import services as tour_services
 
 
 class CheckoutError(Exception):
@@ -165,7 +166,7 @@ def place_order(store, *, buyer: Buyer, fulfilments: dict[int, str], payment_met
                                total_vnd=per_farm[farm.id])
         db.session.add(farm_order)
         for line in lines:
-            db.session.add(_order_line(farm_order, line))
+            db.session.add(line.kind.snapshot(farm_order, line))
     db.session.flush()
     audit.record("order.placed", "order", order.id, actor=user if user is not None else None,
                  actor_label=None if user is not None else "guest", to_state="pending_payment",
@@ -230,64 +231,30 @@ def _own_open_order(placed_session: str | None, user, now: datetime) -> Order | 
 
 
 def _reserve(cart: carts.Cart) -> None:
-    """Take stock, then seats, each in id order, with guarded UPDATEs; the caller rolls back on failure."""
-    for line in sorted((l for l in cart.lines if l.product), key=lambda l: l.product.id):
-        if not reserve_stock(line.product.id, line.quantity):
-            raise CheckoutError(_l("Sorry, %(name)s has just sold out or has fewer units left than you asked "
-                                   "for. Your cart was not charged; please change the quantity.",
-                                   name=line.product.name), reason="sold_out")
-    for line in sorted((l for l in cart.lines if l.slot), key=lambda l: l.slot.id):
-        if not tour_services.reserve_seats(line.slot.id, line.seats):
-            raise CheckoutError(_l("Sorry, the visit on %(when)s has just filled up. Please choose another time.",
-                                   when=line.slot.starts_at.strftime("%d/%m %H:%M")), reason="sold_out")
+    """Take what each line holds (stock, then seats), each kind in id order, with guarded UPDATEs; the caller
+    rolls back on failure."""
+    for line in line_kinds.in_lock_order(cart.lines, lambda l: (l.kind, l.ident)):
+        if not line.kind.reserve(line.ident, line.amount):
+            raise CheckoutError(line.kind.sold_out(line), reason="sold_out")
 
 
-def reserve_stock(product_id: int, quantity: int) -> bool:
-    result = db.session.execute(
-        update(Product).where(Product.id == product_id, Product.status == "active", Product.stock >= quantity)
-        .values(stock=Product.stock - quantity).execution_options(synchronize_session="fetch"))
-    return result.rowcount == 1
+def release_lines(order_lines) -> None:
+    """Give back the stock and seats of these order lines (in the lock order, like reservations)."""
+    for line in line_kinds.in_lock_order(order_lines, line_kinds.of_row):
+        kind, ident = line_kinds.of_row(line)
+        kind.release(ident, line.quantity)
 
 
-def release_stock(product_id: int, quantity: int) -> None:
-    db.session.execute(update(Product).where(Product.id == product_id)
-                       .values(stock=Product.stock + quantity).execution_options(synchronize_session="fetch"))
-
-
-def release_lines(lines) -> None:
-    """Give back the stock and seats of these lines (in id order, like reservations)."""
-    for line in sorted((l for l in lines if l.product_id), key=lambda l: l.product_id):
-        release_stock(line.product_id, line.quantity)
-    for line in sorted((l for l in lines if l.slot_id), key=lambda l: l.slot_id):
-        tour_services.release_seats(line.slot_id, line.quantity)
-
-
-def rereserve_lines(lines) -> bool:
+def rereserve_lines(order_lines) -> bool:
     """Take again what an expired order had released; False (and nothing taken) when it is gone."""
     savepoint = db.session.begin_nested()
-    for line in sorted((l for l in lines if l.product_id), key=lambda l: l.product_id):
-        if not reserve_stock(line.product_id, line.quantity):
-            savepoint.rollback()
-            return False
-    for line in sorted((l for l in lines if l.slot_id), key=lambda l: l.slot_id):
-        if not tour_services.reserve_seats(line.slot_id, line.quantity):
+    for line in line_kinds.in_lock_order(order_lines, line_kinds.of_row):
+        kind, ident = line_kinds.of_row(line)
+        if not kind.reserve(ident, line.quantity):
             savepoint.rollback()
             return False
     savepoint.commit()
     return True
-
-
-def _order_line(farm_order: FarmOrder, line: carts.CartLine) -> OrderLine:
-    if line.product:
-        product = line.product
-        return OrderLine(farm_order=farm_order, product_id=product.id, name=product.name, unit=product.unit,
-                         unit_price_vnd=product.price_vnd, quantity=line.quantity,
-                         line_total_vnd=line.total_vnd)
-    tour = line.slot.tour
-    return OrderLine(farm_order=farm_order, slot_id=line.slot.id, name=tour.title, unit="seat",
-                     unit_price_vnd=tour.price_adult_vnd, child_price_vnd=tour.price_child_vnd,
-                     quantity=line.seats, adults=line.adults, children=line.children,
-                     line_total_vnd=line.total_vnd)
 
 
 def all_lines(order: Order) -> list[OrderLine]:

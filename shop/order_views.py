@@ -4,8 +4,20 @@ from __future__ import annotations
 import hmac
 import secrets
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import get_locale, gettext as _, lazy_gettext as _l
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, user_logged_in
 from markupsafe import Markup
 from sqlalchemy import func, select
@@ -19,9 +31,11 @@ from core.time import utcnow
 from core.urls import public_url, safe_next
 from shop import cart as carts
 from shop import checkout, notices, stripe
+from shop import lines as line_kinds
 from shop.models import Product
 from shop.order_forms import checkout_form
 from shop.order_models import CartItem, FarmOrder, Order, OrderLine
+from shop.product_lines import PRODUCTS
 
 bp = Blueprint("orders", __name__)
 
@@ -123,7 +137,7 @@ def add():
         flash(error.message, "error")
         return redirect(safe_next(request.form.get("next"), _product_page_or_cart(product_id)))
     db.session.commit()
-    quantity = int(store.items()[f"p:{product.id}"]["q"])
+    quantity = int(store.items()[line_kinds.key(PRODUCTS, product.id)]["q"])
     flash(_l("%(name)s is in your cart (%(quantity)d %(unit)s).", name=product.name, quantity=quantity,
              unit=UNITS.get(product.unit, product.unit)), "success")
     return redirect(safe_next(request.form.get("next"), url_for("shop.product", slug=product.slug)))

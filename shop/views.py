@@ -9,11 +9,10 @@ from flask_babel import get_locale
 
 from core.media import photo_url
 from core.pagecache import cached_page
-from core.time import LOCAL_TZ, utcnow
+from core.time import LOCAL_TZ
 from core.urls import public_url
-from shop import catalogue
+from shop import catalogue, showcase
 from shop.models import CATEGORIES
-from tours import services as tour_services
 
 bp = Blueprint("shop", __name__)
 
@@ -36,9 +35,7 @@ def home():
     month = datetime.now(LOCAL_TZ).month
     return render_template(
         "shop/home.html", highlights=catalogue.in_season_highlights(month), categories=CATEGORIES,
-        farms=catalogue.home_farms(),
-        # The tours issue fills this with the next open visit slots; the section shows only when it is non-empty.
-        upcoming_tours=tour_services.upcoming_tours(utcnow()))
+        farms=catalogue.home_farms(), **showcase.extras("home"))
 
 
 @bp.route("/products", endpoint="catalogue")
@@ -74,4 +71,4 @@ def farm(slug: str):
         abort(404)
     products, more = catalogue.farm_products(item)
     return render_template("shop/farm.html", farm=item, products=products, more_products=more,
-                           tours=catalogue.farm_tours(item))
+                           **showcase.extras("farm", farm=item))

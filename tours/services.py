@@ -274,3 +274,9 @@ def tickets_for_order(order) -> list[Ticket]:
 
 def find_ticket(code: str) -> Ticket | None:
     return db.session.scalar(_ticket_query().where(Ticket.code == code)) if code else None
+
+
+def active_tours(farm) -> list[Tour]:
+    """The visits a farm offers now, for its page."""
+    return list(db.session.scalars(
+        select(Tour).where(Tour.farm_id == farm.id, Tour.status == "active").order_by(Tour.title, Tour.id)))

@@ -2,7 +2,16 @@
 and the ticket page (with its QR code) where a booking can be cancelled in time."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.routing import BuildError
@@ -13,7 +22,8 @@ from core.pagecache import cached_page
 from core.qr import qr_svg
 from core.time import utcnow
 from shop import cart as carts
-from tours import services, tickets
+from shop import lines
+from tours import services, tickets, visit_lines
 from tours.cancellations import BookingError, cancel_booking, policy_text
 from tours.forms import LANGUAGE_NAMES, BookForm, KeyForm
 from tours.labels import register_globals
@@ -59,14 +69,14 @@ def book(slug: str):
         return _detail_page(tour, form, 400)
     store = carts.store_for(current_user, session)
     try:
-        slot = carts.add_visit(store, form.slot.data, form.adults.data, form.children.data, now=utcnow(),
+        slot = visit_lines.add_visit(store, form.slot.data, form.adults.data, form.children.data, now=utcnow(),
                                tour_id=tour.id)
     except carts.CartError as error:
         db.session.rollback()
         flash(str(error.message), "error")
         return _detail_page(tour, form, 400)
     db.session.commit()
-    party = store.items().get(f"s:{slot.id}", {})
+    party = store.items().get(lines.key(visit_lines.VISITS, slot.id), {})
     seats = int(party.get("a", 0)) + int(party.get("c", 0))
     flash(_("The visit is in your cart: %(count)d people. The places are held for you when you place the order.",
             count=seats), "success")

@@ -89,6 +89,7 @@ def make_tour(farm, title: str, slug: str, **fields):
 def paid_order(user, items, *, name=None, note="", email=None, slot=None, transfer_content=None):
     """Place an order through the real cart and checkout, and pay it by a bank notification."""
     from shop import cart as carts
+    from tours import visit_lines
     from shop import checkout, payments
 
     now = utcnow()
@@ -96,7 +97,7 @@ def paid_order(user, items, *, name=None, note="", email=None, slot=None, transf
     for product in items:
         carts.add_product(store, product.id, "1")
     if slot is not None:
-        carts.add_visit(store, slot.id, "2", "1", now=now)
+        visit_lines.add_visit(store, slot.id, "2", "1", now=now)
     cart = carts.load(store, now)
     fulfilments = {farm.id: "farm_pickup" for farm, _ in cart.by_farm()}
     order = checkout.place_order(

@@ -159,6 +159,7 @@ def fuzzer(shared):
     a product and a visit (so the cart page has its quantity fields)."""
     from accounts import assist
     from shop import cart as carts
+    from tours import visit_lines
     from tests.security.conftest import snapshot
 
     world = shared.world
@@ -166,7 +167,7 @@ def fuzzer(shared):
                           now=utcnow())
     store = carts.DbStore(world.users["buyer_a"].id)
     carts.add_product(store, world.objects["product_b"].id, "1")
-    carts.add_visit(store, world.objects["slot_a"].id, "1", "0", now=utcnow())
+    visit_lines.add_visit(store, world.objects["slot_a"].id, "1", "0", now=utcnow())
     db.session.commit()
     shared.saved = snapshot()
     return Fuzzer(shared)

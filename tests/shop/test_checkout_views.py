@@ -10,6 +10,7 @@ from core.extensions import db
 from core.outbox import Notification
 from shop import checkout
 from shop.order_models import CartItem, Order
+from shop.product_lines import PRODUCTS
 from tests.helpers import csrf_token_from, login
 from tests.shop.test_cart_views import add, english, page, session_cart
 
@@ -267,7 +268,7 @@ def test_sold_out_at_the_moment_of_ordering_rolls_back(client, make_product, mon
     add(client, first, "4")
     add(client, second, "3")
     values = open_checkout(client)
-    monkeypatch.setattr(checkout, "reserve_stock",
+    monkeypatch.setattr(PRODUCTS, "reserve",
                         lambda product_id, quantity: product_id != second.id)  # another buyer was faster
     response = submit(client, values)
     assert response.headers["Location"].endswith("/cart")

@@ -16,7 +16,7 @@ from shop.order_models import Order
 from tests.helpers import login
 from tests.shop.conftest import NOW
 from tests.shop.test_cart_views import add, english, page, session_cart
-from tours import manage
+from tours import manage, visit_lines
 from tours.models import DEFAULT_MAX_PARTY, TourSlot
 
 
@@ -169,16 +169,16 @@ def test_the_database_refuses_a_cap_below_the_minimum(make_product):
 def test_the_default_group_is_20_people(store, make_slot):
     slot = make_slot(capacity=100)
     assert DEFAULT_MAX_PARTY == 20
-    carts.add_visit(store, slot.id, "15", "5", now=NOW)
+    visit_lines.add_visit(store, slot.id, "15", "5", now=NOW)
     with pytest.raises(carts.CartError, match="more than 20 people"):
-        carts.add_visit(store, slot.id, "16", "5", now=NOW)
+        visit_lines.add_visit(store, slot.id, "16", "5", now=NOW)
 
 
 def test_the_farmers_own_group_size_is_used(store, make_slot):
     slot = make_slot(capacity=100, max_party=8)
     with pytest.raises(carts.CartError, match="more than 8 people"):
-        carts.add_visit(store, slot.id, "5", "4", now=NOW)
-    carts.add_visit(store, slot.id, "5", "3", now=NOW)
+        visit_lines.add_visit(store, slot.id, "5", "4", now=NOW)
+    visit_lines.add_visit(store, slot.id, "5", "3", now=NOW)
     assert store.items()[f"s:{slot.id}"] == {"a": 5, "c": 3, "price": 150000}
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from core.extensions import db
 from shop import cart as carts
 from shop import checkout, payments
+from tours import visit_lines
 from tours.models import Tour, TourSlot
 
 NOW = datetime(2026, 6, 1, 3, 0)  # 10:00 in Vietnam
@@ -59,7 +60,7 @@ def book(app):
     def _book(slot, adults=2, children=0, *, method="vietqr", user=None, now=NOW, product=None, qty="1",
               email="mai@example.vn", locale="vi"):
         store = MemoryStore()
-        carts.add_visit(store, slot.id, str(adults), str(children), now=now)
+        visit_lines.add_visit(store, slot.id, str(adults), str(children), now=now)
         if product is not None:
             carts.add_product(store, product.id, qty)
         cart = carts.load(store, now)

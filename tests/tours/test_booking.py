@@ -11,9 +11,9 @@ from core.outbox import Notification
 from shop import cart as carts
 from shop import checkout
 from shop.ledger import LedgerEntry
-from tours import services, tickets
-from tours.models import Ticket
 from tests.tours.conftest import NOW, MemoryStore, count
+from tours import services, tickets, visit_lines
+from tours.models import Ticket
 
 
 @pytest.fixture
@@ -23,11 +23,11 @@ def store():
 
 def test_a_visit_goes_in_the_cart_with_its_party(store, make_slot):
     slot = make_slot()
-    carts.add_visit(store, slot.id, "2", "1", now=NOW)
+    visit_lines.add_visit(store, slot.id, "2", "1", now=NOW)
     assert store.items() == {f"s:{slot.id}": {"a": 2, "c": 1, "price": 150000}}
     line = carts.load(store, NOW).lines[0]
     assert (line.slot.id, line.seats, line.total_vnd, line.problems) == (slot.id, 3, 350000, [])
-    carts.add_visit(store, slot.id, "4", "", now=NOW)
+    visit_lines.add_visit(store, slot.id, "4", "", now=NOW)
     assert store.items()[f"s:{slot.id}"]["a"] == 4, "the party is replaced, not added to"
     assert slot.seats_taken == 0, "seats are taken only when the order is placed"
 
@@ -46,7 +46,7 @@ def test_a_visit_goes_in_the_cart_with_its_party(store, make_slot):
 def test_bad_parties_are_refused_and_nothing_is_added(store, make_slot, adults, children, message):
     slot = make_slot(capacity=10)
     with pytest.raises(carts.CartError) as error:
-        carts.add_visit(store, slot.id, adults, children, now=NOW)
+        visit_lines.add_visit(store, slot.id, adults, children, now=NOW)
     assert message in str(error.value.message)
     assert store.items() == {}
 
@@ -55,7 +55,7 @@ def test_bad_parties_are_refused_and_nothing_is_added(store, make_slot, adults, 
 def test_a_tampered_slot_id_is_refused(store, make_slot, slot_id):
     make_slot()
     with pytest.raises(carts.CartError):
-        carts.add_visit(store, slot_id, "2", "0", now=NOW)
+        visit_lines.add_visit(store, slot_id, "2", "0", now=NOW)
     assert store.items() == {}
 
 
@@ -63,7 +63,7 @@ def test_a_slot_of_another_tour_is_refused(store, make_slot, make_tour):
     slot = make_slot()
     other_tour = make_tour()
     with pytest.raises(carts.CartError, match="does not exist"):
-        carts.add_visit(store, slot.id, "2", "0", now=NOW, tour_id=other_tour.id)
+        visit_lines.add_visit(store, slot.id, "2", "0", now=NOW, tour_id=other_tour.id)
 
 
 @pytest.mark.parametrize("starts_in, status, message", [
@@ -75,21 +75,21 @@ def test_a_slot_of_another_tour_is_refused(store, make_slot, make_tour):
 def test_past_late_closed_and_cancelled_times_cannot_be_booked(store, make_slot, starts_in, status, message):
     slot = make_slot(starts_at=NOW + starts_in, status=status)
     with pytest.raises(carts.CartError, match=message):
-        carts.add_visit(store, slot.id, "2", "0", now=NOW)
+        visit_lines.add_visit(store, slot.id, "2", "0", now=NOW)
 
 
 def test_the_cutoff_is_configurable(app, store, make_slot):
     slot = make_slot(starts_at=NOW + timedelta(hours=3))
-    carts.add_visit(store, slot.id, "1", "0", now=NOW)  # default: 2 hours
+    visit_lines.add_visit(store, slot.id, "1", "0", now=NOW)  # default: 2 hours
     app.config["BOOKING_CUTOFF_HOURS"] = 4
     with pytest.raises(carts.CartError, match="too late"):
-        carts.add_visit(store, slot.id, "1", "0", now=NOW)
+        visit_lines.add_visit(store, slot.id, "1", "0", now=NOW)
 
 
 def test_a_paused_tour_cannot_be_booked(store, make_slot, make_tour):
     slot = make_slot(make_tour(status="paused"))
     with pytest.raises(carts.CartError, match="no longer offered"):
-        carts.add_visit(store, slot.id, "1", "0", now=NOW)
+        visit_lines.add_visit(store, slot.id, "1", "0", now=NOW)
 
 
 def test_one_order_holds_pineapples_and_a_visit(book, make_slot, make_product):
@@ -120,7 +120,7 @@ def test_seats_come_back_when_the_order_expires_or_is_cancelled(book, make_slot)
 def test_a_full_slot_refuses_the_next_order(book, make_slot):
     slot = make_slot(capacity=4)
     store = MemoryStore()
-    carts.add_visit(store, slot.id, "2", "0", now=NOW)
+    visit_lines.add_visit(store, slot.id, "2", "0", now=NOW)
     book(slot, 3, 0)
     cart = carts.load(store, NOW)
     assert "Only 1 places left" in str(cart.lines[0].problems[0])

@@ -10,9 +10,10 @@ from core.extensions import db
 from shop import cart as carts
 from shop import checkout
 from shop.order_models import Order, OrderLine
-from tours.models import TourSlot
 from tests.helpers import race, requires_postgres
 from tests.tours.conftest import NOW, MemoryStore
+from tours import visit_lines
+from tours.models import TourSlot
 
 pytestmark = requires_postgres
 
@@ -42,7 +43,7 @@ def test_40_groups_for_the_last_6_seats(app, make_slot, run):
     stores = []
     for party in parties:
         store = MemoryStore()
-        carts.add_visit(store, slot.id, str(party), "0", now=NOW)
+        visit_lines.add_visit(store, slot.id, str(party), "0", now=NOW)
         stores.append(store)
 
     def book(i):

@@ -1,0 +1,13 @@
+"""How the visits join the shop when the app starts: the visit kind of cart line, and what the shop's home
+and farm pages show of visits (shop/showcase.py)."""
+from __future__ import annotations
+
+from core.time import utcnow
+from shop import showcase
+from tours import services, visit_lines
+
+
+def connect() -> None:
+    visit_lines.register()
+    showcase.provide("home", "upcoming_tours", lambda: services.upcoming_tours(utcnow()))
+    showcase.provide("farm", "tours", services.active_tours)

@@ -1,0 +1,100 @@
+"""The visit kind of line (shop/lines.py): a tour slot and a party (adults, children), holding seats."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from core import inputs
+from core.extensions import db
+from core.time import utcnow
+from shop import lines
+from shop.cart import CartError
+from shop.order_models import OrderLine
+from tours import services
+from tours.models import Tour, TourSlot
+
+
+def _with_tour():
+    return select(TourSlot).options(joinedload(TourSlot.tour).joinedload(Tour.farm))
+
+
+class VisitLines:
+    code = "s"
+    rank = 2
+    column = "slot_id"
+
+    def load(self, ids):
+        return {slot.id: slot for slot in db.session.scalars(_with_tour().where(TourSlot.id.in_(ids)))}
+
+    def cart_line(self, key, slot, values, now):
+        tour = slot.tour
+        adults, children = int(values.get("a", 0)), int(values.get("c", 0))
+        line = lines.CartLine(key=key, kind=self, ident=slot.id, farm=tour.farm, slot=slot,
+                              unit_price_vnd=tour.price_adult_vnd,
+                              total_vnd=tour.price_adult_vnd * adults + tour.price_child_vnd * children,
+                              amount=adults + children, adults=adults, children=children,
+                              seen_price_vnd=int(values.get("price", 0)))
+        # The booking rules (cut-off, capacity) live in the tours service.
+        line.problems = services.booking_problems(slot, adults, children, now)
+        return line
+
+    def reserve(self, slot_id, seats):
+        return services.reserve_seats(slot_id, seats)
+
+    def release(self, slot_id, seats):
+        services.release_seats(slot_id, seats)
+
+    def sold_out(self, line):
+        return _l("Sorry, the visit on %(when)s has just filled up. Please choose another time.",
+                  when=line.slot.starts_at.strftime("%d/%m %H:%M"))
+
+    def snapshot(self, farm_order, line):
+        tour = line.slot.tour
+        return OrderLine(farm_order=farm_order, slot_id=line.slot.id, name=tour.title, unit="seat",
+                         unit_price_vnd=tour.price_adult_vnd, child_price_vnd=tour.price_child_vnd,
+                         quantity=line.seats, adults=line.adults, children=line.children,
+                         line_total_vnd=line.total_vnd)
+
+    def cart_values(self, order_line):
+        return {"a": order_line.adults, "c": order_line.children, "price": order_line.unit_price_vnd}
+
+    def merge(self, slot, values, existing):
+        """The account's party for this slot stays when it has one; else the guest's joins."""
+        return values if existing is None else None
+
+
+VISITS = VisitLines()
+
+
+def register() -> None:
+    lines.register(VISITS)
+
+
+def _parse_people(raw, message) -> int:
+    text = str(raw if raw is not None else "").strip()
+    if text == "":
+        return 0
+    value = inputs.parse_int(text, max_digits=6)
+    if value is None:
+        raise CartError(message)
+    return value
+
+
+def add_visit(store, slot_id, adults_raw, children_raw, *, now=None, tour_id: int | None = None) -> TourSlot:
+    """Put a visit in the cart: a slot and a party (adults, children), replacing the party already in the cart
+    for that slot. ``tour_id`` refuses a slot of another tour (a changed form). The seats are taken only when
+    the order is placed."""
+    adults = _parse_people(adults_raw, _l("Enter the number of adults as a whole number, for example 2."))
+    children = _parse_people(children_raw, _l("Enter the number of children as a whole number, for example 0."))
+    ident = inputs.parse_id(slot_id)
+    if ident is None:
+        raise CartError(_l("Choose a date and time for the visit."))
+    slot = db.session.scalar(_with_tour().where(TourSlot.id == ident))
+    if slot is None or (tour_id is not None and slot.tour_id != tour_id):
+        raise CartError(_l("This visit time does not exist. Please choose one from the list."))
+    problems = services.booking_problems(slot, adults, children, now or utcnow())
+    if problems:
+        raise CartError(problems[0])
+    store.put(lines.key(VISITS, slot.id), {"a": adults, "c": children, "price": slot.tour.price_adult_vnd})
+    return slot
