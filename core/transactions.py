@@ -6,7 +6,7 @@ savepoint is meant), and every view is wrapped so that, when it returns, its tra
 answer is a success (status below 400) and rolled back otherwise. A ``DomainError`` that leaves the view
 rolls the request back and shows its message (a flash, then the view's ``on_domain_error`` answer, or back to
 the page the form was on). A view that shows the error itself (a form re-rendered with the message beside a
-field, ``core.forms.show_error``) marks the request with ``fail()`` so that nothing of it is kept.
+field, ``core.forms.show_error``) calls ``fail()``: the request is rolled back and nothing of it is kept.
 
 After the commit. ``after_commit(fn, *args)`` queues a call (a card refund to Stripe, a message to send now)
 that runs only once the commit has succeeded, and is dropped with a rollback; jobs run the queue through
@@ -126,8 +126,10 @@ def drain() -> int:
 
 
 def fail() -> None:
-    """Mark the request as failed: its transaction is rolled back when the view returns (the view shows
-    the error itself, e.g. a form with the message beside a field)."""
+    """The request failed and keeps nothing: its transaction is rolled back now (so the page the view shows
+    next reads what is stored, not the refused change) and nothing more is committed when the view returns.
+    For views that show the error themselves, e.g. a form with the message beside a field."""
+    discard_session_changes()
     g.request_failed = True
 
 

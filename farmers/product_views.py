@@ -22,6 +22,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from accounts.farms import Farm
+from core import transactions
 from core.extensions import db
 from core.forms import ActionForm, AddPhotosForm, MovePhotoForm, uploads
 from farmers import acting
@@ -69,7 +70,7 @@ def _actor():
 
 def _fail(error: services.ProductError, form=None) -> None:
     """Undo the attempt and show why: under the form field it is about, or as a message."""
-    db.session.rollback()
+    transactions.fail()
     if isinstance(error, services.PhotoNotFound):
         abort(404)
     # str(): a lazy string counts as safe HTML in templates and in the session, and messages may quote a file name.
@@ -99,7 +100,6 @@ def new():
         except services.ProductError as error:
             _fail(error, form)
         else:
-            db.session.commit()
             flash(_("“%(name)s” is now on sale.", name=product.name), "success")
             return redirect(url_for(".index"))
     return render_template("farmers/products_new.html", form=form, farm=g.farm)
@@ -118,7 +118,6 @@ def edit(product_id: int):
         except services.ProductError as error:
             _fail(error, form)
         else:
-            db.session.commit()
             flash(_("Your changes are saved.") if changed else _("Nothing was changed."), "success")
             return redirect(url_for(".index"))
     return render_template("farmers/products_edit.html", form=form, product=product, farm=g.farm,
@@ -134,7 +133,6 @@ def _status_change(product_id: int, change, done_message):
         except services.ProductError as error:
             _fail(error)
         else:
-            db.session.commit()
             flash(done_message(product), "success")
     return redirect(url_for(".index"))
 
@@ -163,7 +161,6 @@ def delete(product_id: int):
         except services.ProductError as error:
             _fail(error)
         else:
-            db.session.commit()
             if outcome == "deleted":
                 flash(_("“%(name)s” is deleted.", name=name), "success")
             else:
@@ -184,7 +181,6 @@ def add_photos(product_id: int):
         except services.ProductError as error:
             _fail(error)
         else:
-            db.session.commit()
             flash(ngettext("%(num)d photo added.", "%(num)d photos added.", len(added)), "success")
     return redirect(_edit_url(product_id, "product-photos"))
 
@@ -198,7 +194,6 @@ def remove_photo(product_id: int, photo_id: int):
         except services.ProductError as error:
             _fail(error)
         else:
-            db.session.commit()
             flash(_("The photo is removed."), "success")
     return redirect(_edit_url(product_id, "product-photos"))
 
@@ -213,6 +208,4 @@ def move_photo(product_id: int, photo_id: int):
         services.move_photo(_actor(), g.farm, product, photo_id, form.to.data)
     except services.ProductError as error:
         _fail(error)
-    else:
-        db.session.commit()
     return redirect(_edit_url(product_id, "product-photos"))

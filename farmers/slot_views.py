@@ -5,6 +5,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
+from core import transactions
 from core.extensions import db
 from core.forms import ActionForm
 from core.time import to_local, utcnow
@@ -54,7 +55,6 @@ def add_slot(tour_id: int):
         except TourError as error:
             fail(error, form)
         else:
-            db.session.commit()
             flash(_("Added: %(when)s.", when=visit_when(slot.starts_at)), "success")
             return redirect(url_for(".slots", tour_id=tour.id))
     return _slots_page(tour, slot_form=form, status=400)
@@ -72,7 +72,6 @@ def generate(tour_id: int):
         except TourError as error:
             fail(error, form)
         else:
-            db.session.commit()
             message = ngettext("%(num)d time added.", "%(num)d times added.", len(made.created))
             if made.existing:
                 message += " " + ngettext("%(num)d already existed and was kept as it was.",
@@ -107,7 +106,6 @@ def capacity(slot_id: int):
             fail(error, form)
             item = _slot_or_404(slot_id)
         else:
-            db.session.commit()
             flash(_("This time now takes %(num)d people.", num=item.capacity), "success")
             return redirect(url_for(".slot", slot_id=item.id))
     return _slot_page(item, form, 400)
@@ -121,7 +119,6 @@ def _move(slot_id: int, change, message: str):
         except TourError as error:
             fail(error)
         else:
-            db.session.commit()
             flash(message, "success")
     return redirect(url_for(".slot", slot_id=slot_id))
 
@@ -230,9 +227,8 @@ def _do_checkin(ticket, form, back: str):
     try:
         done = tickets.check_in(actor(), g.farm, ticket, utcnow())
     except tickets.CheckinError:
-        db.session.rollback()
+        transactions.fail()
         return _checkin_page(ticket, form)
-    db.session.commit()
     if done:
         flash(_("Checked in: %(name)s, %(num)d people. Welcome them!", name=ticket.line.farm_order.order.buyer_name,
                 num=ticket.line.quantity), "success")

@@ -23,6 +23,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from accounts.farms import Farm
+from core import transactions
 from core.extensions import db
 from core.forms import ActionForm, AddPhotosForm, uploads
 from core.time import utcnow
@@ -74,7 +75,7 @@ def tour_or_404(tour_id: int) -> Tour:
 
 def fail(error: manage.TourError, form=None) -> None:
     """Undo the attempt and show why: under its form field, or as a message."""
-    db.session.rollback()
+    transactions.fail()
     message = str(error.message)
     if form is not None and error.field and error.field in form:
         form[error.field].errors = [*form[error.field].errors, message]
@@ -97,7 +98,6 @@ def new():
         except manage.TourError as error:
             fail(error, form)
         else:
-            db.session.commit()
             flash(_("“%(title)s” is ready. Now add the days and times visitors can book.", title=tour.title),
                   "success")
             return redirect(url_for(".slots", tour_id=tour.id))
@@ -114,7 +114,6 @@ def edit(tour_id: int):
         except manage.TourError as error:
             fail(error, form)
         else:
-            db.session.commit()
             flash(_("Your changes are saved.") if changed else _("Nothing was changed."), "success")
             return redirect(url_for(".index"))
     return render_template("tours/farmer_tour_edit.html", form=form, tour=tour, farm=g.farm,
@@ -129,7 +128,6 @@ def _status(tour_id: int, action: str, message: str):
         except manage.TourError as error:
             fail(error)
         else:
-            db.session.commit()
             flash(message % {"title": tour.title}, "success")
     return redirect(url_for(".index"))
 
@@ -155,7 +153,6 @@ def add_photos(tour_id: int):
         except manage.TourError as error:
             fail(error)
         else:
-            db.session.commit()
             flash(ngettext("%(num)d photo added.", "%(num)d photos added.", len(added)), "success")
     return redirect(url_for(".edit", tour_id=tour.id, _anchor="tour-photos"))
 
@@ -169,7 +166,6 @@ def remove_photo(tour_id: int, photo_id: int):
         except manage.TourError as error:
             fail(error)
         else:
-            db.session.commit()
             flash(_("The photo is removed."), "success")
     return redirect(url_for(".edit", tour_id=tour.id, _anchor="tour-photos"))
 
@@ -182,7 +178,5 @@ def photo_first(tour_id: int, photo_id: int):
             manage.photo_first(actor(), g.farm, tour, photo_id)
         except manage.TourError as error:
             fail(error)
-        else:
-            db.session.commit()
     return redirect(url_for(".edit", tour_id=tour.id, _anchor="tour-photos"))
 

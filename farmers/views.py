@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from accounts import assist
 from accounts import farm_applications as services
+from core import transactions
 from core.extensions import db
 from core.time import utcnow
 from farmers.forms import FarmApplicationForm
@@ -38,7 +39,6 @@ def sell():
         except services.FarmError as error:
             flash(error.message, "error")
         else:
-            db.session.commit()
             flash(_l("Thank you! Your application has been sent. Commune staff will look at it soon."), "success")
             return redirect(url_for("farmers.sell"))
     return render_template("farmers/apply.html", form=form, farm=farm)
@@ -66,9 +66,8 @@ def end_assistance(consent_id: int):
     try:
         assist.end_consent(consent, current_user, utcnow())
     except assist.AssistError as error:
-        db.session.rollback()
+        transactions.fail()
         flash(str(error.message), "error")
     else:
-        db.session.commit()
         flash(_("Assisted mode has ended. Commune staff can no longer use your screens."), "success")
     return redirect(url_for("farmers.assistance"))

@@ -40,6 +40,7 @@ from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from core import audit, transactions
+from core.domain import DomainError
 from core.extensions import db
 from core.validators import normalize_any_mobile
 from shop import cart as carts
@@ -48,13 +49,12 @@ from shop import notices
 from shop.order_models import FULFILMENTS, FarmOrder, Order, OrderLine
 
 
-class CheckoutError(Exception):
+class CheckoutError(DomainError):
     """``open_order``: with reason "unpaid_limit", the buyer's own open order to pay or cancel, when there is
     one this buyer may open (same browser session or same account); None for someone else's."""
 
     def __init__(self, message, *, reason: str = "invalid", open_order=None):
-        super().__init__(str(message))
-        self.message = message
+        super().__init__(message)
         self.reason = reason
         self.open_order = open_order
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 from accounts.farms import Farm
 from accounts.models import User
 from core import audit
+from core.domain import DomainError
 from core.extensions import db
 from core.gallery import Upload
 from core.images import PhotoRejected, ProcessedPhoto, process_photo
@@ -49,13 +50,8 @@ _TRANSITIONS = {
 }
 
 
-class ProductError(Exception):
-    """A rule refused the change. ``message`` is for the user; ``field`` names the form field it is about."""
-
-    def __init__(self, message, field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
+class ProductError(DomainError):
+    """A product rule refused the change. ``message`` is for the user; ``field`` names the form field it is about."""
 
 
 class NotAllowed(ProductError):

@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from core import audit
+from core.domain import DomainError
 from core.extensions import db
 from shop import checkout, payments
 from shop.order_models import FarmOrder, Order, OrderLine
@@ -29,10 +30,8 @@ from tours.services import suggest_slots
 from tours.tickets import booking_state, cancel_deadline
 
 
-class BookingError(Exception):
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
+class BookingError(DomainError):
+    """A booking that the visitor can no longer cancel."""
 
 
 def policy_text(ticket: Ticket):

@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from core import audit
+from core.domain import DomainError
 from core.extensions import db
 from core.gallery import Upload
 from core.images import PhotoRejected, ProcessedPhoto, process_photo
@@ -38,13 +39,8 @@ TOUR_LANGUAGES = ("vi", "en", "ko", "zh", "fr")
 _TRANSITIONS = {"pause": ("active", "paused"), "resume": ("paused", "active")}
 
 
-class TourError(Exception):
-    """A rule refused the change: ``message`` for the user, ``field`` the form field it is about."""
-
-    def __init__(self, message, field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
+class TourError(DomainError):
+    """A visit rule refused the change: ``message`` for the user, ``field`` the form field it is about."""
 
 
 class NotAllowed(TourError):

@@ -19,6 +19,7 @@ from itsdangerous import BadSignature, Signer
 from sqlalchemy import update
 
 from core import audit
+from core.domain import DomainError
 from core.extensions import db
 from core.urls import public_url
 from tours.models import Ticket
@@ -27,10 +28,8 @@ from tours.services import CODE_ALPHABET, CODE_LENGTH
 SIGNING_SALT = "kep.tours.checkin"
 
 
-class CheckinError(Exception):
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
+class CheckinError(DomainError):
+    """A ticket that cannot be checked in (unknown, cancelled, another day)."""
 
 
 def normalize_code(raw: str | None) -> str:

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
+from core import transactions
 from core.extensions import db
 from core.formatting import vnd
 from core.pagecache import cached_page
@@ -72,10 +73,9 @@ def book(slug: str):
         slot = visit_lines.add_visit(store, form.slot.data, form.adults.data, form.children.data, now=utcnow(),
                                tour_id=tour.id)
     except carts.CartError as error:
-        db.session.rollback()
+        transactions.fail()
         flash(str(error.message), "error")
         return _detail_page(tour, form, 400)
-    db.session.commit()
     party = store.items().get(lines.key(visit_lines.VISITS, slot.id), {})
     seats = int(party.get("a", 0)) + int(party.get("c", 0))
     flash(_("The visit is in your cart: %(count)d people. The places are held for you when you place the order.",
@@ -123,7 +123,7 @@ def cancel(code: str):
     try:
         refund = cancel_booking(item, actor, now)
     except BookingError as error:
-        db.session.rollback()
+        transactions.fail()
         flash(str(error.message), "error")
         item = _ticket_or_404(code, key)
         return _ticket_page(item, key, 409)
