@@ -133,6 +133,12 @@ def fail() -> None:
     g.request_failed = True
 
 
+def start_over() -> None:
+    """Roll back what the request did so far and go on in a fresh transaction (a unique key taken by a
+    concurrent request: read what that one stored, then answer); what follows is committed as usual."""
+    discard_session_changes()
+
+
 def on_domain_error(answer):
     """Decorate a view with the answer to give after a ``DomainError`` (its message is flashed first):
     ``answer(**view_kwargs)`` returns a response, e.g. a redirect to the order's page."""

@@ -22,12 +22,13 @@ from flask_login import current_user, login_required, user_logged_in
 from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
-from core import inputs
+from core import inputs, transactions
 from core.extensions import db
 from core.labels import UNITS
 from core.time import utcnow
+from core.transactions import on_domain_error
 from core.urls import public_url, safe_next
 from shop import cart as carts
 from shop import checkout, notices, stripe
@@ -64,8 +65,7 @@ def _cart_count():
 def _merge_guest_cart(sender, user, **_extra) -> None:
     """What a guest put in the cart follows them into their account when they log in or register."""
     if session.get("cart"):
-        carts.merge_into_account(session, user)
-        db.session.commit()
+        carts.merge_into_account(session, user)  # committed with the login request
 
 
 def _store():
@@ -107,13 +107,12 @@ def _update_quantities(store) -> tuple[dict, dict]:
         except carts.CartError as error:
             errors[line.key] = error.message
     if errors:
-        db.session.rollback()
+        transactions.fail()
         if saved is None:
             session.pop("cart", None)
         else:
             session["cart"] = saved
         return errors, entered
-    db.session.commit()
     flash(_l("Your cart is updated."), "success")
     return {}, {}
 
@@ -121,22 +120,20 @@ def _update_quantities(store) -> tuple[dict, dict]:
 def _remove(store, key: str):
     if key in store.items():
         carts.remove(store, key)
-        db.session.commit()
         flash(_l("The line was removed from your cart."), "success")
     return redirect(url_for("orders.cart"))
 
 
+def _back_to_product():
+    return redirect(safe_next(request.form.get("next"), _product_page_or_cart(request.form.get("product_id"))))
+
+
 @bp.route("/cart/add", methods=["POST"])
+@on_domain_error(_back_to_product)  # a CartError: its message, on the page the buyer came from
 def add():
     store = _store()
     product_id = request.form.get("product_id")
-    try:
-        product = carts.add_product(store, product_id, request.form.get("quantity"))
-    except carts.CartError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(safe_next(request.form.get("next"), _product_page_or_cart(product_id)))
-    db.session.commit()
+    product = carts.add_product(store, product_id, request.form.get("quantity"))
     quantity = int(store.items()[line_kinds.key(PRODUCTS, product.id)]["q"])
     flash(_l("%(name)s is in your cart (%(quantity)d %(unit)s).", name=product.name, quantity=quantity,
              unit=UNITS.get(product.unit, product.unit)), "success")
@@ -173,7 +170,6 @@ def checkout_page():
         if placed is not None:  # a double click, a refresh, or an answer lost: the order is already there
             pay_url = _pay_url(placed)
             store.clear()  # a guest's cart comes back with the session when the first answer was an error
-            db.session.commit()
             return redirect(pay_url)
     if cart.is_empty:
         flash(_l("Your cart is empty."), "info")
@@ -200,15 +196,13 @@ def _place(store, form, farms):
             hold_minutes=current_app.config["ORDER_HOLD_MINUTES"], origin=_origin(),
             limits=checkout.UnpaidLimits.from_config(current_app.config))
         notices.order_placed(order)
-        reference, pay_url = order.reference, _pay_url(order)  # read before the commit: nothing after it
-        db.session.commit()
+        reference, pay_url = order.reference, _pay_url(order)
     except checkout.CheckoutError as error:
-        db.session.rollback()
+        transactions.start_over()
         if error.reason == "unpaid_limit":
             placed = checkout.find_by_token(token)  # the same page submitted twice at once: the other placed it
             if placed is not None:
                 store.clear()
-                db.session.commit()
                 return redirect(_pay_url(placed))
             flash(_unpaid_limit_message(error), "error")
             return _render_checkout(form, carts.load(store, utcnow())), 409
@@ -217,12 +211,11 @@ def _place(store, form, farms):
             return redirect(url_for("orders.cart"))
         return _render_checkout(form, carts.load(store, utcnow())), 409 if error.reason == "total_changed" else 400
     except IntegrityError:  # the same page submitted twice at once: the other request placed the order
-        db.session.rollback()
+        transactions.start_over()
         order = checkout.find_by_token(token)
         if order is None:
             raise
         store.clear()
-        db.session.commit()
         return redirect(_pay_url(order))
     flash(_l("Thank you! Your order %(ref)s is placed. Please pay within %(minutes)d minutes.",
              ref=reference, minutes=current_app.config["ORDER_HOLD_MINUTES"]), "success")
@@ -335,10 +328,9 @@ def cancel(public_id: str):
     try:
         checkout.cancel_unpaid(order, current_user if current_user.is_authenticated else None, utcnow())
     except checkout.CheckoutError as error:
-        db.session.rollback()
+        transactions.fail()
         flash(error.message, "error")
     else:
-        db.session.commit()
         flash(_l("Your order is cancelled. Nothing will be charged."), "success")
     return redirect(url_for("orders.detail", public_id=order.public_id, key=key))
 
