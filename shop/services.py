@@ -20,9 +20,8 @@ from accounts.models import User
 from core import audit
 from core.domain import DomainError
 from core.extensions import db
-from core.gallery import Upload
-from core.images import PhotoRejected, ProcessedPhoto, process_photo
-from core.media import delete_file_on_commit, store_file
+from core.gallery import Gallery, Upload
+from core.media import delete_file_on_commit
 from core.text import fold, slugify
 from core.time import utcnow
 from shop.models import (
@@ -173,13 +172,13 @@ def create_product(actor: User, farm: Farm, data: ProductData, photos: Sequence[
     """List a new product, on sale at once. A refused photo refuses the whole product: nothing is stored."""
     _check(actor, farm)
     data = clean(data)
-    processed = _process(photos, already=0)
+    processed = GALLERY.process(photos, already=0)
     product = Product(farm=farm, slug=_free_slug(slugify(data.name)), status="active", orders_count=0)
     _apply(product, data, farm)
     db.session.add(product)
     db.session.flush()
     _audit("product.created", product.id, actor, farm, to_state="active", details={"name": product.name})
-    _store(actor, farm, product, processed)
+    _photos_added(actor, farm, product, GALLERY.store(product, processed))
     return product
 
 
@@ -281,46 +280,20 @@ def _rename(product: Product, name: str) -> None:
 
 # --- photos ---------------------------------------------------------------------------------------------------
 
-def _check_count(already: int, adding: int) -> None:
-    if already + adding <= MAX_PHOTOS:
-        return
+def _too_many(already: int):
     if already == 0:
-        message = _l("A product can have at most %(max)d photos. Please choose %(max)d or fewer.", max=MAX_PHOTOS)
-    elif already >= MAX_PHOTOS:
-        message = _l("This product already has %(max)d photos. Remove one before adding another.", max=MAX_PHOTOS)
-    else:
-        message = _l("A product can have at most %(max)d photos. You can add %(left)d more.",
-                     max=MAX_PHOTOS, left=MAX_PHOTOS - already)
-    raise ProductError(message, "photos")
+        return _l("A product can have at most %(max)d photos. Please choose %(max)d or fewer.", max=MAX_PHOTOS)
+    if already >= MAX_PHOTOS:
+        return _l("This product already has %(max)d photos. Remove one before adding another.", max=MAX_PHOTOS)
+    return _l("A product can have at most %(max)d photos. You can add %(left)d more.",
+              max=MAX_PHOTOS, left=MAX_PHOTOS - already)
 
 
-def _process(uploads: Sequence[Upload], already: int) -> list[ProcessedPhoto]:
-    """Decode and re-encode every upload before anything is stored; the first refused one refuses them all."""
-    _check_count(already, len(uploads))
-    processed = []
-    for upload in uploads:
-        try:
-            processed.append(process_photo(upload.stream))
-        except PhotoRejected as error:
-            raise ProductError(_l("“%(file)s”: %(reason)s Nothing was saved; please choose your photos again.",
-                                  file=_short_name(upload.filename), reason=error.message), "photos") from error
-    return processed
+GALLERY = Gallery(photo_class=ProductPhoto, error=ProductError, too_many=_too_many, max_photos=MAX_PHOTOS,
+                  not_found=lambda: PhotoNotFound())
 
 
-def _short_name(filename: str) -> str:
-    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
-    return name if len(name) <= 60 else name[:57] + "…"
-
-
-def _store(actor: User, farm: Farm, product: Product, processed: list[ProcessedPhoto]) -> list[ProductPhoto]:
-    start = len(product.photos)
-    added = []
-    for offset, photo in enumerate(processed):
-        row = ProductPhoto(position=start + offset, large_key=store_file(photo.large),
-                           small_key=store_file(photo.small), width=photo.width, height=photo.height)
-        product.photos.append(row)
-        added.append(row)
-    db.session.flush()
+def _photos_added(actor: User, farm: Farm, product: Product, added: list[ProductPhoto]) -> list[ProductPhoto]:
     for row in added:
         _audit("product.photo_added", product.id, actor, farm, details={"photo_id": row.id})
     return added
@@ -329,49 +302,20 @@ def _store(actor: User, farm: Farm, product: Product, processed: list[ProcessedP
 def add_photos(actor: User, farm: Farm, product: Product, uploads: Sequence[Upload]) -> list[ProductPhoto]:
     """Add photos after the existing ones: all of them or, if one is refused, none."""
     _check(actor, farm, product)
-    if not uploads:
-        raise ProductError(_l("Choose at least one photo."), "photos")
-    processed = _process(uploads, len(product.photos))
-    # Two uploads at the same time must not make seven photos: lock the product row, then count again.
-    db.session.execute(select(Product.id).where(Product.id == product.id).with_for_update())
-    db.session.refresh(product, ["photos"])
-    _check_count(len(product.photos), len(processed))
-    return _store(actor, farm, product, processed)
-
-
-def _photo(product: Product, photo_id: int) -> ProductPhoto:
-    for photo in product.photos:
-        if photo.id == photo_id:
-            return photo
-    raise PhotoNotFound()
+    return _photos_added(actor, farm, product, GALLERY.add(product, uploads, lambda: db.session.execute(
+        select(Product.id).where(Product.id == product.id).with_for_update())))
 
 
 def remove_photo(actor: User, farm: Farm, product: Product, photo_id: int) -> None:
     _check(actor, farm, product)
-    photo = _photo(product, photo_id)
-    keys = (photo.large_key, photo.small_key)
-    product.photos.remove(photo)  # delete-orphan: the row goes
-    for position, other in enumerate(product.photos):
-        other.position = position
-    db.session.flush()
-    for key in keys:
-        delete_file_on_commit(key)
+    GALLERY.remove(product, photo_id)
     _audit("product.photo_removed", product.id, actor, farm, details={"photo_id": photo_id})
 
 
 def move_photo(actor: User, farm: Farm, product: Product, photo_id: int, to: str) -> bool:
     """Move a photo one place up (``to="up"``) or to the front (``"first"``, the photo buyers see first)."""
     _check(actor, farm, product)
-    photos = sorted(product.photos, key=lambda p: (p.position, p.id))
-    photo = _photo(product, photo_id)
-    index = photos.index(photo)
-    if to not in ("up", "first"):
-        raise ProductError(_l("Choose where to move the photo."))
-    if index == 0:
+    if not GALLERY.move(product, photo_id, to):
         return False
-    photos.insert(0 if to == "first" else index - 1, photos.pop(index))
-    for position, other in enumerate(photos):
-        other.position = position
-    db.session.flush()
     _audit("product.photos_reordered", product.id, actor, farm, details={"photo_id": photo_id, "to": to})
     return True

@@ -20,9 +20,7 @@ from sqlalchemy.orm import selectinload
 from core import audit
 from core.domain import DomainError
 from core.extensions import db
-from core.gallery import Upload
-from core.images import PhotoRejected, ProcessedPhoto, process_photo
-from core.media import delete_file_on_commit, store_file
+from core.gallery import Gallery, Upload
 from core.text import slugify
 from shop.models import MAX_PHOTOS
 from shop.services import may_manage
@@ -183,13 +181,13 @@ def create_tour(actor, farm, data: TourData, photos: Sequence[Upload] = ()) -> T
     """A new visit, offered at once (it can be booked when it has times). A refused photo refuses it all."""
     check(actor, farm)
     data = clean(data)
-    processed = _process(photos, already=0)
+    processed = GALLERY.process(photos, already=0)
     tour = Tour(farm_id=farm.id, slug=_free_slug(slugify(data.title)[:120]), status="active")
     _apply(tour, data)
     db.session.add(tour)
     db.session.flush()
     record("tour.created", "tour", tour.id, actor, farm, to_state="active", details={"title": tour.title})
-    _store(actor, farm, tour, processed)
+    _photos_added(actor, farm, tour, GALLERY.store(tour, processed))
     return tour
 
 
@@ -222,31 +220,13 @@ def set_status(actor, farm, tour: Tour, action: str) -> bool:
 
 # -- photos ---------------------------------------------------------------------------------------------------
 
-def _check_count(already: int, adding: int) -> None:
-    if already + adding > MAX_PHOTOS:
-        raise TourError(_l("A visit can have at most %(max)d photos. You can add %(left)d more.",
-                           max=MAX_PHOTOS, left=max(MAX_PHOTOS - already, 0)), "photos")
+GALLERY = Gallery(photo_class=TourPhoto, error=TourError, max_photos=MAX_PHOTOS,
+                  too_many=lambda already: _l("A visit can have at most %(max)d photos. You can add %(left)d more.",
+                                              max=MAX_PHOTOS, left=max(MAX_PHOTOS - already, 0)),
+                  not_found=lambda: TourError(_l("This photo no longer exists.")))
 
 
-def _process(uploads: Sequence[Upload], already: int) -> list[ProcessedPhoto]:
-    _check_count(already, len(uploads))
-    processed = []
-    for upload in uploads:
-        try:
-            processed.append(process_photo(upload.stream))
-        except PhotoRejected as error:
-            name = (upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1][:60]
-            raise TourError(_l("“%(file)s”: %(reason)s Nothing was saved; please choose your photos again.",
-                               file=name, reason=error.message), "photos") from error
-    return processed
-
-
-def _store(actor, farm, tour: Tour, processed: list[ProcessedPhoto]) -> list[TourPhoto]:
-    start = len(tour.photos)
-    added = [TourPhoto(position=start + n, large_key=store_file(p.large), small_key=store_file(p.small),
-                       width=p.width, height=p.height) for n, p in enumerate(processed)]
-    tour.photos.extend(added)
-    db.session.flush()
+def _photos_added(actor, farm, tour: Tour, added: list[TourPhoto]) -> list[TourPhoto]:
     for row in added:
         record("tour.photo_added", "tour", tour.id, actor, farm, details={"photo_id": row.id})
     return added
@@ -254,42 +234,18 @@ def _store(actor, farm, tour: Tour, processed: list[ProcessedPhoto]) -> list[Tou
 
 def add_photos(actor, farm, tour: Tour, uploads: Sequence[Upload]) -> list[TourPhoto]:
     check(actor, farm, tour)
-    if not uploads:
-        raise TourError(_l("Choose at least one photo."), "photos")
-    processed = _process(uploads, len(tour.photos))
-    db.session.execute(select(Tour.id).where(Tour.id == tour.id).with_for_update())
-    db.session.refresh(tour, ["photos"])
-    _check_count(len(tour.photos), len(processed))
-    return _store(actor, farm, tour, processed)
-
-
-def _photo(tour: Tour, photo_id: int) -> TourPhoto:
-    for photo in tour.photos:
-        if photo.id == photo_id:
-            return photo
-    raise TourError(_l("This photo no longer exists."))
+    return _photos_added(actor, farm, tour, GALLERY.add(tour, uploads, lambda: db.session.execute(
+        select(Tour.id).where(Tour.id == tour.id).with_for_update())))
 
 
 def remove_photo(actor, farm, tour: Tour, photo_id: int) -> None:
     check(actor, farm, tour)
-    photo = _photo(tour, photo_id)
-    keys = (photo.large_key, photo.small_key)
-    tour.photos.remove(photo)
-    for position, other in enumerate(tour.photos):
-        other.position = position
-    db.session.flush()
-    for key in keys:
-        delete_file_on_commit(key)
+    GALLERY.remove(tour, photo_id)
     record("tour.photo_removed", "tour", tour.id, actor, farm, details={"photo_id": photo_id})
 
 
 def photo_first(actor, farm, tour: Tour, photo_id: int) -> None:
     """Show this photo first (the one tourists see in lists)."""
     check(actor, farm, tour)
-    photos = sorted(tour.photos, key=lambda p: (p.position, p.id))
-    photo = _photo(tour, photo_id)
-    photos.insert(0, photos.pop(photos.index(photo)))
-    for position, other in enumerate(photos):
-        other.position = position
-    db.session.flush()
+    GALLERY.move(tour, photo_id, "first")
     record("tour.photos_reordered", "tour", tour.id, actor, farm, details={"photo_id": photo_id})
