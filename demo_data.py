@@ -195,12 +195,12 @@ def _past_slot(day: date, rng: random.Random) -> TourSlot | None:
 
 def _place_and_pay(store, rng: random.Random, buyer, now, token):
     from shop import cart as carts
-    from shop import checkout, payments
+    from shop import checkout, delivery, payments
 
     cart = carts.load(store, now)
     if cart.is_empty or cart.has_problems:
         return None
-    fulfilments = {farm.id: rng.choice(checkout.fulfilment_choices(farm)) for farm, _ in cart.by_farm()}
+    fulfilments = {farm.id: rng.choice(delivery.fulfilment_choices(farm)) for farm, _ in cart.by_farm()}
     total = checkout.totals(cart, fulfilments)[1]
     order = checkout.place_order(store, buyer=checkout.Buyer(buyer.full_name, buyer.phone, buyer.email),
                                  fulfilments=fulfilments, payment_method="vietqr", shown_total=total,

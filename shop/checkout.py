@@ -46,7 +46,8 @@ from core.validators import normalize_any_mobile
 from shop import cart as carts
 from shop import lines as line_kinds
 from shop import notices
-from shop.order_models import FULFILMENTS, FarmOrder, Order, OrderLine
+from shop.delivery import delivery_fee, fulfilment_choices
+from shop.order_models import FarmOrder, Order, OrderLine
 
 
 class CheckoutError(DomainError):
@@ -98,14 +99,6 @@ class Buyer:
     email: str
     note: str = ""
     locale: str = "vi"
-
-
-def fulfilment_choices(farm) -> tuple[str, ...]:
-    return FULFILMENTS if farm.offers_delivery else ("farm_pickup", "commune_pickup")
-
-
-def delivery_fee(farm, fulfilment: str) -> int:
-    return farm.delivery_fee_vnd if fulfilment == "delivery" else 0
 
 
 def totals(cart: carts.Cart, fulfilments: dict[int, str]) -> tuple[dict[int, int], int]:

@@ -12,7 +12,7 @@ from core import inputs
 from core.forms import Form
 from core.labels import FULFILMENTS, PAYMENT_METHODS
 from core.validators import MobileNumber
-from shop import checkout
+from shop import delivery
 
 
 def _whole_number(raw) -> int | None:
@@ -66,7 +66,7 @@ class CheckoutForm(Form):
         """Fill the hidden fields with what this rendering of the page shows."""
         self.shown_total.data = str(cart.total_vnd)
         for farm, _lines in cart.by_farm():
-            self.fee(farm).data = str(checkout.delivery_fee(farm, "delivery") if farm.offers_delivery else 0)
+            self.fee(farm).data = str(delivery.delivery_fee(farm, "delivery") if farm.offers_delivery else 0)
         self.checkout_token.data = token
 
 
@@ -77,7 +77,7 @@ def checkout_form(farms, *, card_enabled: bool, **defaults) -> CheckoutForm:
         pass
 
     for farm in farms:
-        choices = [SelectChoice(choice, FULFILMENTS[choice]) for choice in checkout.fulfilment_choices(farm)]
+        choices = [SelectChoice(choice, FULFILMENTS[choice]) for choice in delivery.fulfilment_choices(farm)]
         setattr(_CheckoutForm, f"fulfilment_{farm.id}", RadioField(
             _l("How do you want to receive it?"), choices=choices, default="farm_pickup",
             validators=[InputRequired(message=_l("Choose how to receive the order."))]))

@@ -31,7 +31,7 @@ from core.time import utcnow
 from core.transactions import on_domain_error
 from core.urls import public_url, safe_next
 from shop import cart as carts
-from shop import checkout, notices, stripe
+from shop import checkout, delivery, notices, stripe
 from shop import lines as line_kinds
 from shop.models import Product
 from shop.order_forms import checkout_form
@@ -253,7 +253,7 @@ def _render_checkout(form, cart):
     farms = [farm for farm, _lines in cart.by_farm()]
     chosen = {farm.id: form.fulfilment(farm).data for farm in farms}
     per_farm, total = checkout.totals(cart, chosen)
-    fees = {farm.id: checkout.delivery_fee(farm, chosen[farm.id]) for farm in farms}
+    fees = {farm.id: delivery.delivery_fee(farm, chosen[farm.id]) for farm in farms}
     return render_template("orders/checkout.html", form=form, cart=cart, per_farm=per_farm, fees=fees,
                            total=total, card_enabled=stripe.enabled())
 
