@@ -13,12 +13,8 @@ from shop import checkout
 from shop.ledger import LedgerEntry
 from tours import services, tickets
 from tours.models import Ticket
-from tests.tours.conftest import NOW, MemoryStore, count
-
-
-@pytest.fixture
-def store():
-    return MemoryStore()
+from tests.factories import NOW, MemoryStore
+from tests.helpers import count
 
 
 def test_a_visit_goes_in_the_cart_with_its_party(store, make_slot):
