@@ -1,4 +1,4 @@
-"""Test set-up: the app from ``create_app``, a migrated database, factories.
+"""Test set-up: the app from ``create_app``, a migrated database, the factories as fixtures.
 
 SQLite by default; PostgreSQL when TEST_DATABASE_URL is set (CI sets it). The
 schema is built once per run by the migrations, and every test starts from
@@ -6,24 +6,19 @@ empty tables.
 """
 from __future__ import annotations
 
-import itertools
 import os
 from contextlib import contextmanager
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import text
-from werkzeug.security import generate_password_hash
 
 os.environ["KEP_SETTINGS_FILE"] = ""  # tests read no settings file (/etc/kep/kep.env, .env)
 
 import config as settings  # noqa: E402
 from app import create_app  # noqa: E402
 from core.extensions import db  # noqa: E402
-from tests.helpers import PASSWORD  # noqa: E402
-
-_PASSWORD_HASH = generate_password_hash(PASSWORD, method="scrypt")
-_counter = itertools.count(1)
+from tests import factories  # noqa: E402
 
 
 def _database_url(tmp_path_factory) -> str:
@@ -141,57 +136,55 @@ def client(app):
     return app.test_client()
 
 
+# -- the builders of tests/factories.py, as fixtures (they need the app) ---------------------------------------
+
 @pytest.fixture
 def make_user(app):
-    from accounts.models import User
-
-    def make(role: str = "buyer", email: str | None = None, **fields) -> User:
-        n = next(_counter)
-        user = User(email=email or f"user{n}@example.vn", full_name=fields.pop("full_name", f"Người dùng {n}"),
-                    phone=fields.pop("phone", "0912345678"), role=role, password_hash=_PASSWORD_HASH,
-                    session_token=f"token{n}", **fields)
-        db.session.add(user)
-        db.session.commit()
-        return user
-    return make
+    return factories.make_user
 
 
 @pytest.fixture
-def make_farm(app, make_user):
-    from accounts.farms import Farm
-    from core.text import slugify
-
-    def make(owner=None, status: str = "approved", name: str | None = None, **fields) -> Farm:
-        owner = owner or make_user(role="farmer" if status == "approved" else "buyer")
-        name = name or f"Vườn dứa {next(_counter)}"
-        values = dict(village="Kép", description="Trồng dứa Queen trên đồi.", bank_bin="970405",
-                      bank_account_number="2500205110001", bank_account_name="NGUYEN VAN AN")
-        values.update(fields)
-        farm = Farm(owner=owner, name=name, slug=fields.pop("slug", slugify(name)), status=status,
-                    **{k: v for k, v in values.items() if k != "slug"})
-        db.session.add(farm)
-        db.session.commit()
-        return farm
-    return make
+def make_farm(app):
+    return factories.make_farm
 
 
 @pytest.fixture
-def make_product(app, make_farm):
-    from core.text import fold, slugify
-    from shop.models import Product
+def make_product(app):
+    return factories.make_product
 
-    def make(farm=None, name: str | None = None, **fields) -> Product:
-        farm = farm or make_farm()
-        name = name or f"Dứa Queen {next(_counter)}"
-        values = dict(category="fresh", unit="kg", price_vnd=25000, stock=100, min_order_qty=1,
-                      description="Dứa ngọt.")
-        values.update(fields)
-        product = Product(farm=farm, name=name, slug=values.pop("slug", slugify(name)),
-                          search_text=fold(f"{name} {values['description']} {farm.name}"), **values)
-        db.session.add(product)
-        db.session.commit()
-        return product
-    return make
+
+@pytest.fixture
+def make_tour(app):
+    return factories.make_tour
+
+
+@pytest.fixture
+def make_slot(app):
+    return factories.make_slot
+
+
+@pytest.fixture
+def store():
+    """A new guest's cart, kept in memory."""
+    return factories.MemoryStore()
+
+
+@pytest.fixture
+def place(app):
+    """Place the cart of a store through checkout (not committed): ``place(store, method="card")``."""
+    return factories.place
+
+
+@pytest.fixture
+def book(app):
+    """Book a slot (and optionally a product) through checkout: ``book(slot, 2, 1, product=jam, qty=2)``."""
+    return factories.book
+
+
+@pytest.fixture
+def pay(app):
+    """Pay an order in full: by bank transfer, or a card order by a confirmed card payment."""
+    return factories.pay
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Helpers for tests (import them: ``from tests.helpers import login``)."""
+"""Helpers for tests (import them: ``from tests.helpers import login_as``)."""
 from __future__ import annotations
 
 import os
@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 
 from core.extensions import db
 
@@ -23,10 +23,35 @@ PRODUCTION_SETTINGS = {
 
 
 def login(client, user, password: str = PASSWORD):
-    """Log ``user`` in through the real login form."""
+    """Log ``user`` in through the real login form (for tests about logging in; others use ``login_as``)."""
     response = client.post("/login", data={"email": user.email, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return response
+
+
+def login_as(client, user, *, remember: bool = False) -> None:
+    """Log ``user`` in on ``client`` as the login form does once the password is right, without the form
+    (so without the scrypt check): the app's own ``_start_session`` runs in a request made like the
+    client's next one (its cookies, User-Agent and address). The session row, the cookie, Flask-Login's
+    ``_user_id`` and the browser binding are the real ones, so logout, "log out of all devices" and staff
+    suspending the account end this login as they end any other; a guest cart moves into the account."""
+    from flask.ctx import RequestContext
+    from flask.testing import EnvironBuilder
+
+    from accounts.views import _start_session
+
+    app = client.application
+    environ = dict(client.environ_base)
+    with client.session_transaction(environ_base=environ) as session:
+        builder = EnvironBuilder(app, "/login", method="POST", environ_base=environ)
+        try:
+            # The session the client's cookies opened (saved when the ``with`` block ends); a fresh ``g`` and
+            # database session, as a real request has.
+            with app.app_context(), RequestContext(app, builder.get_environ(), session=session):
+                _start_session(user, remember=remember)
+        finally:
+            builder.close()
+        assert session.get("_user_id") == user.get_id(), f"{user!r} could not log in (suspended?)"
 
 
 def csrf_token_from(html: str) -> str:
@@ -60,6 +85,11 @@ def count_queries():
         event.remove(db.engine, "before_cursor_execute", record)
 
 
+def count(model, *where) -> int:
+    """How many rows of ``model`` match ``where``."""
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
 def race(app, workers: int, job):
     """Run ``job(i)`` in ``workers`` threads released together, each in its own app context."""
     barrier = threading.Barrier(workers)
@@ -76,27 +106,25 @@ def race(app, workers: int, job):
         return list(pool.map(run, range(workers)))
 
 
-def place_unpaid_order(product, quantity: int | None = None, *, lines=None, now=None):
-    """An order (not paid) for ``product`` through the real checkout services; ``lines`` gives several
-    (product, quantity) pairs instead, ``now`` when it was placed (its 30-minute hold runs from then)."""
-    import secrets
+def wait_until(check, what: str, *, seconds: float = 30, every: float = 0.05, process=None):
+    """Wait for what no event announces (a server another process starts, a lock another connection waits
+    for): ``check()`` is asked every ``every`` s until it is true, and its value returned; an OSError counts as
+    "not yet". Fails after ``seconds``, or at once when ``process`` (a Popen that should come up) has exited."""
+    import time
 
-    from core.time import utcnow
-    from shop import cart as carts
-    from shop import checkout
-
-    lines = lines or [(product, quantity or product.min_order_qty)]
-    store = carts.SessionStore({})
-    for item, count in lines:
-        carts.add_product(store, item.id, str(count))
-    fulfilments = {item.farm_id: "farm_pickup" for item, _ in lines}
-    now = now or utcnow()
-    order = checkout.place_order(
-        store, buyer=checkout.Buyer("Khách", "0987654321", "khach@example.vn"), fulfilments=fulfilments,
-        payment_method="vietqr", shown_total=checkout.totals(carts.load(store, now), fulfilments)[1],
-        checkout_token=secrets.token_hex(8), user=None, now=now, hold_minutes=30)
-    db.session.commit()
-    return order
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            result = check()
+        except OSError:
+            result = None
+        if result:
+            return result
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"{what}: the process exited with code {process.returncode}")
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{what} did not come up within {seconds} s")
+        time.sleep(every)
 
 
 def free_port() -> int:

@@ -157,6 +157,9 @@ def start_localstripe(timeout: float = 15.0) -> tuple[str, Callable[[], None]]:
     """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
+    # Listening already: a request sent before the child serves waits in the backlog instead of being
+    # refused, so the first request is the readiness check (no polling).
+    sock.listen(64)
     port = sock.getsockname()[1]
     base_url = f"http://127.0.0.1:{port}"
     log = tempfile.TemporaryFile()
@@ -184,29 +187,27 @@ def start_localstripe(timeout: float = 15.0) -> tuple[str, Callable[[], None]]:
             proc.stdin.close()
         log.close()
 
-    deadline = time.monotonic() + timeout
-    while True:
-        if proc.poll() is not None:
-            log.seek(0)
-            output = log.read().decode(errors="replace")
-            stop()
-            raise RuntimeError(
-                f"localstripe exited with code {proc.returncode}:\n{output}")
-        if _answers(base_url):
-            return base_url, stop
-        if time.monotonic() > deadline:
-            stop()
-            raise RuntimeError(
-                f"localstripe did not answer on {base_url} within {timeout} s")
-        time.sleep(0.05)
+    if _answers(base_url, timeout):
+        return base_url, stop
+    try:
+        proc.wait(timeout=1)  # a child that died closed the socket: that is why
+    except subprocess.TimeoutExpired:
+        stop()
+        raise RuntimeError(
+            f"localstripe did not answer on {base_url} within {timeout} s") from None
+    log.seek(0)
+    output = log.read().decode(errors="replace")
+    stop()
+    raise RuntimeError(f"localstripe exited with code {proc.returncode}:\n{output}")
 
 
-def _answers(base_url: str) -> bool:
+def _answers(base_url: str, timeout: float) -> bool:
+    """One request, answered once the child serves (it waits in the socket's backlog until then)."""
     request = urllib.request.Request(
         base_url + "/v1/events?limit=1",
         headers={"Authorization": f"Bearer {TEST_API_KEY}"})
     try:
-        with _OPENER.open(request, timeout=1) as response:
+        with _OPENER.open(request, timeout=timeout) as response:
             return response.status == 200
     except (urllib.error.URLError, ConnectionError, TimeoutError):
         return False

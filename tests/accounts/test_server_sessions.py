@@ -200,13 +200,9 @@ def test_no_one_ends_another_users_session(app, make_user):
 # -- no row for browsing; a row once something must be remembered ---------------------------------------------------
 
 @pytest.fixture
-def public_pages(make_product):
-    from tours.models import Tour
-
+def public_pages(make_product, make_tour):
     product = make_product()
-    tour = Tour(farm_id=product.farm_id, title="Hái dứa", slug="hai-dua", price_adult_vnd=80000)
-    db.session.add(tour)
-    db.session.commit()
+    make_tour(product.farm, title="Hái dứa", slug="hai-dua", price_adult_vnd=80000)
     return product, ["/", "/products", "/products?q=dua", f"/products/{product.slug}", f"/farms/{product.farm.slug}",
                      "/tours", "/tours/hai-dua", "/login", "/register"]
 

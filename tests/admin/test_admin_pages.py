@@ -7,13 +7,13 @@ from sqlalchemy import select
 from core import settings_store
 from core.audit import AuditEntry
 from core.extensions import db
-from tests.helpers import PASSWORD, login
+from tests.helpers import PASSWORD, login_as
 
 
 @pytest.fixture
 def staff(client, make_user):
     admin = make_user(role="admin")
-    login(client, admin)
+    login_as(client, admin)
     return admin
 
 
@@ -91,7 +91,7 @@ def test_staff_pages_are_for_staff_only(client, make_user, make_farm, path, meth
     make_farm()
     assert getattr(client, method)(path).status_code == 302  # anonymous: to the login page
     for role in ("buyer", "farmer"):
-        login(client, make_user(role=role))
+        login_as(client, make_user(role=role))
         assert getattr(client, method)(path, data={"percent": "5", "reason": "x"}).status_code == 403
         client.post("/logout")
     assert settings_store.get("platform_fee_bp") is None

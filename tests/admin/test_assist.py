@@ -10,7 +10,8 @@ from accounts import assist
 from core.audit import AuditEntry
 from core.extensions import db
 from core.time import utcnow
-from tests.helpers import login
+from accounts import assist
+from tests.helpers import login_as
 
 
 @pytest.fixture
@@ -22,7 +23,7 @@ def setting(client, make_user, make_farm):
 
 def test_staff_need_consent_then_act_and_the_farmer_sees_it(app, client, setting):
     farm, staff = setting
-    login(client, staff)
+    login_as(client, staff)
     page = client.get(f"/farmer/products?farm={farm.id}")
     assert page.status_code == 403 and "Cần sự đồng ý của nông dân" in page.get_data(as_text=True)
     response = client.post(f"/admin/farms/{farm.id}/assist", data={"way": "phone", "days": "7",
@@ -35,7 +36,7 @@ def test_staff_need_consent_then_act_and_the_farmer_sees_it(app, client, setting
     assert created.status_code == 302
 
     farmer = app.test_client()
-    login(farmer, farm.owner)
+    login_as(farmer, farm.owner)
     html = farmer.get("/farmer/assistance").get_data(as_text=True)
     assert "Cán bộ Hạnh" in html and "product.created" in html and "Bà Tư nhờ đăng dứa sấy" in html
     consent = db.session.scalar(select(assist.AssistConsent))
@@ -50,7 +51,7 @@ def test_consent_expires(client, setting):
     consent = assist.record_consent(farm, staff, way="in_person", note="x", days=1, now=utcnow() - timedelta(days=2))
     db.session.commit()
     assert not consent.is_active(utcnow())
-    login(client, staff)
+    login_as(client, staff)
     assert client.get(f"/farmer/orders?farm={farm.id}").status_code == 403
 
 
@@ -61,7 +62,7 @@ def test_consent_expires(client, setting):
 ])
 def test_bad_consent_is_refused(client, setting, data, message):
     farm, staff = setting
-    login(client, staff)
+    login_as(client, staff)
     html = client.post(f"/admin/farms/{farm.id}/assist", data=data).get_data(as_text=True)
     assert message in html
     assert db.session.scalar(select(assist.AssistConsent)) is None
@@ -72,7 +73,7 @@ def test_only_staff_record_consent_and_farmers_end_only_their_own(client, settin
     consent = assist.record_consent(farm, staff, way="phone", note="x", days=7, now=utcnow())
     db.session.commit()
     other = make_farm()
-    login(client, other.owner)
+    login_as(client, other.owner)
     assert client.post(f"/admin/farms/{farm.id}/assist", data={"way": "phone", "days": "7",
                                                                "note": "x"}).status_code == 403
     assert client.post(f"/farmer/assistance/{consent.id}/end").status_code == 404

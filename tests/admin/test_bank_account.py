@@ -14,7 +14,7 @@ from core.audit import AuditEntry
 from core.extensions import db
 from core.formatting import datetime_local
 from core.outbox import Notification
-from tests.helpers import PASSWORD, login
+from tests.helpers import PASSWORD, login_as
 
 NEW = {"bank_bin": "970436", "account_number": "0011001234567", "account_name": "htx nong nghiep kep"}
 OLD_NUMBER = "2500205123456"  # BANK_ACCOUNT_NUMBER of the test settings
@@ -28,7 +28,7 @@ def app_config(request):
 @pytest.fixture
 def staff(client, make_user):
     admin = make_user(role="admin", full_name="Lê Văn Cán Bộ", email="canbo.le@duakep.vn")
-    login(client, admin)
+    login_as(client, admin)
     return admin
 
 
@@ -132,5 +132,5 @@ def test_the_password_cannot_be_guessed_from_an_open_session(client, staff, make
     assert settings_store.get("bank_account_number") is None and notes() == []
     other = make_user(role="admin")  # another staff member is not held up
     client.post("/logout")
-    login(client, other)
+    login_as(client, other)
     assert client.post("/admin/settings/bank", data={**NEW, "password": PASSWORD}).status_code == 302

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, select
 
 from core import outbox
 from core.extensions import db
@@ -12,8 +12,7 @@ from shop import cart as carts
 from shop import payments
 from shop.ledger import LedgerEntry
 from shop.payment_models import BankTransfer, Payment, Refund
-from tests.helpers import login
-from tests.shop.conftest import place, store  # noqa: F401  (order fixtures shared with the shop tests)
+from tests.helpers import count, login_as
 
 PAGES = ["/admin/transfers", "/admin/refunds", "/admin/outbox"]
 POSTS = ["/admin/transfers", "/admin/transfers/1/resolve", "/admin/refunds/1/done", "/admin/refunds/send-card"]
@@ -30,12 +29,9 @@ def order(store, place, make_product):
 @pytest.fixture
 def staff(client, make_user):
     user = make_user(role="admin")
-    login(client, user)
+    login_as(client, user)
     return user
 
-
-def count(model, *where) -> int:
-    return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
 def bank_transfer(order, txn="FT-W-1", amount=None, content=None):
@@ -57,7 +53,7 @@ def test_anonymous_visitors_are_sent_to_log_in(client, method, path):
 
 @pytest.mark.parametrize("role", ["buyer", "farmer"])
 def test_buyers_and_farmers_are_refused(client, make_user, order, role):
-    login(client, make_user(role=role))
+    login_as(client, make_user(role=role))
     for path in PAGES:
         assert client.get(path).status_code == 403
     for path in POSTS:

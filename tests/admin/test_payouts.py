@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from flask_babel import force_locale
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from core.audit import AuditEntry
 from core.extensions import db
@@ -17,7 +17,7 @@ from shop import payouts, vietqr
 from shop.ledger import LedgerEntry
 from shop.payout_models import Payout
 from tests.farmers.ledger_helpers import sale
-from tests.helpers import count_queries, csrf_token_from, login, requires_postgres
+from tests.helpers import count, count_queries, csrf_token_from, login_as, requires_postgres
 
 
 @pytest.fixture
@@ -31,9 +31,6 @@ def farm(make_farm):
     sale(farm, datetime(2026, 6, 2), 1000000, fee=50000)   # owed 950.000
     return farm
 
-
-def _count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def _post(client, farm, token="tok-1", **fields):
@@ -87,7 +84,7 @@ def test_bad_payouts_are_refused_and_nothing_is_written(farm, staff, amount, pai
     db.session.rollback()
     with force_locale("en"):
         assert message in str(error.value.message)
-    assert _count(Payout) == 0 and payouts.owed(farm.id) == 950000
+    assert count(Payout) == 0 and payouts.owed(farm.id) == 950000
 
 
 def test_nothing_owed_nothing_to_pay(make_farm, staff):
@@ -126,17 +123,17 @@ def test_no_code_for_bank_details_vietqr_cannot_carry(make_farm):
 @pytest.mark.parametrize("url", ["/admin/payouts", "/admin/payouts/1"])
 def test_only_staff_may_pay(client, make_user, farm, url):
     assert "/login" in client.get(url).headers["Location"]
-    login(client, farm.owner)
+    login_as(client, farm.owner)
     assert client.get(url).status_code == 403
     assert _post(client, farm).status_code == 403
     client.post("/logout")
-    login(client, make_user(role="buyer"))
+    login_as(client, make_user(role="buyer"))
     assert client.get(url).status_code == 403
-    assert _count(Payout) == 0
+    assert count(Payout) == 0
 
 
 def test_staff_record_a_payout_and_the_farmer_sees_it(client, farm, staff):
-    login(client, staff)
+    login_as(client, staff)
     page = client.get(f"/admin/payouts/{farm.id}?lang=en").get_data(as_text=True)
     assert "<svg" in page and "KEP PAYOUT" in page and "2500205110001" in page
     response = _post(client, farm)
@@ -146,13 +143,13 @@ def test_staff_record_a_payout_and_the_farmer_sees_it(client, farm, staff):
     listing = client.get("/admin/payouts?lang=en").get_data(as_text=True)
     assert "Vườn dứa Anh An" in listing and "550,000" in listing
     client.post("/logout")
-    login(client, farm.owner)
+    login_as(client, farm.owner)
     body = client.get("/farmer/dashboard?lang=en").get_data(as_text=True)
     assert "400,000" in body and "550,000" in body
 
 
 def test_the_code_can_pay_part_of_what_is_owed(client, farm, staff):
-    login(client, staff)
+    login_as(client, staff)
     part = client.get(f"/admin/payouts/{farm.id}?amount=300.000&lang=en").get_data(as_text=True)
     assert "300,000" in part and 'value="300000"' in part
     too_much = client.get(f"/admin/payouts/{farm.id}?amount=5.000.000&lang=en").get_data(as_text=True)
@@ -160,11 +157,11 @@ def test_the_code_can_pay_part_of_what_is_owed(client, farm, staff):
 
 
 def test_a_double_submitted_payout_is_written_once(client, farm, staff):
-    login(client, staff)
+    login_as(client, staff)
     first, second = _post(client, farm, token="same"), _post(client, farm, token="same")
     assert first.status_code == second.status_code == 302
     assert "not recorded twice" in client.get(second.headers["Location"]).get_data(as_text=True)
-    assert _count(Payout) == 1 and payouts.owed(farm.id) == 550000
+    assert count(Payout) == 1 and payouts.owed(farm.id) == 550000
 
 
 @pytest.mark.parametrize("fields, message", [
@@ -178,15 +175,15 @@ def test_a_double_submitted_payout_is_written_once(client, farm, staff):
     ({"form_token": ""}, "This form has expired"),
 ])
 def test_bad_payout_forms_say_why(client, farm, staff, fields, message):
-    login(client, staff)
+    login_as(client, staff)
     response = _post(client, farm, **fields)
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
-    assert _count(Payout) == 0 and payouts.owed(farm.id) == 950000
+    assert count(Payout) == 0 and payouts.owed(farm.id) == 950000
 
 
 def test_unknown_farm_is_404(client, staff):
-    login(client, staff)
+    login_as(client, staff)
     assert client.get("/admin/payouts/999999").status_code == 404
 
 
@@ -242,4 +239,4 @@ def test_two_staff_paying_at_once_cannot_overdraw(app, farm, staff):
     for thread in threads:
         thread.join(30)
     assert sorted(outcomes) == ["paid", "refused"]
-    assert payouts.owed(farm_id) == 350000 and _count(Payout) == 1
+    assert payouts.owed(farm_id) == 350000 and count(Payout) == 1

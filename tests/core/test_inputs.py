@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from core import inputs
 from core.extensions import db
-from tests.helpers import login
+from tests.helpers import login_as
 
 EVIL_NUMBERS = ["²", "١٢", "1e9", "-1", "+1", "1.5", "0x10", "1_000", "", " ", "1" * 100000, str(2**63), None, [],
                 True, 1.0]
@@ -76,7 +76,7 @@ def test_load_json_depth_limit():
 @pytest.mark.parametrize("ident", ["0", str(2**31), str(2**63), str(10**30), "1" * 5000])
 def test_ids_out_of_range_in_the_url_are_not_found(client, make_user, ident):
     admin = make_user(role="admin")
-    login(client, admin)
+    login_as(client, admin)
     for path in (f"/admin/applications/{ident}", f"/admin/payouts/{ident}", f"/admin/farms/{ident}/assist"):
         response = client.get(path)
         assert response.status_code == 404, (path, response.status_code)
@@ -98,7 +98,7 @@ def test_control_characters_in_a_url_path_are_not_found(client):
 
 
 def test_staff_with_an_impossible_farm_id_get_not_found(client, make_user):
-    login(client, make_user(role="admin"))
+    login_as(client, make_user(role="admin"))
     for value in (str(2**31), str(2**63), "²", "abc", "-1"):
         assert client.get("/farmer/products", query_string={"farm": value}).status_code == 404, value
 
@@ -128,7 +128,7 @@ def test_query_values_are_cleaned_too(app):
 @pytest.mark.parametrize("page", ["²", "1" * 100000, str(2**63), "-1", "1e9"])
 def test_page_numbers_that_are_not_numbers_show_the_first_page(client, make_user, page):
     buyer = make_user()
-    login(client, buyer)
+    login_as(client, buyer)
     assert client.get("/orders", query_string={"page": page}).status_code == 200
 
 
@@ -143,7 +143,7 @@ def test_a_quantity_that_is_not_a_number_is_refused_with_a_message(client, make_
 
 def test_over_long_login_input_gets_wtforms_message_in_vietnamese(client):
     response = client.post("/login", data={"email": "a" * 300 + "@example.vn", "password": "x" * 200})
-    assert response.status_code in (200, 400)
+    assert response.status_code == 200, "the form again, with the messages"
     html = response.get_data(as_text=True)
     assert "Ô này dài tối đa 254 ký tự." in html and "Ô này dài tối đa 128 ký tự." in html
 

@@ -16,7 +16,7 @@ from core.storage import CACHE_CONTROL, StorageUnavailable, get_storage
 from core.storage_s3 import S3PhotoStorage
 from shop.models import Product, ProductPhoto
 from tests import s3_server
-from tests.helpers import login
+from tests.helpers import login_as
 
 CDN = "https://anh.cho-dua-kep.example/p"
 FORM = {"name": "Dứa Queen Kép", "description": "Dứa ngọt.", "category": "fresh", "unit": "kg",
@@ -49,7 +49,7 @@ def photo_keys() -> list[str]:
 @pytest.fixture
 def farmer_client(client, make_farm):
     farm = make_farm()
-    login(client, farm.owner)
+    login_as(client, farm.owner)
     client.get("/?lang=en")
     return client
 

@@ -13,13 +13,12 @@ import shlex
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from bench.client import HttpSession, csrf_token_from
-from tests.helpers import free_port
+from tests.helpers import free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -82,18 +81,6 @@ http {{
     return main
 
 
-def wait_for(check, what: str, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{what} did not come up in {seconds} s")
-
-
 def unit_command(unit: str, job: str, env_file: Path) -> tuple[list[str], dict[str, str]]:
     """ExecStart and environment of a systemd unit, as systemd would run it for instance ``job``."""
     text = (DEPLOY / "systemd" / unit).read_text()
@@ -146,10 +133,11 @@ def site(tmp_path_factory):
     nginx = subprocess.Popen(["nginx", "-c", str(nginx_site(folder, https_port, http_port, app_port, instance)),
                               "-p", str(folder)], stdout=log, stderr=subprocess.STDOUT)
     try:
-        wait_for(lambda: HttpSession("127.0.0.1", app_port, host_header=HOST).get("/healthz").status == 200,
-                 "gunicorn")
-        wait_for(lambda: HttpSession("127.0.0.1", https_port, scheme="https",
-                                     host_header=f"{HOST}:{https_port}").get("/healthz").status == 200, "nginx")
+        wait_until(lambda: HttpSession("127.0.0.1", app_port, host_header=HOST).get("/healthz").status == 200,
+                   "gunicorn", process=gunicorn)
+        wait_until(lambda: HttpSession("127.0.0.1", https_port, scheme="https",
+                                       host_header=f"{HOST}:{https_port}").get("/healthz").status == 200, "nginx",
+                   process=nginx)
         yield {"folder": folder, "env_file": env_file, "https_port": https_port, "http_port": http_port}
     finally:
         for process in (nginx, gunicorn):

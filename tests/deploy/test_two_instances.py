@@ -22,8 +22,8 @@ from sqlalchemy.engine import make_url
 
 import config as settings
 from bench.client import HttpSession, csrf_token_from
-from tests.deploy.test_deployment import clean_env, wait_for
-from tests.helpers import free_port, requires_postgres
+from tests.deploy.test_deployment import clean_env
+from tests.helpers import free_port, requires_postgres, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -86,9 +86,9 @@ def cluster(tmp_path_factory, database):
                 cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                 env={**env, "INSTANCE_PATH": str(folder / f"instance-{n}"), "GUNICORN_BIND": f"127.0.0.1:{port}",
                      "GUNICORN_WORKERS": "2"}))
-        for port in ports:
-            wait_for(lambda port=port: HttpSession("127.0.0.1", port, host_header=HOST).get("/healthz").status == 200,
-                     f"the instance on port {port}", seconds=60)
+        for port, server in zip(ports, servers):
+            wait_until(lambda port=port: HttpSession("127.0.0.1", port, host_header=HOST).get("/healthz").status == 200,
+                       f"the instance on port {port}", seconds=60, process=server)
         yield {"ports": ports, "endpoint": endpoint, "bucket": bucket, "database": database}
     finally:
         for server in servers:

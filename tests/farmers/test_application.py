@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 from accounts.farms import Farm
 from core.audit import AuditEntry
 from core.extensions import db
-from tests.helpers import login
+from accounts.farms import Farm
+from tests.helpers import login_as
 
 APPLICATION = {"name": "Vườn dứa Hương Sơn", "village": "Kép 11", "village_other": "",
                "description": "Hai hecta dứa Queen.", "vietgap_certified": "y",
@@ -27,7 +28,7 @@ def test_sell_needs_login(client):
 def test_apply_then_admin_approves(client, app, make_user):
     buyer = make_user()
     admin = make_user(role="admin")
-    login(client, buyer)
+    login_as(client, buyer)
     response = client.post("/sell", data=APPLICATION)
     assert response.status_code == 302
     farm = db.session.scalar(select(Farm))
@@ -36,7 +37,7 @@ def test_apply_then_admin_approves(client, app, make_user):
     assert "đang chờ cán bộ xã duyệt" in client.get("/sell").get_data(as_text=True)
 
     staff = app.test_client()
-    login(staff, admin)
+    login_as(staff, admin)
     assert "Vườn dứa Hương Sơn" in staff.get("/admin/applications").get_data(as_text=True)
     assert staff.post(f"/admin/applications/{farm.id}/approve").status_code == 302
     assert farm.status == "approved" and farm.decided_by_id == admin.id
@@ -49,11 +50,11 @@ def test_apply_then_admin_approves(client, app, make_user):
 def test_admin_rejects_with_reason_and_applicant_can_apply_again(client, app, make_user):
     buyer = make_user()
     admin = make_user(role="admin")
-    login(client, buyer)
+    login_as(client, buyer)
     client.post("/sell", data=APPLICATION)
     farm = db.session.scalar(select(Farm))
     staff = app.test_client()
-    login(staff, admin)
+    login_as(staff, admin)
     response = staff.post(f"/admin/applications/{farm.id}/reject", data={"reason": ""})
     assert response.status_code == 400 and farm.status == "pending"
     staff.post(f"/admin/applications/{farm.id}/reject", data={"reason": "Thiếu số giấy chứng nhận đúng."})
@@ -68,7 +69,7 @@ def test_admin_rejects_with_reason_and_applicant_can_apply_again(client, app, ma
 def test_deciding_twice_changes_nothing(client, make_user, make_farm):
     admin = make_user(role="admin")
     farm = make_farm(status="pending")
-    login(client, admin)
+    login_as(client, admin)
     client.post(f"/admin/applications/{farm.id}/approve")
     response = client.post(f"/admin/applications/{farm.id}/reject", data={"reason": "late"}, follow_redirects=True)
     assert "Đơn này đã được xử lý rồi." in response.get_data(as_text=True)
@@ -88,7 +89,7 @@ def test_deciding_twice_changes_nothing(client, make_user, make_farm):
     ({"description": ""}, "Hãy giới thiệu đôi chút"),
 ])
 def test_bad_application_is_refused_with_a_message(client, make_user, change, message):
-    login(client, make_user())
+    login_as(client, make_user())
     response = client.post("/sell", data=dict(APPLICATION, **change))
     assert response.status_code == 200
     assert message in response.get_data(as_text=True)
@@ -96,13 +97,13 @@ def test_bad_application_is_refused_with_a_message(client, make_user, change, me
 
 
 def test_other_village_is_stored_by_name(client, make_user):
-    login(client, make_user())
+    login_as(client, make_user())
     client.post("/sell", data=dict(APPLICATION, village="other", village_other="Thôn Đồng Lầm"))
     assert db.session.scalar(select(Farm.village)) == "Thôn Đồng Lầm"
 
 
 def test_applying_twice_keeps_one_application(client, make_user):
-    login(client, make_user())
+    login_as(client, make_user())
     client.post("/sell", data=APPLICATION)
     response = client.post("/sell", data=dict(APPLICATION, name="Another"))
     assert response.status_code == 200  # the status page, not a new application
@@ -119,7 +120,7 @@ ADMIN_PAGES = [("get", "/admin/"), ("get", "/admin/applications"), ("get", "/adm
 def test_admin_pages_refuse_buyers_and_farmers(client, make_user, make_farm, method, path):
     farm = make_farm(status="pending")
     for role in ("buyer", "farmer"):
-        login(client, make_user(role=role))
+        login_as(client, make_user(role=role))
         response = getattr(client, method)(path.format(id=farm.id, uid=farm.owner_id), data={"reason": "x"})
         assert response.status_code == 403, (role, path)
         client.post("/logout")
@@ -141,11 +142,11 @@ def test_every_admin_route_is_covered_by_the_role_tests(app):
 
 
 def test_unknown_application_is_404(client, make_user):
-    login(client, make_user(role="admin"))
+    login_as(client, make_user(role="admin"))
     assert client.get("/admin/applications/999").status_code == 404
 
 
 def test_staff_cannot_apply_to_sell(client, make_user):
-    login(client, make_user(role="admin"))
+    login_as(client, make_user(role="admin"))
     response = client.post("/sell", data=APPLICATION)
     assert response.status_code == 302 and _farms() == 0

@@ -11,7 +11,6 @@ from farmers import dashboard, periods
 from farmers.periods import Period
 from shop.ledger import LedgerEntry
 from tests.farmers.ledger_helpers import refund, sale
-from tests.shop.conftest import make_slot  # noqa: F401  (the fixture)
 
 JUNE = Period("custom", date(2026, 6, 1), date(2026, 6, 30))
 
@@ -196,24 +195,12 @@ def test_visitors_checked_in_count_each_checked_in_party(farm, make_farm, make_s
 
 def test_a_paid_then_cancelled_order_through_the_real_services(farm, make_product, make_user):
     from core import settings_store
-    from shop import cart as carts, checkout, payments
-    from tests.shop.conftest import MemoryStore, NOW
+    from shop import payments
+    from tests.factories import NOW, make_order, pay
 
     settings_store.put("platform_fee_bp", "500")
     product = make_product(farm=farm, price_vnd=25000, stock=50, unit="kg")
-    store = MemoryStore()
-    carts.add_product(store, product.id, "4")
-    loaded = carts.load(store, NOW)
-    fulfilments = {farm.id: "farm_pickup"}
-    order = checkout.place_order(
-        store, buyer=checkout.Buyer(name="Trịnh Thị Mai", phone="0987654321", email="mai@example.vn"),
-        fulfilments=fulfilments, payment_method="vietqr", shown_total=checkout.totals(loaded, fulfilments)[1],
-        checkout_token="tok-dashboard", user=None, now=NOW, hold_minutes=30)
-    db.session.commit()
-    payments.record_bank_transfer(transaction_id="FT1", amount_vnd=order.total_vnd,
-                                  content=f"{order.reference} thanh toan", transferred_at=NOW, source="webhook",
-                                  now=NOW)
-    db.session.commit()
+    order = pay(make_order((product, 4)))
     # A price change afterwards changes nothing.
     product.price_vnd = 40000
     db.session.commit()

@@ -2,7 +2,6 @@
 who may see them, and a constant number of queries per page."""
 from __future__ import annotations
 
-import itertools
 from datetime import timedelta
 
 import pytest
@@ -11,52 +10,19 @@ from sqlalchemy import func, select, text
 from core.audit import AuditEntry
 from core.extensions import db
 from core.outbox import Notification
-from shop import cart as carts
 from shop import checkout, payments
 from shop.ledger import LedgerEntry
 from shop.order_models import FarmOrder
-from shop.payment_models import Payment, Refund
-from tests.helpers import PASSWORD, count_queries, csrf_token_from, login
-from tests.shop.conftest import NOW
-from tours.models import Tour, TourSlot
+from shop.payment_models import Refund
+from tests.factories import NOW, buyer_details, make_order, pay
+from tests.helpers import PASSWORD, count, count_queries, csrf_token_from, login_as
 
-_tokens = itertools.count(1)
 # --- making orders with the services -------------------------------------------------------------------------
 
-def place_order(*items, note: str = "", method: str = "vietqr", fulfilment: str = "farm_pickup",
-                buyer: str = "Trịnh Thị Mai", phone: str = "0987 654 321"):
-    """Place an order through checkout. ``items``: (product, quantity) or (slot, adults, children)."""
-    store = carts.SessionStore({})
-    for item in items:
-        if isinstance(item[0], TourSlot):
-            slot, adults, children = item
-            store.put(f"s:{slot.id}", {"a": adults, "c": children, "price": slot.tour.price_adult_vnd})
-        else:
-            carts.add_product(store, item[0].id, str(item[1]))
-    cart = carts.load(store, NOW)
-    fulfilments = {farm.id: fulfilment for farm, _ in cart.by_farm()}
-    order = checkout.place_order(
-        store, buyer=checkout.Buyer(name=buyer, phone=phone, email="mai@example.vn", note=note),
-        fulfilments=fulfilments, payment_method=method, shown_total=checkout.totals(cart, fulfilments)[1],
-        checkout_token=f"farmer-orders-{next(_tokens)}", user=None, now=NOW, hold_minutes=30)
-    db.session.commit()
-    return order
-
-
-def pay(order):
-    """Pay by bank transfer (VietQR) or, for a card order, as a confirmed card payment."""
-    if order.payment_method == "card":
-        payment = Payment(order_id=order.id, method="card", amount_vnd=order.total_vnd,
-                          stripe_payment_intent_id=f"pi_test_{order.id}")
-        db.session.add(payment)
-        db.session.flush()
-        payments.confirm_payment(payment, actor_label="test", now=NOW)
-    else:
-        payments.record_bank_transfer(transaction_id=f"FT{order.id:010d}", amount_vnd=order.total_vnd,
-                                      content=f"MBVCB.{order.reference}.thanh toan", transferred_at=NOW,
-                                      source="webhook", now=NOW)
-    db.session.commit()
-    return order
+def place_order(*items, buyer: str = "Trịnh Thị Mai", phone: str = "0987 654 321", note: str = "", **order_args):
+    """An order placed through checkout at NOW (tests/factories.make_order) by ``buyer``. ``items``:
+    (product, quantity) or (slot, adults, children)."""
+    return make_order(*items, buyer=buyer_details(buyer, phone, note=note), **order_args)
 
 
 def paid_farm_order(*items, **kwargs) -> FarmOrder:
@@ -68,10 +34,6 @@ def move(farm_order, *states):
         payments.move_farm_order(farm_order, state, None, NOW)
     db.session.commit()
     return farm_order
-
-
-def count(model, *where) -> int:
-    return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
 @pytest.fixture
@@ -90,20 +52,14 @@ def jam(farm, make_product):
 
 
 @pytest.fixture
-def slot(farm):
-    tour = Tour(farm_id=farm.id, title="Tham quan đồi dứa", slug="tham-quan-doi-dua", price_adult_vnd=150000,
-                price_child_vnd=50000)
-    db.session.add(tour)
-    db.session.flush()
-    slot = TourSlot(tour_id=tour.id, starts_at=NOW + timedelta(days=3), capacity=10, seats_taken=0)
-    db.session.add(slot)
-    db.session.commit()
-    return slot
+def slot(farm, make_slot):
+    return make_slot(farm=farm, starts_at=NOW + timedelta(days=3), title="Tham quan đồi dứa",
+                     slug="tham-quan-doi-dua")
 
 
 @pytest.fixture
 def farmer(client, farm):
-    login(client, farm.owner)
+    login_as(client, farm.owner)
     return farm.owner
 
 
@@ -332,7 +288,7 @@ def test_anonymous_visitors_are_sent_to_log_in(client, pineapples):
 
 def test_buyers_are_refused(client, make_user, pineapples):
     farm_order = paid_farm_order((pineapples, 1))
-    login(client, make_user(role="buyer"))
+    login_as(client, make_user(role="buyer"))
     for url in ("/farmer/orders", f"/farmer/orders/{farm_order.id}", "/farmer/orders/packing-list"):
         assert client.get(url).status_code == 403
     assert client.post(f"/farmer/orders/{farm_order.id}/ready").status_code == 403
@@ -342,7 +298,7 @@ def test_buyers_are_refused(client, make_user, pineapples):
 def test_another_farmer_does_not_see_the_order(client, make_farm, pineapples):
     farm_order = paid_farm_order((pineapples, 1))
     other = make_farm()
-    login(client, other.owner)
+    login_as(client, other.owner)
     assert farm_order.order.reference not in _html(client.get("/farmer/orders"))
     for url in (f"/farmer/orders/{farm_order.id}", f"/farmer/orders/{farm_order.id}/packing-list",
                 f"/farmer/orders/{farm_order.id}/cancel"):
@@ -356,7 +312,7 @@ def test_another_farmer_does_not_see_the_order(client, make_farm, pineapples):
 @pytest.mark.parametrize("status", ["pending", "suspended"])
 def test_a_farmer_whose_farm_is_not_approved_sees_why(client, make_farm, make_user, status):
     farm = make_farm(owner=make_user(role="farmer"), status=status)
-    login(client, farm.owner)
+    login_as(client, farm.owner)
     response = client.get("/farmer/orders")
     assert response.status_code == 403
     assert ("đang chờ cán bộ xã" if status == "pending" else "bị tạm dừng") in _html(response)
@@ -368,7 +324,7 @@ def test_staff_act_for_a_farm_and_are_audit_logged_on_its_behalf(client, make_us
     other_farm = make_farm(name="Vườn dứa Khác")
     pending_farm = make_farm(status="pending", name="Vườn Chờ Duyệt")
     staff = make_user(role="admin")
-    login(client, staff)
+    login_as(client, staff)
     assert client.get(f"/farmer/orders?farm={farm.id}").status_code == 403, "no consent yet"
     grant_consent(farm, staff)
     grant_consent(other_farm, staff)
@@ -397,7 +353,7 @@ def test_staff_can_cancel_and_refund_for_a_suspended_farm(client, make_user, far
     db.session.commit()
     staff = make_user(role="admin")
     grant_consent(farm, staff)
-    login(client, staff)
+    login_as(client, staff)
     assert farm_order.order.reference in _html(client.get(f"/farmer/orders?farm={farm.id}"))
     client.post(f"/farmer/orders/{farm_order.id}/cancel?farm={farm.id}", data={"reason": "other"})
     db.session.refresh(farm_order)

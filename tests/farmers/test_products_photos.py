@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from shop.models import Product, ProductPhoto
-from tests.helpers import login
+from tests.helpers import login_as
 
 FORM = {"name": "Dứa Queen Kép", "description": "Dứa ngọt.", "category": "fresh", "unit": "kg",
         "price_vnd": "25000", "stock": "120", "min_order_qty": "1", "season_start": "", "season_end": ""}
@@ -31,7 +31,7 @@ def farm(make_farm):
 
 @pytest.fixture
 def farmer_client(client, farm):
-    login(client, farm.owner)
+    login_as(client, farm.owner)
     client.get("/?lang=en")
     return client
 

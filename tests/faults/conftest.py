@@ -18,7 +18,7 @@ from datetime import timedelta
 
 import pytest
 from flask import has_request_context
-from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.pool import NullPool
 
 from core.audit import AuditEntry
@@ -28,8 +28,8 @@ from core.time import utcnow
 from shop.order_models import CartItem, FarmOrder, Order, OrderLine
 from shop.payment_models import Payment
 from shop.models import Product
-from tours.models import Tour, TourSlot
-from tests.helpers import free_port
+from tours.models import TourSlot
+from tests.helpers import count, free_port
 
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
@@ -203,25 +203,14 @@ class Market:
 
 
 @pytest.fixture
-def market(make_farm, make_product):
+def market(make_farm, make_product, make_slot):
     farm_a, farm_b = make_farm(name="Vườn dứa An"), make_farm(name="Vườn dứa Bình", offers_delivery=True,
                                                                 delivery_fee_vnd=30000)
     pineapples = make_product(farm=farm_a, name="Dứa Queen", price_vnd=25000, stock=40)
     jam = make_product(farm=farm_b, name="Mứt dứa", price_vnd=55000, stock=9, unit="jar")
-    tour = Tour(farm_id=farm_a.id, title="Hái dứa trên đồi", slug="hai-dua-tren-doi", price_adult_vnd=150000,
-                price_child_vnd=50000, default_capacity=10, meeting_point="Cổng vườn", free_cancel_hours=48,
-                languages="vi,en", description="Hái dứa, nếm dứa.")
-    db.session.add(tour)
-    db.session.flush()
     starts = (utcnow() + timedelta(days=5)).replace(hour=1, minute=0, second=0, microsecond=0)
-    slot = TourSlot(tour_id=tour.id, starts_at=starts, capacity=10, seats_taken=0, status="open")
-    db.session.add(slot)
-    db.session.commit()
+    slot = make_slot(farm=farm_a, starts_at=starts, title="Hái dứa trên đồi", slug="hai-dua-tren-doi")
     return Market(products=[pineapples, jam], slot=slot, farms=[farm_a, farm_b])
-
-
-def count(model, *where) -> int:
-    return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
 def snapshot(client=None, user=None) -> dict:

@@ -16,7 +16,7 @@ import pytest
 from core.extensions import db
 from shop.order_models import Order
 from tests.faults.conftest import snapshot
-from tests.helpers import login, requires_postgres
+from tests.helpers import login_as, requires_postgres
 from tests.shop.test_cart_views import add, page
 from tests.shop.test_checkout_views import open_checkout, placed_order, submit
 
@@ -61,7 +61,7 @@ def test_the_database_dropping_at_any_statement_of_a_checkout_leaves_nothing_hal
     user = None
     if who == "buyer":
         user = make_user()
-        login(client, user)
+        login_as(client, user)
     client.get("/?lang=en")
     fill_cart(client, market)
     values = open_checkout(client)
@@ -115,7 +115,7 @@ def test_a_commit_whose_answer_is_lost_is_found_again_not_placed_twice(client, m
 
 def test_while_the_database_is_down_every_page_says_so_and_it_recovers(client, market, faults, make_user):
     buyer = make_user()
-    login(client, buyer)
+    login_as(client, buyer)
     fill_cart(client, market)
     values = open_checkout(client)
     before = snapshot(client, buyer)

@@ -21,11 +21,13 @@ from sqlalchemy.exc import OperationalError
 
 from core import errors, transactions
 from core.extensions import db
+from core.time import utcnow
 from shop.order_models import Order
 from shop.payment_models import BankTransfer, Payment
-from tests.faults.conftest import count, snapshot
+from tests.factories import make_order
+from tests.faults.conftest import snapshot
 from tests.faults.test_database import fill_cart
-from tests.helpers import place_unpaid_order, requires_postgres
+from tests.helpers import count, requires_postgres, wait_until
 from tests.shop.test_cart_views import page
 from tests.shop.test_checkout_views import open_checkout, submit
 
@@ -80,15 +82,17 @@ class TestDeadlock:
     def test_a_real_deadlock_in_a_bank_notification_is_retried_and_the_order_is_paid(
             self, app, client, make_product, rival, caplog):
         product = make_product(stock=10)
-        order = place_unpaid_order(product, 2)
+        order = make_order((product, 2), now=utcnow())
         order_id, product_id = order.id, product.id
         rival.execute("UPDATE products SET stock = stock WHERE id = :id", id=product_id)  # the rival holds the product
         rival_done = []
 
         def rival_wants_the_order():
-            time.sleep(0.3)  # the request is waiting for the product by now, and holds the order
+            # Once the request waits for the product (it holds the order by then), the rival asks for the order.
+            wait_until(lambda: rival.execute("SELECT count(*) FROM pg_stat_activity "
+                                             "WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))").scalar(),
+                       "the request waiting for the rival's product", seconds=10)
             rival.execute("SELECT id FROM orders WHERE id = :id FOR UPDATE", id=order_id)  # the circle closes
-            time.sleep(0.1)
             rival.release()
             rival_done.append(True)
 

@@ -94,9 +94,9 @@ def test_after_ten_failed_attempts_a_message_is_marked_failed_for_staff(app, mai
     [note] = notes()
     assert (note.status, note.attempts) == ("failed", outbox.MAX_ATTEMPTS)
     assert send_notifications(app) == "sent 0, failed 0, skipped 0, still waiting 0"
-    from tests.helpers import login
+    from tests.helpers import login_as
 
-    login(client, make_user(role="admin"))
+    login_as(client, make_user(role="admin"))
     page = client.get("/admin/outbox?lang=en").get_data(as_text=True)
     assert "failed" in page and "10 attempts" in page
 

@@ -6,13 +6,13 @@ back the same cookie is logged in again."""
 from __future__ import annotations
 
 from tests.faults.test_database import assert_unavailable_page
-from tests.helpers import login
+from tests.helpers import login_as
 
 
 def test_a_session_that_cannot_be_read_gives_the_503_page_and_keeps_the_cookie(client, make_user, faults):
     user = make_user()
     client.get("/?lang=en")
-    login(client, user)
+    login_as(client, user)
     cookie = client.get_cookie("session", domain="localhost").value
     with faults.fail_statement(1) as fired:  # the first statement of the request: the session row
         response = client.get("/account")

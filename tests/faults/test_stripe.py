@@ -17,8 +17,9 @@ from core.outbox import Notification
 from shop.ledger import LedgerEntry
 from shop.order_models import Order
 from shop.payment_models import Payment, Refund, StripeEvent
-from tests.faults.conftest import count, silent_server
+from tests.faults.conftest import silent_server
 from tests.faults.test_database import fill_cart
+from tests.helpers import count
 from tests.shop.test_cart_views import page
 from tests.shop.test_checkout_views import open_checkout, placed_order, submit
 from tests.shop.test_webhooks import event_body, post_event
@@ -156,13 +157,13 @@ def test_a_farmers_cancellation_is_saved_and_shown_saved_while_stripe_is_slow(ap
     """Stripe is not called while the farmer waits: the refund is booked with the cancellation and sent by
     ``flask send-refunds``, which keeps it pending while Stripe is slow (sending it later is
     tests/shop/test_stripe_payments.py::test_refunds_wait_while_stripe_is_down_and_staff_retry)."""
-    from tests.farmers.test_farmer_orders import pay, place_order
-    from tests.helpers import login
+    from tests.factories import make_order, pay
+    from tests.helpers import login_as
 
     farm = make_farm(owner=make_user(role="farmer"))
     product = make_product(farm=farm, price_vnd=25000, stock=10)
-    farm_order = pay(place_order((product, 2), method="card")).farm_orders[0]
-    login(client, farm.owner)
+    farm_order = pay(make_order((product, 2), method="card")).farm_orders[0]
+    login_as(client, farm.owner)
     with silent_server(delay=10) as (server, url):
         app.config["STRIPE_API_BASE"] = url
         started = time.monotonic()

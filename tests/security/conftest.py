@@ -13,7 +13,6 @@ round) so that logging in through the real form stays fast.
 """
 from __future__ import annotations
 
-import itertools
 import os
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -24,93 +23,35 @@ from werkzeug.security import generate_password_hash
 
 from core.extensions import db
 from core.time import utcnow
+from tests import factories
 from tests.helpers import PASSWORD, csrf_token_from
 
 ROLES = ("anonymous", "buyer_a", "buyer_b", "farmer_a", "farmer_b", "admin")
 FAST_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1")
 PHOTO_BYTES = b"RIFF\x1a\x00\x00\x00WEBPVP8 not-really-a-photo"
-_ids = itertools.count(1)
 
 
 # -- building the world ---------------------------------------------------------------------------------------
 
-def new_user(role: str, name: str, **fields):
-    from accounts.models import User
-
-    user = User(email=fields.pop("email", f"{name.replace('_', '.')}@example.vn"),
-                full_name=fields.pop("full_name", name.replace("_", " ").title()), phone="0912345678", role=role,
-                password_hash=FAST_HASH, session_token=f"sec-{name}-{next(_ids)}", **fields)
-    db.session.add(user)
-    db.session.flush()
-    return user
+def new_user(role: str, name: str):
+    return factories.make_user(role.split("_")[0], f"{name.replace('_', '.')}@example.vn",
+                               full_name=name.replace("_", " ").title(), password_hash=FAST_HASH)
 
 
-def make_farm(owner, name: str, slug: str, status: str = "approved", **fields):
-    from accounts.farms import Farm
-
-    values = dict(village="Kép", description="Trồng dứa Queen trên đồi.", bank_bin="970405",
-                  bank_account_number="2500205110001", bank_account_name="NGUYEN VAN AN")
-    values.update(fields)
-    farm = Farm(owner=owner, name=name, slug=slug, status=status, **values)
-    db.session.add(farm)
-    db.session.flush()
-    return farm
-
-
-def make_product(farm, name: str, slug: str, **fields):
-    from core.text import fold
-    from shop.models import Product
-
-    values = dict(category="fresh", unit="kg", price_vnd=25000, stock=100, min_order_qty=1, description="Dứa ngọt.")
-    values.update(fields)
-    product = Product(farm=farm, name=name, slug=slug,
-                      search_text=fold(f"{name} {values['description']} {farm.name} {farm.village}"), **values)
-    db.session.add(product)
-    db.session.flush()
-    return product
-
-
-def make_tour(farm, title: str, slug: str, **fields):
-    from tours.models import Tour, TourSlot
-
-    values = dict(price_adult_vnd=150000, price_child_vnd=50000, default_capacity=10, meeting_point="Cổng vườn",
-                  languages="vi,en", description="Hái dứa, nếm dứa.", included="Nước dứa.")
-    values.update(fields)
-    tour = Tour(farm_id=farm.id, title=title, slug=slug, **values)
-    db.session.add(tour)
-    db.session.flush()
+def make_tour(farm, title: str, slug: str):
+    """A tour with one slot five days from now, at 08:00 in Kep."""
+    tour = factories.make_tour(farm, title=title, slug=slug, included="Nước dứa.")
     start = (utcnow() + timedelta(days=5)).replace(hour=1, minute=0, second=0, microsecond=0)
-    slot = TourSlot(tour_id=tour.id, starts_at=start, capacity=10, seats_taken=0)
-    db.session.add(slot)
-    db.session.flush()
-    return tour, slot
+    return tour, factories.make_slot(tour, starts_at=start)
 
 
-def paid_order(user, items, *, name=None, note="", email=None, slot=None, transfer_content=None):
-    """Place an order through the real cart and checkout, and pay it by a bank notification."""
-    from shop import cart as carts
-    from tours import visit_lines
-    from shop import checkout, payments
-
+def paid_order(user, items, *, slot=None):
+    """An order of ``user`` (a product each, and a visit for 2 + 1), placed now and paid by a bank notification."""
     now = utcnow()
-    store = carts.SessionStore({})
-    for product in items:
-        carts.add_product(store, product.id, "1")
-    if slot is not None:
-        visit_lines.add_visit(store, slot.id, "2", "1", now=now)
-    cart = carts.load(store, now)
-    fulfilments = {farm.id: "farm_pickup" for farm, _ in cart.by_farm()}
-    order = checkout.place_order(
-        store, buyer=checkout.Buyer(name=name or user.full_name, phone=user.phone, email=email or user.email,
-                                    note=note),
-        fulfilments=fulfilments, payment_method="vietqr", shown_total=checkout.totals(cart, fulfilments)[1],
-        checkout_token=f"sec-{next(_ids)}", user=user, now=now, hold_minutes=30)
-    db.session.flush()
-    payments.record_bank_transfer(transaction_id=f"FTSEC{next(_ids):08d}", amount_vnd=order.total_vnd,
-                                  content=transfer_content or f"{order.reference} thanh toan", transferred_at=now,
-                                  source="webhook", now=now)
-    db.session.flush()
-    return order
+    visits = [(slot, 2, 1)] if slot is not None else []
+    order = factories.make_order(*[(product, 1) for product in items], *visits, user=user, now=now,
+                                 buyer=factories.buyer_details(user.full_name, user.phone, user.email))
+    return factories.pay(order, now=now)
 
 
 @dataclass
@@ -130,12 +71,12 @@ def build_world(app) -> World:
     from tours.models import TourPhoto
     from tours.services import tickets_for_order
 
-    users = {role: new_user(role.split("_")[0], role) for role in ROLES if role != "anonymous"}
-    farm_a = make_farm(users["farmer_a"], "Vườn dứa An", "vuon-dua-an")
-    farm_b = make_farm(users["farmer_b"], "Vườn dứa Bình", "vuon-dua-binh")
-    pending_farm = make_farm(new_user("buyer", "applicant"), "Vườn dứa Chờ", "vuon-dua-cho", status="pending")
-    product_a = make_product(farm_a, "Dứa Queen An", "dua-queen-an")
-    product_b = make_product(farm_b, "Dứa Queen Bình", "dua-queen-binh")
+    users = {role: new_user(role, role) for role in ROLES if role != "anonymous"}
+    farm_a = factories.make_farm(users["farmer_a"], name="Vườn dứa An", slug="vuon-dua-an")
+    farm_b = factories.make_farm(users["farmer_b"], name="Vườn dứa Bình", slug="vuon-dua-binh")
+    pending_farm = factories.make_farm(new_user("buyer", "applicant"), "pending", "Vườn dứa Chờ", slug="vuon-dua-cho")
+    product_a = factories.make_product(farm_a, "Dứa Queen An", slug="dua-queen-an")
+    product_b = factories.make_product(farm_b, "Dứa Queen Bình", slug="dua-queen-binh")
     tour_a, slot_a = make_tour(farm_a, "Hái dứa trên đồi", "hai-dua-tren-doi")
     storage = get_storage(app)
     key = storage.save(PHOTO_BYTES, "webp")
@@ -305,11 +246,8 @@ def header_problems(response) -> list[str]:
 
 
 @pytest.fixture
-def make_user(make_user):
-    """The factory of tests/conftest.py, with the cheap password hash (logging in stays fast)."""
+def make_user(app):
+    """The factory of tests/factories.py, with the cheap password hash (logging in stays fast)."""
     def make(*args, **kwargs):
-        user = make_user(*args, **kwargs)
-        user.password_hash = FAST_HASH
-        db.session.commit()
-        return user
+        return factories.make_user(*args, **{"password_hash": FAST_HASH, **kwargs})
     return make

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from core.extensions import db
 from shop.order_models import CartItem
-from tests.helpers import count_queries, login, register
+from tests.helpers import count_queries, login, login_as, register
 
 def page(response) -> str:
     """The page's text with entities decoded, so assertions can use plain Vietnamese."""
@@ -111,7 +111,7 @@ def test_paused_product_or_unapproved_farm_cannot_be_added(client, make_product,
 def test_logged_in_buyer_keeps_the_cart_in_the_database(client, make_user, make_product):
     buyer = make_user()
     product = make_product(stock=10)
-    login(client, buyer)
+    login_as(client, buyer)
     add(client, product, "4")
     assert db_cart(buyer) == {product.id: 4}
     assert session_cart(client) == {}
@@ -200,7 +200,7 @@ def test_a_bad_update_changes_nothing_and_says_why_next_to_the_line(client, make
 def test_a_bad_update_in_the_database_cart_changes_nothing(client, make_user, make_product):
     buyer = make_user()
     a, b = make_product(stock=10), make_product(stock=10)
-    login(client, buyer)
+    login_as(client, buyer)
     add(client, a, "1")
     add(client, b, "1")
     assert client.post("/cart", data={f"quantity-p:{a.id}": "3", f"quantity-p:{b.id}": "x"}).status_code == 400
@@ -239,7 +239,7 @@ def test_remove_a_line(client, make_user, make_product):
     assert client.post("/cart", data={"remove": f"p:{b.id}"}).status_code == 302
     assert session_cart(client) == {}
     buyer = make_user()
-    login(client, buyer)
+    login_as(client, buyer)
     add(client, a)
     client.post("/cart/remove", data={"key": f"p:{a.id}"})
     assert db_cart(buyer) == {}
@@ -267,7 +267,7 @@ def test_guest_cart_merges_into_the_account_at_login(client, make_user, make_pro
     db.session.commit()
     add(client, kept, "3")
     add(client, shared, "4")
-    login(client, buyer)
+    login(client, buyer)  # the real form: merging is part of logging in
     assert db_cart(buyer) == {kept.id: 3, shared.id: 6}
     assert session_cart(client) == {}
     assert "Cart (2)" in page(client.get("/cart?lang=en"))
@@ -303,7 +303,7 @@ def test_cart_page_queries_do_not_grow_with_lines(app, make_user, make_product, 
         client = app.test_client()
         _fill_cart(client, make_product, make_farm, lines)
         if logged_in:
-            login(client, make_user())  # the guest cart moves into the database
+            login_as(client, make_user())  # the guest cart moves into the database
         with count_queries() as statements:
             response = client.get("/cart")
         assert response.status_code == 200

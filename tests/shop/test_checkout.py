@@ -4,18 +4,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from core.extensions import db
 from shop import cart as carts
 from shop import checkout
 from shop.models import Product
 from shop.order_models import FarmOrder, Order, OrderLine
-from tests.shop.conftest import NOW
+from tests.factories import NOW
+from tests.helpers import count
 
-
-def _count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def test_order_from_two_farms_is_split_with_price_snapshots(store, place, make_product, make_farm):
@@ -48,7 +46,7 @@ def test_changed_total_sends_the_buyer_back_and_changes_nothing(store, place, ma
         place(store, shown_total=40000)
     db.session.rollback()
     assert error.value.reason == "total_changed"
-    assert product.stock == 5 and _count(Order) == 0
+    assert product.stock == 5 and count(Order) == 0
 
 
 def test_price_change_after_adding_is_flagged(store, place, make_product):
@@ -81,7 +79,7 @@ def test_sold_out_at_checkout_rolls_everything_back(store, place, make_product, 
     db.session.rollback()
     assert error.value.reason == "sold_out"
     assert (first.stock, second.stock) == (10, 2), "the first product's reservation was rolled back"
-    assert _count(Order) == 0 and _count(FarmOrder) == 0
+    assert count(Order) == 0 and count(FarmOrder) == 0
 
 
 def test_double_submit_places_one_order(store, place, make_product):
@@ -91,7 +89,7 @@ def test_double_submit_places_one_order(store, place, make_product):
     db.session.commit()
     carts.add_product(store, product.id, "2")
     second = place(store, token="same-token")
-    assert first.id == second.id and _count(Order) == 1 and product.stock == 8
+    assert first.id == second.id and count(Order) == 1 and product.stock == 8
 
 
 def test_empty_cart(store, place):

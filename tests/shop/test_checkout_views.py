@@ -4,19 +4,16 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from core.extensions import db
 from core.outbox import Notification
 from shop import checkout
 from shop.order_models import CartItem, Order
 from shop.product_lines import PRODUCTS
-from tests.helpers import csrf_token_from, login
+from tests.helpers import count, csrf_token_from, login_as
 from tests.shop.test_cart_views import add, english, page, session_cart
 
-
-def _count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def form_values(html: str) -> dict[str, str]:
@@ -100,7 +97,7 @@ def test_guest_checkout_places_one_order_and_sends_to_payment(client, make_produ
 def test_logged_in_buyer_gets_the_details_prefilled_and_the_order_on_the_account(client, make_user, make_product):
     buyer = make_user(full_name="Trịnh Thị Mai", phone="0987654321", email="mai.khach@example.vn")
     product = make_product(stock=10)
-    login(client, buyer)
+    login_as(client, buyer)
     add(client, product, "3")
     values = open_checkout(client)
     assert (values["name"], values["phone"], values["email"]) == ("Trịnh Thị Mai", "0987654321",
@@ -110,7 +107,7 @@ def test_logged_in_buyer_gets_the_details_prefilled_and_the_order_on_the_account
     assert_goes_to_payment(response, order)
     assert order.user_id == buyer.id and order.buyer_email == "mai.khach@example.vn"
     assert product.stock == 7
-    assert _count(CartItem) == 0
+    assert count(CartItem) == 0
     assert order.reference in page(client.get("/orders?lang=en"))
 
 
@@ -123,7 +120,7 @@ def test_update_total_shows_the_delivery_fee_without_ordering(client, make_produ
     assert response.status_code == 200
     text = page(response)
     assert "80,000" in text and "delivery ₫30,000 included" in text
-    assert _count(Order) == 0
+    assert count(Order) == 0
 
 
 # --- one order per checkout page ----------------------------------------------------------------
@@ -138,7 +135,7 @@ def test_double_submit_places_one_order(client, make_product):
     assert_goes_to_payment(first, order)
     assert second.headers["Location"] == first.headers["Location"]
     assert product.stock == 8
-    assert _count(Notification) == 1
+    assert count(Notification) == 1
 
 
 def test_a_race_on_the_same_page_still_finds_the_one_order(client, make_product, monkeypatch):
@@ -159,7 +156,7 @@ def test_a_race_on_the_same_page_still_finds_the_one_order(client, make_product,
     monkeypatch.setattr(checkout, "find_by_token", late)
     response = submit(client, values)
     assert_goes_to_payment(response, order)
-    assert _count(Order) == 1 and product.stock == 8
+    assert count(Order) == 1 and product.stock == 8
 
 
 def test_a_token_not_issued_to_this_browser_is_refused(client, make_product):
@@ -168,7 +165,7 @@ def test_a_token_not_issued_to_this_browser_is_refused(client, make_product):
     values = open_checkout(client)
     response = submit(client, values, checkout_token="made-up-token")
     assert response.status_code == 302 and response.headers["Location"].endswith("/checkout")
-    assert _count(Order) == 0 and product.stock == 10
+    assert count(Order) == 0 and product.stock == 10
 
 
 # --- what the buyer saw is what is charged -------------------------------------------------------
@@ -183,7 +180,7 @@ def test_tampered_hidden_total_is_refused_and_nothing_is_written(client, make_pr
     text = page(response)
     assert "The total changed while you were checking out." in text
     assert 'value="50000"' in text, "the page shows the real total again"
-    assert _count(Order) == 0 and product.stock == 10
+    assert count(Order) == 0 and product.stock == 10
     assert list(session_cart(client)) == [f"p:{product.id}"]
 
 
@@ -192,7 +189,7 @@ def test_tampered_delivery_fee_is_refused(client, make_product, make_farm):
     add(client, make_product(farm=farm, price_vnd=50000), "1")
     values = open_checkout(client)
     response = submit(client, values, **{f"fulfilment_{farm.id}": "delivery", f"fee_{farm.id}": "0"})
-    assert response.status_code == 409 and _count(Order) == 0
+    assert response.status_code == 409 and count(Order) == 0
 
 
 def test_delivery_fee_changed_by_the_farm_meanwhile_is_caught(client, make_product, make_farm):
@@ -203,7 +200,7 @@ def test_delivery_fee_changed_by_the_farm_meanwhile_is_caught(client, make_produ
     db.session.commit()
     response = client.post("/checkout?lang=en", data={**values, **CONTACT, "place": "1",
                                                       f"fulfilment_{farm.id}": "delivery"})
-    assert response.status_code == 409 and _count(Order) == 0
+    assert response.status_code == 409 and count(Order) == 0
     assert "95,000" in page(response)
 
 
@@ -216,7 +213,7 @@ def test_delivery_where_the_farm_does_not_deliver_is_refused(client, make_produc
     assert response.status_code == 400
     assert "Not a valid choice" in page(client.post("/checkout?lang=en", data={
         **open_checkout(client), **CONTACT, "place": "1", f"fulfilment_{product.farm_id}": "delivery"}))
-    assert _count(Order) == 0 and product.stock == 10
+    assert count(Order) == 0 and product.stock == 10
 
 
 @pytest.mark.parametrize("field, value, message", [
@@ -232,7 +229,7 @@ def test_bad_contact_details_are_shown_and_nothing_is_placed(client, make_produc
     response = client.post("/checkout?lang=en", data={**values, **CONTACT, "place": "1", field: value})
     assert response.status_code == 400
     assert message in page(response)
-    assert _count(Order) == 0 and product.stock == 10
+    assert count(Order) == 0 and product.stock == 10
 
 
 # --- a cart that changed, or is empty ------------------------------------------------------------
@@ -247,7 +244,7 @@ def test_price_changed_between_cart_and_checkout_sends_back_to_the_cart(client, 
     response = submit(client, values)
     assert response.status_code == 302 and response.headers["Location"].endswith("/cart")
     assert "Some lines of your cart changed." in page(client.get("/cart?lang=en"))
-    assert _count(Order) == 0 and product.stock == 10
+    assert count(Order) == 0 and product.stock == 10
 
 
 def test_sold_out_between_cart_and_checkout_sends_back_to_the_cart(client, make_product):
@@ -259,7 +256,7 @@ def test_sold_out_between_cart_and_checkout_sends_back_to_the_cart(client, make_
     response = submit(client, values)
     assert response.headers["Location"].endswith("/cart")
     assert "Only 1 left." in page(client.get("/cart?lang=en"))
-    assert _count(Order) == 0 and product.stock == 1
+    assert count(Order) == 0 and product.stock == 1
 
 
 def test_sold_out_at_the_moment_of_ordering_rolls_back(client, make_product, monkeypatch):
@@ -273,7 +270,7 @@ def test_sold_out_at_the_moment_of_ordering_rolls_back(client, make_product, mon
     response = submit(client, values)
     assert response.headers["Location"].endswith("/cart")
     assert "has just sold out" in page(client.get("/cart?lang=en"))
-    assert _count(Order) == 0 and (first.stock, second.stock) == (10, 3)
+    assert count(Order) == 0 and (first.stock, second.stock) == (10, 3)
 
 
 def test_empty_cart_checkout_goes_to_the_cart(client, make_product):
@@ -284,7 +281,7 @@ def test_empty_cart_checkout_goes_to_the_cart(client, make_product):
     values = open_checkout(client)
     client.post("/cart/remove", data={"key": f"p:{product.id}"})
     response = submit(client, values)
-    assert response.headers["Location"].endswith("/cart") and _count(Order) == 0
+    assert response.headers["Location"].endswith("/cart") and count(Order) == 0
 
 
 # --- payment methods ----------------------------------------------------------------------------
@@ -322,7 +319,7 @@ class TestCsrf:
                            ("/cart/remove", {"key": f"p:{product.id}"}),
                            ("/checkout", {**CONTACT, "place": "1"})]:
             assert client.post(path, data=data).status_code == 400, path
-        assert session_cart(client) == {} and _count(Order) == 0
+        assert session_cart(client) == {} and count(Order) == 0
 
     def test_with_the_tokens_from_the_pages_it_works(self, client, make_product):
         product = make_product(stock=10)

@@ -7,12 +7,11 @@ import pytest
 from sqlalchemy import func, select
 
 from core.extensions import db
-from shop import cart as carts
 from shop import checkout
 from shop.models import Product
 from shop.order_models import Order
 from tests.helpers import race, requires_postgres
-from tests.shop.conftest import NOW, MemoryStore
+from tests.factories import NOW, make_cart, make_order, place
 
 pytestmark = requires_postgres
 
@@ -24,18 +23,11 @@ def app_config():
 
 def test_30_buyers_for_the_last_10_units(app, make_product):
     product = make_product(stock=10, price_vnd=25000)
-    stores = []
-    for _ in range(30):
-        store = MemoryStore()
-        carts.add_product(store, product.id, "1")
-        stores.append(store)
+    stores = [make_cart((product, 1)) for _ in range(30)]
 
     def buy(i):
         try:
-            checkout.place_order(stores[i], buyer=checkout.Buyer("Khách", "0987654321", "k@example.vn"),
-                                 fulfilments={product.farm_id: "farm_pickup"}, payment_method="vietqr",
-                                 shown_total=25000, checkout_token=f"race-{i}", user=None, now=NOW,
-                                 hold_minutes=30)
+            place(stores[i], fulfilments={product.farm_id: "farm_pickup"}, shown_total=25000, token=f"race-{i}")
             db.session.commit()
             return "sold"
         except checkout.CheckoutError as error:
@@ -52,14 +44,8 @@ def test_30_buyers_for_the_last_10_units(app, make_product):
 
 def test_two_expiry_jobs_at_once_release_stock_once(app, make_product):
     product = make_product(stock=20)
-    for i in range(5):
-        store = MemoryStore()
-        carts.add_product(store, product.id, "2")
-        checkout.place_order(store, buyer=checkout.Buyer("Khách", "0987654321", "k@example.vn"),
-                             fulfilments={product.farm_id: "farm_pickup"}, payment_method="vietqr",
-                             shown_total=2 * product.price_vnd, checkout_token=f"exp-{i}", user=None, now=NOW,
-                             hold_minutes=30)
-        db.session.commit()
+    for _ in range(5):
+        make_order((product, 2))
     assert product.stock == 10
 
     def expire(_):

@@ -23,7 +23,8 @@ from core.time import utcnow
 from shop import checkout
 from shop.models import Product
 from shop.order_models import FarmOrder, Order, OrderLine
-from tests.helpers import place_unpaid_order, race, requires_postgres
+from tests.factories import make_order
+from tests.helpers import race, requires_postgres
 from tests.shop.test_cart_views import add
 from tests.shop.test_checkout_views import open_checkout, submit
 
@@ -44,8 +45,7 @@ def app_config():
 
 def _unpaid(products, quantities, *, minutes_ago: int) -> Order:
     """An unpaid order for these products (placed ``minutes_ago``; due when that is past the 30-minute hold)."""
-    return place_unpaid_order(None, lines=list(zip(products, quantities)),
-                              now=utcnow() - timedelta(minutes=minutes_ago))
+    return make_order(*zip(products, quantities), now=utcnow() - timedelta(minutes=minutes_ago))
 
 
 def _notify(client, order: tuple[str, int], transaction_id: str):

@@ -13,8 +13,8 @@ from shop import checkout
 from shop import services as product_services
 from shop.models import DEFAULT_MAX_ORDER_QTY, MAX_ORDER_QTY_CEILING, Product
 from shop.order_models import Order
-from tests.helpers import login
-from tests.shop.conftest import NOW
+from tests.helpers import login, login_as
+from tests.factories import NOW
 from tests.shop.test_cart_views import add, english, page, session_cart
 from tours import manage, visit_lines
 from tours.models import DEFAULT_MAX_PARTY, TourSlot
@@ -108,7 +108,7 @@ def test_logging_in_merges_the_guest_cart_within_the_cap(client, make_user, make
     buyer = make_user()
     carts.DbStore(buyer.id).put(f"p:{product.id}", {"q": 25, "price": product.price_vnd})
     add(client, product, "20")
-    login(client, buyer)
+    login(client, buyer)  # the real form: merging is part of logging in
     assert db_cart(buyer)[product.id] == 30, "25 + 20 is capped at 30, not 45"
 
 
@@ -136,7 +136,7 @@ def test_the_farmer_sets_and_clears_the_cap_on_the_product_form(client, make_far
 
     farm = make_farm()
     product = make_product(farm=farm, stock=120)
-    login(client, farm.owner)
+    login_as(client, farm.owner)
     client.get("/?lang=en")
     form = page(client.get(f"/farmer/products/{product.id}/edit"))
     assert 'name="max_order_qty"' in form and "Leave it empty for the usual 50" in form
@@ -211,7 +211,7 @@ def test_the_farmer_sets_the_group_size_on_the_tour_form(client, make_slot):
 
     slot = make_slot(capacity=30, starts_at=NOW + timedelta(days=400))
     tour = slot.tour
-    login(client, tour.farm.owner)
+    login_as(client, tour.farm.owner)
     client.get("/?lang=en")
     form = page(client.get(f"/farmer/tours/{tour.id}/edit"))
     assert 'name="max_party"' in form and "the usual 20 people" in form

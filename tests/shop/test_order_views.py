@@ -9,7 +9,7 @@ from core.extensions import db
 from core.time import utcnow
 from shop import cart as carts
 from shop.order_models import Order
-from tests.helpers import login
+from tests.helpers import login_as
 from tests.shop.test_cart_views import count_queries, english, page
 
 
@@ -48,7 +48,7 @@ def test_my_orders_lists_only_mine_newest_first(client, make_user, order_for):
     newer = order_for(buyer)
     theirs = order_for(other)
     guest = order_for()
-    login(client, buyer)
+    login_as(client, buyer)
     text = page(client.get("/orders?lang=en"))
     assert text.index(newer.reference) < text.index(older.reference)
     assert theirs.reference not in text and guest.reference not in text
@@ -57,13 +57,13 @@ def test_my_orders_lists_only_mine_newest_first(client, make_user, order_for):
 
 
 def test_my_orders_empty(client, make_user):
-    login(client, make_user())
+    login_as(client, make_user())
     assert "You have no orders yet." in page(client.get("/orders?lang=en"))
 
 
 @pytest.mark.parametrize("bad_page", ["0", "-1", "abc", "999999999999"])
 def test_my_orders_bad_page_numbers_show_the_first_page(client, make_user, bad_page):
-    login(client, make_user())
+    login_as(client, make_user())
     assert client.get(f"/orders?page={bad_page}").status_code == 200
 
 
@@ -74,7 +74,7 @@ def test_my_orders_queries_do_not_grow_with_orders(app, make_user, order_for):
         for n in range(orders):
             order_for(buyer, products=2 if n % 2 else 1)
         client = app.test_client()
-        login(client, buyer)
+        login_as(client, buyer)
         with count_queries() as statements:
             response = client.get("/orders")
         assert response.status_code == 200
@@ -88,7 +88,7 @@ def test_my_orders_queries_do_not_grow_with_orders(app, make_user, order_for):
 def test_owner_sees_the_order_with_lines_and_totals(client, make_user, order_for):
     buyer = make_user()
     order = order_for(buyer)
-    login(client, buyer)
+    login_as(client, buyer)
     text = page(client.get(f"/orders/{order.public_id}?lang=en"))
     assert order.reference in text and order.farm_orders[0].farm.name in text
     assert order.farm_orders[0].lines[0].name in text
@@ -99,7 +99,7 @@ def test_owner_sees_the_order_with_lines_and_totals(client, make_user, order_for
 
 def test_another_buyers_order_is_not_found(client, make_user, order_for):
     order = order_for(make_user())
-    login(client, make_user())
+    login_as(client, make_user())
     assert client.get(f"/orders/{order.public_id}").status_code == 404
     assert client.get(f"/orders/{order.public_id}/receipt").status_code == 404
     assert client.post(f"/orders/{order.public_id}/cancel").status_code == 404
@@ -108,7 +108,7 @@ def test_another_buyers_order_is_not_found(client, make_user, order_for):
 
 def test_staff_may_open_any_order(client, make_user, order_for):
     order = order_for()
-    login(client, make_user(role="admin"))
+    login_as(client, make_user(role="admin"))
     assert client.get(f"/orders/{order.public_id}").status_code == 200
 
 
@@ -172,7 +172,7 @@ def test_a_paid_order_cannot_be_cancelled_here(client, make_user, order_for):
     buyer = make_user()
     order = order_for(buyer)
     mark_paid(order)
-    login(client, buyer)
+    login_as(client, buyer)
     client.post(f"/orders/{order.public_id}/cancel")
     assert order.status == "paid"
     assert "can no longer be cancelled" in page(client.get(f"/orders/{order.public_id}?lang=en"))

@@ -11,7 +11,6 @@ from flask import Blueprint, url_for
 
 from core.extensions import db
 from shop.models import ProductPhoto, ProductSlugRedirect
-from tours.models import Tour
 
 
 @pytest.fixture(autouse=True)
@@ -311,16 +310,14 @@ def test_markup_in_names_is_escaped_everywhere(client, make_farm, make_product):
 
 # --- farm page ----------------------------------------------------------------------------------
 
-def test_farm_page(client, make_farm, make_product):
+def test_farm_page(client, make_farm, make_product, make_tour):
     farm = make_farm(name="Vườn dứa Anh An", village="Kép 2", vietgap_certified=True,
                      vietgap_certificate_no="VG-BG-2024-0117", description="Ba đời trồng dứa.\nĐồi Kép.")
     make_product(farm, name="Dứa Queen tươi")
     make_product(farm, name="Dứa tạm dừng", status="paused")
     make_product(make_farm(name="Vườn khác"), name="Dứa trại khác")
-    db.session.add_all([
-        Tour(farm_id=farm.id, title="Tham quan đồi dứa", slug="tham-quan", price_adult_vnd=80000),
-        Tour(farm_id=farm.id, title="Tour đã dừng", slug="tour-dung", price_adult_vnd=1, status="paused")])
-    db.session.commit()
+    make_tour(farm, title="Tham quan đồi dứa", slug="tham-quan", price_adult_vnd=80000)
+    make_tour(farm, title="Tour đã dừng", slug="tour-dung", price_adult_vnd=1, status="paused")
     html = _get(client, "/farms/vuon-dua-anh-an")
     assert "Vườn dứa Anh An" in html and "Kép 2" in html and "VG-BG-2024-0117" in html
     assert '<p class="prose">Ba đời trồng dứa.\nĐồi Kép.</p>' in html

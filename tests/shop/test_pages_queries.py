@@ -12,7 +12,6 @@ from core.extensions import db
 from core.text import fold
 from core.time import utcnow
 from shop.models import Product, ProductPhoto
-from tours.models import Tour
 from tests.helpers import count_queries
 
 MAX_QUERIES = 6
@@ -71,16 +70,15 @@ def _measure(client) -> dict[str, int]:
     return counts
 
 
-def test_each_page_runs_the_same_few_queries_with_10_and_500_products(app, client, make_farm, make_user):
-    from tests.helpers import login
+def test_each_page_runs_the_same_few_queries_with_10_and_500_products(app, client, make_farm, make_tour, make_user):
+    from tests.helpers import login_as
 
     farms = [make_farm(name="Vườn dứa chính", village="Kép")] + [
         make_farm(name=f"Vườn dứa {n}", village=v) for n, v in enumerate(["Kép", "Ca", "Lèo", "Kép 2"])]
-    db.session.add_all([Tour(farm_id=farms[0].id, title=f"Tham quan {n}", slug=f"tham-quan-{n}",
-                             price_adult_vnd=80000) for n in range(3)])
-    db.session.commit()
+    for n in range(3):
+        make_tour(farms[0], title=f"Tham quan {n}", slug=f"tham-quan-{n}", price_adult_vnd=80000)
     buyer = app.test_client()
-    login(buyer, make_user())
+    login_as(buyer, make_user())
     _add_products(farms, 0, 10)
     client.get("/"), buyer.get("/")  # warm up (first request compiles templates)
     few, few_signed_in = _measure(client), _measure(buyer)

@@ -15,7 +15,7 @@ from shop import cart as carts
 from shop import payments
 from shop.models import Product
 from shop.order_models import Order
-from tests.helpers import csrf_token_from, login
+from tests.helpers import csrf_token_from, login_as
 from tests.shop.test_cart_views import add, page, session_cart
 from tests.shop.test_checkout_views import open_checkout, submit
 from tours.models import TourSlot
@@ -88,7 +88,7 @@ def test_change_cancels_and_puts_the_lines_back_in_the_cart(client, placed):
 
 def test_change_for_a_logged_in_buyer_fills_their_account_cart(client, make_user, make_product):
     buyer = make_user()
-    login(client, buyer)
+    login_as(client, buyer)
     product = make_product(stock=40)
     add(client, product, "4")
     assert submit(client, open_checkout(client)).status_code == 302

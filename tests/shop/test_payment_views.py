@@ -16,7 +16,7 @@ from shop import cart as carts
 from shop import payments
 from shop.payment_models import Payment
 from shop.vietqr import parse_payload
-from tests.helpers import login
+from tests.helpers import login_as
 from tests.stripe_fixtures import dead_url, stripe_config
 
 
@@ -90,7 +90,7 @@ def test_a_broken_receiving_account_shows_the_details_without_a_qr(client, order
 def test_the_buyer_and_staff_need_no_key(client, order_for, make_user, who):
     buyer = make_user()
     order = order_for(user=buyer)
-    login(client, buyer if who == "owner" else make_user(role="admin"))
+    login_as(client, buyer if who == "owner" else make_user(role="admin"))
     assert client.get(pay_url(order, key=False)).status_code == 200
 
 
@@ -104,7 +104,7 @@ def test_without_the_right_key_the_order_does_not_exist(client, order_for, key):
 
 def test_another_buyer_gets_404(client, order_for, make_user):
     order = order_for(user=make_user())
-    login(client, make_user())
+    login_as(client, make_user())
     assert client.get(pay_url(order, key=False)).status_code == 404
     assert client.get("/orders/doesnotexist/pay").status_code == 404
 

@@ -13,11 +13,9 @@ from shop import cart as carts
 from shop import checkout, payments
 from shop.ledger import LedgerEntry
 from shop.payment_models import BankTransfer, Payment, Refund
-from tests.shop.conftest import NOW
+from tests.factories import NOW
+from tests.helpers import count
 
-
-def _count(model, *where) -> int:
-    return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
 @pytest.fixture
@@ -61,22 +59,22 @@ def test_the_same_notification_five_times_pays_once(order):
         with pytest.raises(payments.DuplicateTransfer):
             _transfer(order)
         db.session.rollback()
-    assert _count(Payment) == 1 and _count(BankTransfer) == 1
-    assert _count(LedgerEntry, LedgerEntry.kind == "sale") == 2
+    assert count(Payment) == 1 and count(BankTransfer) == 1
+    assert count(LedgerEntry, LedgerEntry.kind == "sale") == 2
 
 
 def test_confirming_a_payment_twice_is_a_no_op(order):
     _transfer(order)
     payment = db.session.scalar(select(Payment))
     assert payments.confirm_payment(payment, actor_label="test", now=NOW) == "already"
-    assert _count(LedgerEntry, LedgerEntry.kind == "sale") == 2
+    assert count(LedgerEntry, LedgerEntry.kind == "sale") == 2
 
 
 def test_underpaid_stays_pending_and_is_flagged(order):
     transfer = _transfer(order, amount=order.total_vnd - 1000)
     assert transfer.status == "underpaid" and order.status == "pending_payment"
-    assert _count(Payment) == 0 and _count(LedgerEntry) == 0
-    assert _count(Notification, Notification.kind == "staff_underpaid") == 1
+    assert count(Payment) == 0 and count(LedgerEntry) == 0
+    assert count(Notification, Notification.kind == "staff_underpaid") == 1
 
 
 def test_overpaid_is_confirmed_and_the_difference_booked_for_refund(order):
@@ -113,7 +111,7 @@ def test_late_payment_is_refunded_when_the_goods_are_gone(order):
     refund = db.session.scalar(select(Refund))
     assert refund.amount_vnd == order.total_vnd and refund.reason == "late_payment"
     assert line.product.stock == 1 and order.farm_orders[0].lines[0].product.stock == 50, "nothing half-taken"
-    assert _count(LedgerEntry) == 0
+    assert count(LedgerEntry) == 0
     kinds = set(db.session.scalars(select(Notification.kind)))
     assert {"late_payment_refunded", "staff_late_payment_refunded"} <= kinds
 

@@ -14,10 +14,11 @@ from sqlalchemy import event, func, select
 
 from core.audit import AuditEntry
 from core.extensions import db
-from tests.helpers import place_unpaid_order
+from core.time import utcnow
 from shop import services
 from shop.models import MAX_PHOTOS, Product, ProductPhoto, ProductSlugRedirect
 from shop.services import ProductData, ProductError, Upload
+from tests.factories import make_order
 
 
 @pytest.fixture
@@ -220,7 +221,7 @@ def test_an_ordered_product_is_archived_not_deleted(app, farm, farmer):
     product = services.create_product(farmer, farm, data(), [photo()])
     db.session.commit()
     assert not services.product_was_ordered(product)
-    place_unpaid_order(product)  # even an order never paid keeps the product
+    make_order((product, product.min_order_qty), now=utcnow())  # even an order never paid keeps the product
     assert services.product_was_ordered(product)
     assert services.delete_product(farmer, farm, product) == "archived"
     db.session.commit()
@@ -342,7 +343,7 @@ def test_farm_products_takes_the_same_queries_for_many_products(farm, farmer):
 def test_farm_products_lists_on_sale_then_paused_then_archived(farm, farmer):
     archived = services.create_product(farmer, farm, data(name="C"))
     db.session.commit()
-    place_unpaid_order(archived)
+    make_order((archived, archived.min_order_qty), now=utcnow())
     services.delete_product(farmer, farm, archived)
     paused = services.create_product(farmer, farm, data(name="B"))
     services.pause_product(farmer, farm, paused)

@@ -2,7 +2,6 @@
 paid, cancelled or past their hold do not count; through the checkout page with the client's address."""
 from __future__ import annotations
 
-import itertools
 import re
 from datetime import timedelta
 
@@ -12,16 +11,14 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.time import utcnow
-from shop import cart as carts
 from shop import checkout, payments
 from shop.models import Product
 from shop.order_models import Order
-from tests.shop.conftest import NOW, MemoryStore
+from tests.factories import NOW, buyer_details, make_order
 from tests.shop.test_cart_views import add, page
 from tests.shop.test_checkout_views import open_checkout, submit
 
 LIMITS = checkout.UnpaidLimits(per_address=3, per_phone=2, per_session=1)
-_tokens = itertools.count(1)
 
 
 @pytest.fixture(autouse=True)
@@ -37,15 +34,9 @@ def pineapples(make_product):
 
 def order(product, *, phone="0987654321", address="203.0.113.7", session="s-1", now=NOW, limits=LIMITS,
           user=None):
-    store = MemoryStore()
-    carts.add_product(store, product.id, "2")
-    result = checkout.place_order(
-        store, buyer=checkout.Buyer("Khách", phone, "k@example.vn"), fulfilments={product.farm_id: "farm_pickup"},
-        payment_method="vietqr", shown_total=2 * product.price_vnd, checkout_token=f"t-{next(_tokens)}",
-        user=user, now=now, hold_minutes=30, origin=checkout.Origin(address=address, session=session),
-        limits=limits)
-    db.session.commit()
-    return result
+    """2 units of ``product``, ordered from this address, phone and browser session, counted with ``limits``."""
+    return make_order((product, 2), buyer=buyer_details("Khách", phone, "k@example.vn"), user=user, now=now,
+                      origin=checkout.Origin(address=address, session=session), limits=limits)
 
 
 def refused(product, **kwargs) -> checkout.CheckoutError:

@@ -5,12 +5,11 @@ import pytest
 from sqlalchemy import func, select
 
 from core.extensions import db
-from shop import cart as carts
 from shop import checkout
 from shop.models import Product
 from shop.order_models import Order
 from tests.helpers import race, requires_postgres
-from tests.shop.conftest import NOW, MemoryStore
+from tests.factories import buyer_details, make_cart, place
 
 pytestmark = requires_postgres
 
@@ -33,26 +32,20 @@ def close_connections(app):
 @pytest.mark.parametrize("run", range(2))
 def test_20_checkouts_at_once_from_one_address_place_3_orders(app, make_product, run):
     product = make_product(stock=500, price_vnd=10000)
-    stores = []
-    for _ in range(THREADS):
-        store = MemoryStore()
-        carts.add_product(store, product.id, "1")
-        stores.append(store)
+    stores = [make_cart((product, 1)) for _ in range(THREADS)]
 
-    def place(i):
+    def place_one(i):
         try:
-            checkout.place_order(stores[i], buyer=checkout.Buyer("Khách", f"09120{i:05d}", "k@example.vn"),
-                                 fulfilments={product.farm_id: "farm_pickup"}, payment_method="vietqr",
-                                 shown_total=10000, checkout_token=f"addr-{run}-{i}", user=None, now=NOW,
-                                 hold_minutes=30, origin=checkout.Origin(address="203.0.113.7", session=f"s{i}"),
-                                 limits=LIMITS)
+            place(stores[i], buyer=buyer_details("Khách", f"09120{i:05d}", "k@example.vn"),
+                  fulfilments={product.farm_id: "farm_pickup"}, shown_total=10000, token=f"addr-{run}-{i}",
+                  origin=checkout.Origin(address="203.0.113.7", session=f"s{i}"), limits=LIMITS)
             db.session.commit()
             return "placed"
         except checkout.CheckoutError as error:
             db.session.rollback()
             return error.reason
 
-    results = race(app, THREADS, place)
+    results = race(app, THREADS, place_one)
     db.session.expire_all()
     assert results.count("placed") == 3, results
     assert set(results) - {"placed"} == {"unpaid_limit"}

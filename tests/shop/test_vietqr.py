@@ -129,7 +129,10 @@ def test_round_trip(bank_bin, account, amount, reference):
 
 def test_parse_accepts_lower_case_crc():
     payload = build_payload("970436", "0011001234567", 250000, "KEP00000123")
-    parse_payload(payload[:-4] + payload[-4:].lower())
+    crc = payload[-4:]
+    assert crc.lower() != crc, "the CRC has hex letters (or this test would not try lower case)"
+    fields = parse_payload(payload[:-4] + crc.lower())
+    assert fields == {**parse_payload(payload), "63": crc.lower()}
 
 
 # --- Parse rejects bad payloads ---------------------------------------------------

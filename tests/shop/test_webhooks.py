@@ -7,7 +7,7 @@ import json
 import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from core.audit import AuditEntry
 from core.extensions import db
@@ -17,6 +17,7 @@ from shop import cart as carts
 from shop import payments
 from shop.ledger import LedgerEntry
 from shop.payment_models import BankTransfer, Payment, Refund, StripeEvent
+from tests.helpers import count
 from tests.stripe_emulator import sign_webhook
 from tests.stripe_fixtures import (WEBHOOK_SECRET, confirm_card, dead_url, localstripe_url,  # noqa: F401
                                    stripe_client, stripe_config)
@@ -38,9 +39,6 @@ def order(store, place, make_product, make_farm):
     db.session.commit()
     return placed
 
-
-def count(model, *where) -> int:
-    return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
 def snapshot() -> tuple[int, ...]:

@@ -11,14 +11,10 @@ from core.outbox import Notification
 from shop import cart as carts
 from shop import checkout
 from shop.ledger import LedgerEntry
-from tests.tours.conftest import NOW, MemoryStore, count
 from tours import services, tickets, visit_lines
 from tours.models import Ticket
-
-
-@pytest.fixture
-def store():
-    return MemoryStore()
+from tests.factories import NOW, MemoryStore
+from tests.helpers import count
 
 
 def test_a_visit_goes_in_the_cart_with_its_party(store, make_slot):

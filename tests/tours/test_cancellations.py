@@ -13,7 +13,8 @@ from shop.ledger import LedgerEntry
 from shop.payment_models import Refund
 from tours import cancellations, services, tickets
 from tours.manage import TourError
-from tests.tours.conftest import NOW, count
+from tests.factories import NOW
+from tests.helpers import count
 
 
 def _ticket(order):

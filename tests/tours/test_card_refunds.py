@@ -11,7 +11,7 @@ from shop import payments
 from shop.payment_models import Refund
 from tours import cancellations, services
 from tests.stripe_fixtures import confirm_card, localstripe_url, stripe_client, stripe_config  # noqa: F401
-from tests.tours.conftest import NOW
+from tests.factories import NOW
 
 
 @pytest.fixture

@@ -7,13 +7,11 @@ import pytest
 from sqlalchemy import func, select
 
 from core.extensions import db
-from shop import cart as carts
 from shop import checkout
 from shop.order_models import Order, OrderLine
-from tests.helpers import race, requires_postgres
-from tests.tours.conftest import NOW, MemoryStore
-from tours import visit_lines
 from tours.models import TourSlot
+from tests.helpers import race, requires_postgres
+from tests.factories import make_cart, place
 
 pytestmark = requires_postgres
 
@@ -40,18 +38,12 @@ def test_40_groups_for_the_last_6_seats(app, make_slot, run):
     slot = make_slot(capacity=CAPACITY, seats_taken=CAPACITY - LEFT)
     rng = random.Random(run)
     parties = [rng.randint(1, 3) for _ in range(THREADS)]
-    stores = []
-    for party in parties:
-        store = MemoryStore()
-        visit_lines.add_visit(store, slot.id, str(party), "0", now=NOW)
-        stores.append(store)
+    stores = [make_cart((slot, party, 0)) for party in parties]
 
     def book(i):
         try:
-            checkout.place_order(stores[i], buyer=checkout.Buyer("Khách", "0987654321", "k@example.vn"),
-                                 fulfilments={slot.tour.farm_id: "farm_pickup"}, payment_method="vietqr",
-                                 shown_total=parties[i] * 150000, checkout_token=f"race-{run}-{i}", user=None,
-                                 now=NOW, hold_minutes=30)
+            place(stores[i], fulfilments={slot.tour.farm_id: "farm_pickup"}, shown_total=parties[i] * 150000,
+                  token=f"race-{run}-{i}")
             db.session.commit()
             return "booked"
         except checkout.CheckoutError as error:

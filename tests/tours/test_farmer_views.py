@@ -15,8 +15,8 @@ from core.outbox import Notification
 from core.time import local_to_utc, to_local, utcnow
 from shop.payment_models import Refund
 from tours.models import Tour, TourPhoto, TourSlot
-from tests.helpers import login
-from tests.tours.conftest import count
+from tests.helpers import login_as
+from tests.helpers import count
 
 FORM = {"title": "Hái dứa trên đồi Hương Sơn", "description": "Đi dạo, hái dứa.", "included": "Nếm dứa tươi",
         "duration_minutes": "150", "meeting_point": "Cổng vườn, thôn Kép 3", "map_url": "https://maps.app.goo.gl/x",
@@ -38,7 +38,7 @@ def _jpeg() -> io.BytesIO:
 
 def test_a_farmer_offers_a_visit_with_a_photo(client, make_farm):
     farm = make_farm()
-    login(client, farm.owner)
+    login_as(client, farm.owner)
     response = client.post("/farmer/tours/new", data={**FORM, "photos": [(_jpeg(), "doi-dua.jpg")]},
                            content_type="multipart/form-data")
     assert response.status_code == 302
@@ -64,7 +64,7 @@ def test_a_farmer_offers_a_visit_with_a_photo(client, make_farm):
     ("duration_minutes", "1,5", "whole number"),
 ])
 def test_bad_tour_forms_are_refused_clearly(client, make_farm, field, value, message):
-    login(client, make_farm().owner)
+    login_as(client, make_farm().owner)
     response = client.post("/farmer/tours/new?lang=en", data={**FORM, field: value})
     assert response.status_code == 200 and message in response.get_data(as_text=True)
     assert count(Tour) == 0
@@ -72,7 +72,7 @@ def test_bad_tour_forms_are_refused_clearly(client, make_farm, field, value, mes
 
 def test_editing_keeps_the_address(client, make_tour):
     tour = make_tour(title="Cũ", slug="cu")
-    login(client, tour.farm.owner)
+    login_as(client, tour.farm.owner)
     form = client.get(f"/farmer/tours/{tour.id}/edit").get_data(as_text=True)
     assert 'value="Cổng vườn"' in form and 'value="150000"' in form
     assert re.search(r'<input checked[^>]*value="en"', form), "the languages it offers are ticked"
@@ -83,7 +83,7 @@ def test_editing_keeps_the_address(client, make_tour):
 
 def test_generating_times_through_the_form(client, make_tour):
     tour = make_tour(default_capacity=8)
-    login(client, tour.farm.owner)
+    login_as(client, tour.farm.owner)
     first = to_local(utcnow()).date() + timedelta(days=1)
     last = first + timedelta(days=13)
     data = {"first": first.isoformat(), "last": last.isoformat(), "weekdays": ["5", "6"], "times": "8h, 14:30",
@@ -106,7 +106,7 @@ def test_generating_times_through_the_form(client, make_tour):
 def test_each_field_of_the_times_page_has_its_own_id_so_each_label_points_at_its_field(client, make_tour):
     """Both forms of the page have a "capacity" field: the label of the second pointed at the first."""
     tour = make_tour()
-    login(client, tour.farm.owner)
+    login_as(client, tour.farm.owner)
     page = client.get(f"/farmer/tours/{tour.id}/slots").get_data(as_text=True)
     ids = re.findall(r'<(?:input|select|textarea)\b(?![^>]*type="hidden")[^>]*\sid="([^"]+)"', page)
     assert len(ids) == len(set(ids)), sorted(ids)
@@ -116,7 +116,7 @@ def test_each_field_of_the_times_page_has_its_own_id_so_each_label_points_at_its
 
 def test_adding_one_time_and_changing_its_capacity(client, make_tour, make_slot):
     tour = make_tour()
-    login(client, tour.farm.owner)
+    login_as(client, tour.farm.owner)
     day = (to_local(utcnow()).date() + timedelta(days=3)).isoformat()
     assert client.post(f"/farmer/tours/{tour.id}/slots/add", data={"day": day, "start": "09:00",
                                                                     "capacity": "6"}).status_code == 302
@@ -136,7 +136,7 @@ def test_adding_one_time_and_changing_its_capacity(client, make_tour, make_slot)
 def test_cancelling_a_time_from_the_screen(client, make_slot, book, pay):
     slot = make_slot(starts_at=utcnow() + timedelta(days=4))
     order = pay(book(slot, 2, 0, now=utcnow()), now=utcnow())
-    login(client, slot.tour.farm.owner)
+    login_as(client, slot.tour.farm.owner)
     page = client.get(f"/farmer/slots/{slot.id}/cancel?lang=en").get_data(as_text=True)
     assert "1 group is booked" in page
     response = client.post(f"/farmer/slots/{slot.id}/cancel?lang=en", data={"reason": "nope"})

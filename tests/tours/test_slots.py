@@ -12,7 +12,8 @@ from core.extensions import db
 from tours import slots
 from tours.manage import TourError
 from tours.models import TourSlot
-from tests.tours.conftest import NOW, count
+from tests.factories import NOW
+from tests.helpers import count
 
 
 @pytest.fixture

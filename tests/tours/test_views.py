@@ -3,33 +3,17 @@ form, the ticket page, check-in, and constant queries on the public pages."""
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from core.extensions import db
 from core.time import utcnow
 from tours import services, tickets
 from tours.models import Ticket, TourSlot
-from tests.helpers import login
-
-
-@contextmanager
-def count_queries():
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")):
-            statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
+from tests.helpers import count_queries, login_as
 
 
 def soon(days: int = 5, hour: int = 1) -> object:
@@ -70,20 +54,20 @@ def test_anonymous_visitors_are_sent_to_log_in(client, world):
 
 
 def test_a_buyer_is_refused(client, world):
-    login(client, world["buyer"])
+    login_as(client, world["buyer"])
     for url in ["/farmer/tours", "/farmer/checkin", "/farmer/tours/new", *_urls(world)]:
         assert client.get(url).status_code == 403, url
 
 
 def test_the_owner_sees_every_page(client, world):
-    login(client, world["a"])
+    login_as(client, world["a"])
     for url in ["/farmer/tours", "/farmer/checkin", "/farmer/tours/new", *_urls(world)]:
         assert client.get(url).status_code == 200, url
     assert "Hái dứa trên đồi" in client.get("/farmer/tours").get_data(as_text=True)
 
 
 def test_another_farmer_finds_nothing_and_changes_nothing(client, world):
-    login(client, world["b"])
+    login_as(client, world["b"])
     for url in _urls(world):
         assert client.get(url).status_code == 404, url
     assert "Hái dứa trên đồi" not in client.get("/farmer/tours").get_data(as_text=True)
@@ -99,7 +83,7 @@ def test_another_farmer_finds_nothing_and_changes_nothing(client, world):
 
 def test_staff_act_for_a_farm_named_in_the_address(client, world, grant_consent):
     grant_consent(world["farm_a"], world["admin"])
-    login(client, world["admin"])
+    login_as(client, world["admin"])
     page = client.get("/farmer/tours").get_data(as_text=True)
     assert "Vườn dứa An" in page and "Vườn dứa Bình" in page  # choose a farm
     assert client.get(f"/farmer/slots/{world['slot'].id}").status_code == 404, "no farm named"
@@ -203,10 +187,10 @@ def test_the_ticket_page_shows_to_its_buyer_only(client, world, book, pay):
     assert ticket.display_code in page and "<svg" in page and "Hái dứa trên đồi" in page
     assert "http" not in page.split("<svg", 1)[1].split("</svg>", 1)[0].replace("http://www.w3.org", ""), \
         "the QR is inline"
-    login(client, world["b"])
+    login_as(client, world["b"])
     assert client.get(url).status_code == 404, "another farmer"
     client.post("/logout")
-    login(client, world["buyer"])
+    login_as(client, world["buyer"])
     assert client.get(url).status_code == 200, "the owner, logged in"
     assert client.get(f"/tickets/{ticket.code[:-1]}").status_code == 404
 
@@ -238,7 +222,7 @@ def test_cancelling_too_late_is_refused_with_the_policy(client, world, book, pay
 def test_check_in_by_scanning_the_qr(client, world, book, pay):
     order, ticket = _paid_ticket(book, pay, world["slot"])
     url = "/checkin/" + tickets.checkin_token(ticket)
-    login(client, world["a"])
+    login_as(client, world["a"])
     page = client.get(url + "?lang=en").get_data(as_text=True)
     assert "Trịnh Thị Mai" in page and "Check in 2 people" in page
     response = client.post(url)
@@ -255,7 +239,7 @@ def test_check_in_by_scanning_the_qr(client, world, book, pay):
 
 def test_check_in_by_typing_the_code(client, world, book, pay):
     order, ticket = _paid_ticket(book, pay, world["slot"])
-    login(client, world["a"])
+    login_as(client, world["a"])
     page = client.get(f"/farmer/checkin?code={ticket.display_code.lower()}&lang=en").get_data(as_text=True)
     assert "Check in 2 people" in page
     client.post("/farmer/checkin", data={"code": ticket.code})
@@ -269,7 +253,7 @@ def test_check_in_by_typing_the_code(client, world, book, pay):
 def test_check_in_refusals(client, world, book, pay):
     order, ticket = _paid_ticket(book, pay, world["slot"])
     token = tickets.checkin_token(ticket)
-    login(client, world["b"])
+    login_as(client, world["b"])
     response = client.get(f"/checkin/{token}?lang=en")
     page = response.get_data(as_text=True)
     assert response.status_code == 404 and "not for a visit of this farm" in page and "Trịnh Thị Mai" not in page
@@ -278,7 +262,7 @@ def test_check_in_refusals(client, world, book, pay):
     db.session.refresh(ticket)
     assert ticket.checked_in_at is None, "farmer B cannot check in A's visitors"
     client.post("/logout")
-    login(client, world["a"])
+    login_as(client, world["a"])
     forged = ticket.code[:-1] + ("C" if ticket.code[-1] != "C" else "D") + token[8:]
     response = client.get(f"/checkin/{forged}?lang=en")
     assert response.status_code == 400 and "not a valid ticket" in response.get_data(as_text=True)
@@ -307,7 +291,7 @@ def _main(response, *codes: str) -> str:
 def test_another_farms_ticket_gets_the_same_answer_as_no_ticket(client, world, book, pay):
     order, ticket = _paid_ticket(book, pay, world["slot"])
     missing = _unused_code(ticket)
-    login(client, world["b"])
+    login_as(client, world["b"])
     client.get("/?lang=en")  # shows the "logged in" message, so it is not on the pages compared
     for send in (lambda code: client.get(f"/farmer/checkin?code={code}&lang=en"),
                  lambda code: client.post("/farmer/checkin?lang=en", data={"code": code})):
@@ -330,7 +314,7 @@ def test_a_cancelled_or_unpaid_booking_is_refused(client, world, book, pay):
     from tours.cancellations import cancel_booking
     cancel_booking(ticket, None, utcnow())
     db.session.commit()
-    login(client, world["a"])
+    login_as(client, world["a"])
     response = client.get(f"/checkin/{tickets.checkin_token(ticket)}?lang=en")
     assert response.status_code == 409 and "was cancelled" in response.get_data(as_text=True)
     client.post(f"/checkin/{tickets.checkin_token(ticket)}")
@@ -343,7 +327,7 @@ def test_a_cancelled_or_unpaid_booking_is_refused(client, world, book, pay):
 
 def test_staff_can_check_in_from_the_qr(client, world, book, pay):
     order, ticket = _paid_ticket(book, pay, world["slot"])
-    login(client, world["admin"])
+    login_as(client, world["admin"])
     url = "/checkin/" + tickets.checkin_token(ticket)
     assert client.get(url).status_code == 200
     client.post(url)
