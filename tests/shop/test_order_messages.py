@@ -8,7 +8,7 @@ from core.extensions import db
 from core.outbox import Notification
 from shop import cart as carts
 from shop import checkout
-from tests.shop.conftest import NOW
+from tests.factories import NOW
 
 
 def test_cancelling_an_unpaid_order_tells_the_buyer(store, place, make_product):
