@@ -303,7 +303,7 @@ def test_cart_page_queries_do_not_grow_with_lines(app, make_user, make_product, 
         client = app.test_client()
         _fill_cart(client, make_product, make_farm, lines)
         if logged_in:
-            login_as(client, make_user())  # the guest cart moves into the database
+            login(client, make_user())  # the real form: the guest cart moves into the database
         with count_queries() as statements:
             response = client.get("/cart")
         assert response.status_code == 200
