@@ -13,6 +13,7 @@ from sqlalchemy import DateTime, ForeignKey, String, Text, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core import audit
+from core.domain import DomainError
 from core.extensions import db
 from farmers.models import Farm
 
@@ -40,10 +41,8 @@ class AssistConsent(db.Model):
         return self.ended_at is None and self.granted_at <= now < self.expires_at
 
 
-class AssistError(Exception):
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
+class AssistError(DomainError):
+    """A rule of the assisted mode was broken; ``message`` is for the user."""
 
 
 def active_consent(farm: Farm, now: datetime) -> AssistConsent | None:
