@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accounts.farms import Farm
 from core import audit
+from core.domain import DomainError
 from core.extensions import db
 
 CONSENT_WAYS = ("in_person", "phone", "written")
@@ -40,10 +41,8 @@ class AssistConsent(db.Model):
         return self.ended_at is None and self.granted_at <= now < self.expires_at
 
 
-class AssistError(Exception):
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
+class AssistError(DomainError):
+    """A rule of the assisted mode was broken; ``message`` is for the user."""
 
 
 def active_consent(farm: Farm, now: datetime) -> AssistConsent | None:

@@ -9,15 +9,14 @@ from accounts.farms import Farm
 from accounts.models import User
 from core import audit
 from core.audit import AuditEntry
+from core.domain import DomainError
 from core.extensions import db
 from core.text import slugify
 from core.time import utcnow
 
 
-class FarmError(Exception):
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
+class FarmError(DomainError):
+    """A rule of the farms was broken; ``message`` is for the user."""
 
 
 def unique_slug(model, base: str, exclude_id: int | None = None) -> str:

@@ -15,12 +15,18 @@ from datetime import UTC, datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import (
+    BadSignature,
+    SignatureExpired,
+    TimestampSigner,
+    URLSafeTimedSerializer,
+)
 
 from accounts import sessions
 from accounts.models import User
 from accounts.services import find_by_email
 from core import audit
+from core.domain import DomainError
 from core.extensions import db
 from core.messages import Recipient, notify
 from core.urls import public_url
@@ -29,13 +35,14 @@ SALT = "kep.accounts.password-reset"
 DEFAULT_MAX_AGE = 3600  # seconds: the link works for one hour
 
 
-class ResetError(Exception):
-    """The link cannot be used; ``message`` is for the user."""
+class ResetError(DomainError):
+    """The link cannot be used; ``message`` is for the user, ``reason`` says why."""
 
-    def __init__(self, message, reason: str):
-        super().__init__(str(message))
-        self.message = message
-        self.reason = reason  # "expired" | "invalid"
+    reason = "invalid"
+
+
+class LinkExpired(ResetError):
+    reason = "expired"
 
 
 class _ClockSigner(TimestampSigner):
@@ -86,14 +93,13 @@ def user_for_token(token: str, *, now: datetime) -> User:
     try:
         data = _serializer(now).loads(token, max_age=max_age())
     except SignatureExpired:
-        raise ResetError(_l("This link has expired: links work for one hour. Ask for a new one below."),
-                         "expired") from None
+        raise LinkExpired(_l("This link has expired: links work for one hour. Ask for a new one below.")) from None
     except BadSignature:
         data = None
     user = db.session.get(User, data["u"]) if isinstance(data, dict) and isinstance(data.get("u"), int) else None
     if user is None or not user.active or not hmac.compare_digest(str(data.get("f", "")), fingerprint(user)):
         raise ResetError(_l("This link does not work any more: it was already used, or it is not complete. "
-                            "Ask for a new one below."), "invalid")
+                            "Ask for a new one below."))
     return user
 
 

@@ -11,15 +11,12 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from accounts import throttle
 from accounts.models import User
 from core import audit
+from core.domain import DomainError
 from core.extensions import db
 
 
-class AccountError(Exception):
+class AccountError(DomainError):
     """A rule was broken; ``message`` is for the user."""
-
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
 
 
 def normalize_email(email: str) -> str:
@@ -32,7 +29,8 @@ def find_by_email(email: str) -> User | None:
 
 def register(*, email: str, full_name: str, phone: str, password: str, role: str = "buyer") -> User:
     if find_by_email(email) is not None:
-        raise AccountError(_l("An account with this email already exists. Log in, or use another email."))
+        raise AccountError(_l("An account with this email already exists. Log in, or use another email."),
+                           field="email")
     user = User(email=normalize_email(email), full_name=full_name.strip(), phone=phone, role=role)
     user.set_password(password)
     db.session.add(user)
@@ -82,7 +80,7 @@ def log_in(email: str, password: str, *, address: str | None, now) -> User:
 
 def change_password(user: User, current: str, new: str) -> None:
     if not user.check_password(current):
-        raise AccountError(_l("The current password is not right."))
+        raise AccountError(_l("The current password is not right."), field="current")
     user.set_password(new)
     audit.record("user.password_changed", "user", user.id, actor=user)
 

@@ -1,7 +1,7 @@
 """A user's sessions: the list on the account page, and ending them.
 
 Ending a session deletes its row (accounts/session_store.py): its cookie, wherever it is, opens nothing any
-more. These functions write through the request's ``db.session`` (the caller commits, with the audit entry)
+more. These functions write through the request's ``db.session`` (the request commits them, with the audit entry)
 and never touch the request: the view says which session is the current one (``current_key``).
 
 "Place" is the IP address the session was last used from, partly hidden (the market has no GeoIP

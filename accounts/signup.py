@@ -30,6 +30,7 @@ from accounts.models import User
 from accounts.reset import _ClockSigner
 from accounts.services import find_by_email, hash_password, normalize_email
 from core import audit
+from core.domain import DomainError
 from core.extensions import db
 from core.messages import Recipient, notify
 from core.urls import public_url
@@ -38,13 +39,20 @@ SALT = "kep.accounts.register"
 DEFAULT_MAX_AGE = 24 * 3600
 
 
-class SignupError(Exception):
-    """The link cannot be used; ``message`` is for the user."""
+class SignupError(DomainError):
+    """The link cannot be used; ``message`` is for the user, ``reason`` says why."""
 
-    def __init__(self, message, reason: str):
-        super().__init__(str(message))
-        self.message = message
-        self.reason = reason  # "expired" | "invalid" | "exists"
+    reason = "invalid"
+
+
+class LinkExpired(SignupError):
+    reason = "expired"
+
+
+class AlreadyRegistered(SignupError):
+    """The link's address has an account by now."""
+
+    reason = "exists"
 
 
 def max_age() -> int:
@@ -79,23 +87,22 @@ def details(token: str, *, now: datetime) -> dict:
     try:
         data = _serializer(now).loads(token, max_age=max_age())
     except SignatureExpired:
-        raise SignupError(_l("This link has expired. Fill in the form again and we will send a new one."),
-                          "expired") from None
+        raise LinkExpired(_l("This link has expired. Fill in the form again and we will send a new one.")) from None
     except BadSignature:
         data = None
     if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in "enphlx"):
         raise SignupError(_l("This link does not work: it is not complete. Open it again from the e-mail, "
-                             "or fill in the form again."), "invalid")
+                             "or fill in the form again."))
     return {"email": data["e"], "full_name": data["n"], "phone": data["p"], "password_hash": data["h"],
             "locale": data["l"], "next": data["x"]}
 
 
 def finish(token: str, *, now: datetime) -> tuple[User, str]:
     """Create the account the link is for; returns it and where to go next. A link whose address has an
-    account by now (it was used already, or registered another way) raises SignupError ("exists")."""
+    account by now (it was used already, or registered another way) raises AlreadyRegistered."""
     data = details(token, now=now)
     if find_by_email(data["email"]) is not None:
-        raise SignupError(_l("This account is already created. Log in with its email and password."), "exists")
+        raise AlreadyRegistered(_l("This account is already created. Log in with its email and password."))
     user = User(email=data["email"], full_name=data["full_name"], phone=data["phone"], role="buyer",
                 password_hash=data["password_hash"], session_token=secrets.token_hex(16),
                 locale=data["locale"] or None)
@@ -103,7 +110,6 @@ def finish(token: str, *, now: datetime) -> tuple[User, str]:
         with db.session.begin_nested():
             db.session.add(user)
     except IntegrityError:  # the same link opened twice at once: the other one made the account
-        raise SignupError(_l("This account is already created. Log in with its email and password."),
-                          "exists") from None
+        raise AlreadyRegistered(_l("This account is already created. Log in with its email and password.")) from None
     audit.record("user.registered", "user", user.id, actor=user, to_state="buyer")
     return user, data["next"]

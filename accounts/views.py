@@ -12,7 +12,9 @@ from accounts import reset, services, sessions, signup, throttle
 from accounts.forms import (ChangePasswordForm, ConfirmForm, ForgotPasswordForm, LoginForm, RegisterForm,
                             ResetPasswordForm)
 from accounts.session_store import user_of_session
+from core import transactions
 from core.extensions import db, limiter, login_manager
+from core.forms import show_error
 from core.time import utcnow
 from core.urls import safe_next
 
@@ -97,7 +99,6 @@ def register():
         signup.start(email=form.email.data, full_name=form.full_name.data, phone=form.phone.data,
                      password=form.password.data, now=utcnow(), locale=str(get_locale()),
                      next_url=safe_next(request.args.get("next"), ""))
-        db.session.commit()
         return redirect(url_for("accounts.register_sent"))
     return render_template("accounts/register.html", form=form)
 
@@ -119,10 +120,10 @@ def register_confirm(token: str):
     if form.validate_on_submit():
         try:
             user, next_url = signup.finish(token, now=now)
-        except signup.SignupError as error:
+        except signup.SignupError as error:  # shown as a note, not an error: the account may well exist
+            transactions.fail()
             flash(error.message, "info")
             return redirect(url_for("accounts.login"))
-        db.session.commit()
         _start_session(user, remember=False)
         flash(_l("Welcome to Chợ Dứa Kép! Your account is ready."), "success")
         return redirect(safe_next(next_url, url_for("shop.home")))
@@ -143,7 +144,7 @@ def login():
         except throttle.Throttled as wait:
             return render_template("accounts/login.html", form=form, wait_minutes=wait.minutes), 429
         except services.AccountError as error:
-            db.session.commit()  # a note to the staff, if this failure made one
+            db.session.commit()  # kept although the login failed: the staff's note, if this failure made one
             flash(error.message, "error")
         else:
             _start_session(user, remember=form.remember.data)
@@ -174,7 +175,6 @@ def logout():
 def end_all_sessions():
     user = current_user._get_current_object()
     sessions.end_sessions(user, reason="logout_all")
-    db.session.commit()
     _forget_current_row()
     _end_this_session(_l("You are logged out on every device, this one too."))
     return redirect(url_for("shop.home"))
@@ -189,7 +189,6 @@ def end_session(session_id: int):
     if current is not None:  # ending this device's session is logging out
         return logout()
     if sessions.end_session(user, session_id):
-        db.session.commit()
         flash(_l("That device is logged out."), "success")
     else:
         flash(_l("This session has already ended."), "info")
@@ -205,10 +204,9 @@ def account():
         try:
             services.change_password(user, form.current.data, form.password.data)
         except services.AccountError as error:
-            form.current.errors.append(error.message)
+            show_error(form, error)
         else:
             sessions.end_sessions(user, keep_key=_current_key(), reason="password_changed")
-            db.session.commit()
             _start_session(user, remember=session.permanent)  # this device stays logged in, on a new id
             flash(_l("Your password is changed. Your other devices are logged out."), "success")
             return redirect(url_for("accounts.account"))
@@ -237,7 +235,6 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         reset.request_reset(form.email.data, now=utcnow(), locale=str(get_locale()))
-        db.session.commit()
         # The same answer whether or not an account has this email.
         flash(_l("If an account has this email, we have sent it a link to choose a new password. "
                  "The link works for one hour. Also look in the spam folder."), "info")
@@ -256,7 +253,6 @@ def reset_password(token: str):
     form = ResetPasswordForm(user=user)
     if form.validate_on_submit():
         reset.reset_password(token, form.password.data, now=utcnow())
-        db.session.commit()
         if current_user.is_authenticated and current_user.id == user.id:
             # this session ended with the old password, like every other one
             _forget_current_row()

@@ -8,6 +8,7 @@ from flask_login import current_user
 from accounts import assist
 from accounts.farms import Farm
 from admin.forms import ConsentForm
+from core import transactions
 from core.auth import admin_required
 from core.extensions import db
 from core.time import utcnow
@@ -38,10 +39,9 @@ def assist_farm(farm_id: int):
             assist.record_consent(farm, current_user, way=form.way.data, note=form.note.data,
                                   days=int(form.days.data), now=now)
         except assist.AssistError as error:
-            db.session.rollback()
+            transactions.fail()
             flash(str(error.message), "error")
         else:
-            db.session.commit()
             flash(_("Consent recorded. You can now help %(farm)s; everything you do is shown to the farmer.",
                     farm=farm.name), "success")
             return redirect(url_for("admin_assist.assist_farm", farm_id=farm.id))
@@ -49,18 +49,17 @@ def assist_farm(farm_id: int):
                            active=assist.active_consent(farm, now), now=now)
 
 
+def _back_to_assist(farm_id: int, **_view_args):
+    return redirect(url_for("admin_assist.assist_farm", farm_id=farm_id))
+
+
 @bp.route("/farms/<int:farm_id>/assist/<int:consent_id>/end", methods=["POST"])
+@transactions.on_domain_error(_back_to_assist)
 def end_assist(farm_id: int, consent_id: int):
     farm = _farm_or_404(farm_id)
     consent = db.session.get(assist.AssistConsent, consent_id)
     if consent is None or consent.farm_id != farm.id:
         abort(404)
-    try:
-        assist.end_consent(consent, current_user, utcnow())
-    except assist.AssistError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-    else:
-        db.session.commit()
-        flash(_("Assisted mode ended for %(farm)s.", farm=farm.name), "info")
+    assist.end_consent(consent, current_user, utcnow())
+    flash(_("Assisted mode ended for %(farm)s.", farm=farm.name), "info")
     return redirect(url_for("admin_assist.assist_farm", farm_id=farm.id))

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from accounts.models import User
 from core import audit, settings_store
 from core.banks import bank_name
+from core.domain import DomainError
 from core.extensions import db
 from core.messages import Recipient, notify
 from shop.payments import ReceivingAccount, receiving_account
@@ -24,8 +25,8 @@ from shop.payments import ReceivingAccount, receiving_account
 NOTICE_KIND = "staff_bank_account_changed"
 
 
-class WrongPassword(Exception):
-    message = _l("That is not your password, so the account was not changed. Type the password you log in with.")
+class WrongPassword(DomainError):
+    """The staff member's password was not typed right (it belongs beside the password field)."""
 
 
 def mask(account_number: str) -> str:
@@ -39,7 +40,8 @@ def change_receiving_account(staff: User, password: str, bank_bin: str, account_
     """Make this the receiving account. False when it already was (nothing is written, nobody is told);
     ``WrongPassword`` (and nothing written) when ``password`` is not ``staff``'s."""
     if not staff.check_password(password or ""):
-        raise WrongPassword()
+        raise WrongPassword(_l("That is not your password, so the account was not changed. "
+                               "Type the password you log in with."), field="password")
     before = receiving_account()
     after = ReceivingAccount(bank_bin=bank_bin, bank_name=bank_name(bank_bin), account_number=account_number,
                              account_name=account_name.strip().upper())

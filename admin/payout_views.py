@@ -80,11 +80,9 @@ def record(farm_id: int):
         payout, created = payout_service.record_payout(
             farm, amount_vnd=form.amount_vnd.data, paid_on=form.paid_on.data, bank_reference=form.bank_reference.data,
             form_token=form.form_token.data, staff=current_user._get_current_object(), now=utcnow())
-    except payout_service.PayoutError as error:
-        db.session.rollback()
+    except payout_service.PayoutError as error:  # the page again, with the message (a 400: nothing is kept)
         flash(error.message, "error")
         return _page(farm, form, form.amount_vnd.data, 400)
-    db.session.commit()
     if created:
         flash(_l("Payout of %(amount)s to %(farm)s recorded.", amount=vnd(payout.amount_vnd), farm=farm.name),
               "success")

@@ -12,6 +12,7 @@ from accounts.farms import Farm
 from accounts.models import User
 from core import audit, settings_store
 from core.audit import AuditEntry
+from core.domain import DomainError
 from core.extensions import db
 from core.time import local_to_utc, to_local
 from shop.models import Product
@@ -20,10 +21,8 @@ from shop.payment_models import BankTransfer, Refund
 from tours.models import TourSlot
 
 
-class AdminError(Exception):
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
+class AdminError(DomainError):
+    """A staff rule was broken; ``message`` is for the user."""
 
 
 def overview(now: datetime, days: int = 14) -> dict:

@@ -9,7 +9,8 @@ from admin import bank_account, services
 from admin.forms import AuditFilterForm, BankAccountForm, FeeForm
 from core import inputs, settings_store
 from core.auth import admin_required
-from core.extensions import db, limiter
+from core.extensions import limiter
+from core.forms import show_error
 from core.time import utcnow
 from shop.payments import receiving_account
 
@@ -41,7 +42,6 @@ def set_fee():
     form = FeeForm()
     if form.validate_on_submit():
         services.set_platform_fee(form.percent.basis_points, current_user)
-        db.session.commit()
         flash(_l("The platform fee is now %(percent)s %% of each sale (for payments from now on).",
                  percent=_fee_percent()), "success")
         return redirect(url_for("admin_settings.settings"))
@@ -74,9 +74,8 @@ def set_bank():
                 form.account_name.data, now=utcnow())
         except bank_account.WrongPassword as error:
             g.bank_password_wrong = True
-            form.password.errors.append(error.message)
+            show_error(form, error)
         else:
-            db.session.commit()
             flash(_l("New orders will be paid to this account. Every staff member has been told.") if changed
                   else _l("This is already the account that receives the transfers; nothing was changed."),
                   "success")

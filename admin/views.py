@@ -16,6 +16,7 @@ from admin.forms import RejectForm, SuspendAccountForm, SuspendForm
 from core.auth import admin_required
 from core.extensions import db
 from core.time import utcnow
+from core.transactions import on_domain_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -41,35 +42,29 @@ def farms():
                            statuses=FARM_STATUSES, suspend_form=SuspendForm())
 
 
+def _back_to_farms(**_view_args):
+    return redirect(url_for("admin.farms"))
+
+
 @bp.route("/farms/<int:farm_id>/suspend", methods=["POST"])
+@on_domain_error(_back_to_farms)
 def suspend(farm_id: int):
     farm = _farm_or_404(farm_id)
     form = SuspendForm()
     if not form.validate_on_submit():
         flash(form.reason.errors[0] if form.reason.errors else _l("Please try again."), "error")
         return redirect(url_for("admin.farms"))
-    try:
-        services.suspend_farm(farm, current_user, form.reason.data)
-    except services.AdminError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_l("%(farm)s is suspended: its products and visits are hidden.", farm=farm.name), "info")
+    services.suspend_farm(farm, current_user, form.reason.data)
+    flash(_l("%(farm)s is suspended: its products and visits are hidden.", farm=farm.name), "info")
     return redirect(url_for("admin.farms"))
 
 
 @bp.route("/farms/<int:farm_id>/reinstate", methods=["POST"])
+@on_domain_error(_back_to_farms)
 def reinstate(farm_id: int):
     farm = _farm_or_404(farm_id)
-    try:
-        services.reinstate_farm(farm, current_user)
-    except services.AdminError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_l("%(farm)s can sell again.", farm=farm.name), "success")
+    services.reinstate_farm(farm, current_user)
+    flash(_l("%(farm)s can sell again.", farm=farm.name), "success")
     return redirect(url_for("admin.farms"))
 
 
@@ -90,33 +85,27 @@ def application(farm_id: int):
     return render_template("admin/application.html", farm=_farm_or_404(farm_id), reject_form=RejectForm())
 
 
+def _back_to_application(farm_id: int):
+    return redirect(url_for("admin.application", farm_id=farm_id))
+
+
 @bp.route("/applications/<int:farm_id>/approve", methods=["POST"])
+@on_domain_error(_back_to_application)
 def approve(farm_id: int):
     farm = _farm_or_404(farm_id)
-    try:
-        farm_services.approve(farm, current_user)
-    except farm_services.FarmError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("admin.application", farm_id=farm_id))
-    db.session.commit()
+    farm_services.approve(farm, current_user)
     flash(_l("%(farm)s is approved and can now sell.", farm=farm.name), "success")
     return redirect(url_for("admin.applications"))
 
 
 @bp.route("/applications/<int:farm_id>/reject", methods=["POST"])
+@on_domain_error(_back_to_application)
 def reject(farm_id: int):
     farm = _farm_or_404(farm_id)
     form = RejectForm()
     if not form.validate_on_submit():
         return render_template("admin/application.html", farm=farm, reject_form=form), 400
-    try:
-        farm_services.reject(farm, current_user, form.reason.data)
-    except farm_services.FarmError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("admin.application", farm_id=farm_id))
-    db.session.commit()
+    farm_services.reject(farm, current_user, form.reason.data)
     flash(_l("The application of %(farm)s is rejected.", farm=farm.name), "info")
     return redirect(url_for("admin.applications"))
 
@@ -137,33 +126,28 @@ def _user_or_404(user_id: int) -> User:
     return user
 
 
+def _back_to_user(user_id: int):
+    """The accounts list showing this account (read again: the failed request was rolled back)."""
+    return redirect(url_for("admin.users", q=_user_or_404(user_id).email))
+
+
 @bp.route("/users/<int:user_id>/suspend", methods=["POST"])
+@on_domain_error(_back_to_user)
 def suspend_user(user_id: int):
     user = _user_or_404(user_id)
     form = SuspendAccountForm()
     if not form.validate_on_submit():
         flash(form.reason.errors[0] if form.reason.errors else _l("Please try again."), "error")
         return redirect(url_for("admin.users", q=user.email))
-    try:
-        accounts.suspend(user, current_user._get_current_object(), form.reason.data)
-    except accounts.AccountError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_l("The account %(email)s is suspended and logged out everywhere.", email=user.email), "info")
+    accounts.suspend(user, current_user._get_current_object(), form.reason.data)
+    flash(_l("The account %(email)s is suspended and logged out everywhere.", email=user.email), "info")
     return redirect(url_for("admin.users", q=user.email))
 
 
 @bp.route("/users/<int:user_id>/reinstate", methods=["POST"])
+@on_domain_error(_back_to_user)
 def reinstate_user(user_id: int):
     user = _user_or_404(user_id)
-    try:
-        accounts.reinstate(user, current_user._get_current_object())
-    except accounts.AccountError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_l("The account %(email)s can log in again.", email=user.email), "success")
+    accounts.reinstate(user, current_user._get_current_object())
+    flash(_l("The account %(email)s can log in again.", email=user.email), "success")
     return redirect(url_for("admin.users", q=user.email))

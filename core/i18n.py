@@ -25,7 +25,7 @@ def remember_choice() -> None:
         session["lang"] = chosen
         if current_user.is_authenticated and current_user.locale != chosen:
             current_user.locale = chosen
-            db.session.commit()
+            db.session.commit()  # before the view: the choice is kept even when the page then fails
 
 
 def select_locale() -> str:

@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
+from core import transactions
 from core.errors import RETRY_AFTER_SECONDS, render_error
 from core.extensions import db
 from core.requestlog import loggable_path
@@ -63,7 +64,7 @@ def photo_url(key: str, external: bool = False) -> str:
 def storage_unavailable(error: StorageUnavailable):
     """The photo store is down or too slow: nothing of the request is kept (new files are removed again)."""
     current_app.logger.error("Photo storage unavailable on %s %s: %s", request.method, loggable_path(), error)
-    db.session.rollback()
+    transactions.discard_session_changes()  # the error went past the view's unit of work, unfinished
     body, code = render_error(503, _l("Photos cannot be saved or shown right now. Nothing was changed; please "
                                       "try again in a few minutes."))
     response = make_response(body, code)

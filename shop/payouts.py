@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from accounts.farms import Farm
 from core import audit
+from core.domain import DomainError
 from core.extensions import db
 from core.formatting import vnd
 from core.time import local_to_utc, to_local
@@ -26,10 +27,8 @@ from shop.payout_models import Payout
 MAX_REFERENCE = 60
 
 
-class PayoutError(Exception):
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
+class PayoutError(DomainError):
+    """A rule of the payouts was broken; ``message`` is for the user."""
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,8 @@ def test_the_link_makes_the_account_logs_in_and_keeps_next(client):
     client.post("/logout")
     again = client.post(link)
     assert (again.status_code, again.headers["Location"]) == (302, "/login"), "a used link makes no second account"
+    assert ('<p class="flash flash-info">Tài khoản này đã được tạo rồi.'
+            in client.get("/login").get_data(as_text=True)), "said as a note, not as an error"
     assert _users() == 1
     assert client.get("/account").status_code == 302, "and does not log in"
 

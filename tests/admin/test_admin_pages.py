@@ -1,8 +1,10 @@
 """Staff overview, farm suspension, settings, audit log."""
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core import settings_store
 from core.audit import AuditEntry
@@ -41,6 +43,30 @@ def test_suspend_hides_the_farm_and_reinstate_brings_it_back(client, staff, make
     assert client.get(f"/products/{product.slug}").status_code == 200
     actions = list(db.session.scalars(select(AuditEntry.action).where(AuditEntry.entity_type == "farm")))
     assert actions == ["farm.suspended", "farm.reinstated"]
+
+
+def test_refused_staff_actions_go_back_where_they_came_from_and_keep_nothing(client, staff, make_farm, make_user):
+    farm, buyer = make_farm(), make_user()
+    audited = db.session.scalar(select(func.count()).select_from(AuditEntry))
+    for path, to, message in [
+        (f"/admin/farms/{farm.id}/reinstate", "/admin/farms", "Trang trại này không bị tạm ngừng."),
+        (f"/admin/applications/{farm.id}/approve", f"/admin/applications/{farm.id}", "Đơn này đã được xử lý rồi."),
+        (f"/admin/applications/{farm.id}/reject", f"/admin/applications/{farm.id}", "Đơn này đã được xử lý rồi."),
+    ]:
+        response = client.post(path, data={"reason": "Ảnh không đúng"})
+        assert (response.status_code, response.headers["Location"]) == (302, to), path
+        assert message in client.get(to).get_data(as_text=True), path
+    for user, action, message in [(staff, "suspend", "Bạn không thể tạm khóa tài khoản của chính mình."),
+                                  (buyer, "reinstate", "Tài khoản này không bị tạm khóa.")]:
+        response = client.post(f"/admin/users/{user.id}/{action}", data={"reason": "Thử"})
+        location = urlsplit(response.headers["Location"])
+        assert (response.status_code, location.path, parse_qs(location.query)) == (302, "/admin/users",
+                                                                                  {"q": [user.email]})
+        assert message in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == audited
+    db.session.expire_all()
+    assert (farm.status, staff.active, buyer.active) == ("approved", True, True)
+    assert client.get("/admin/").status_code == 200, "still logged in: the suspension was refused"
 
 
 @pytest.mark.parametrize("raw,expected", [("2", "200"), ("2,5", "250"), ("0", "0"), ("30", "3000"), ("1.25%", "125")])

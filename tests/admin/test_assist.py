@@ -84,3 +84,21 @@ def test_pending_farms_cannot_be_assisted(setting, make_farm):
     _, staff = setting
     with pytest.raises(assist.AssistError):
         assist.record_consent(make_farm(status="pending"), staff, way="phone", note="x", days=7, now=utcnow())
+
+
+def test_refused_consents_say_why_and_keep_nothing(client, setting, make_farm):
+    farm, staff = setting
+    consent = assist.record_consent(farm, staff, way="phone", note="x", days=7, now=utcnow())
+    assist.end_consent(consent, staff, utcnow())
+    db.session.commit()
+    audited = len(db.session.scalars(select(AuditEntry)).all())
+    login_as(client, staff)
+    response = client.post(f"/admin/farms/{farm.id}/assist/{consent.id}/end")
+    assert (response.status_code, response.headers["Location"]) == (302, f"/admin/farms/{farm.id}/assist")
+    assert "Sự đồng ý này đã kết thúc rồi." in client.get(response.headers["Location"]).get_data(as_text=True)
+    pending = make_farm(status="pending")
+    page = client.post(f"/admin/farms/{pending.id}/assist", data={"way": "phone", "days": "7", "note": "x"})
+    assert page.status_code == 200
+    assert "Chỉ trang trại đã duyệt mới được hỗ trợ ở chế độ hỗ trợ." in page.get_data(as_text=True)
+    assert db.session.scalar(select(assist.AssistConsent).where(assist.AssistConsent.farm_id == pending.id)) is None
+    assert len(db.session.scalars(select(AuditEntry)).all()) == audited
