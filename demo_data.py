@@ -138,7 +138,7 @@ def seed_season(today: date, start: date | None = None) -> int:
     from core import settings_store
     from core.outbox import Notification
     from shop import cart as carts
-    from shop import checkout, lines, payments
+    from shop import lines, payments
     from shop.product_lines import PRODUCTS
     from tours.visit_lines import VISITS
 

@@ -3,14 +3,31 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
-from flask_babel import get_locale, lazy_gettext as _l
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
 from accounts import reset, services, sessions, signup, throttle
-from accounts.forms import (ChangePasswordForm, ConfirmForm, ForgotPasswordForm, LoginForm, RegisterForm,
-                            ResetPasswordForm)
+from accounts.forms import (
+    ChangePasswordForm,
+    ConfirmForm,
+    ForgotPasswordForm,
+    LoginForm,
+    RegisterForm,
+    ResetPasswordForm,
+)
 from accounts.session_store import user_of_session
 from core import transactions
 from core.extensions import db, limiter, login_manager

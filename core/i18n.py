@@ -6,11 +6,10 @@ from urllib.parse import urlencode
 from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_babel.speaklater import LazyString
-from markupsafe import escape
 from flask_login import current_user
+from markupsafe import escape
 
 from core.extensions import db
-
 
 # Flask-Babel's lazy strings call themselves safe HTML (``__html__`` returns the text as is), so a
 # lazy message with a farm or product name in it would reach the page unescaped. Escape instead:

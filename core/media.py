@@ -12,7 +12,15 @@ commit, and files of deleted rows are removed only once it has committed.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, make_response, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    make_response,
+    request,
+    url_for,
+)
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction

@@ -9,8 +9,18 @@ import time
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import (CheckConstraint, DateTime, ForeignKey, Integer, String, Text, and_, or_, select,
-                        update)
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    and_,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import channels

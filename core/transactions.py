@@ -39,8 +39,8 @@ import time
 
 from flask import current_app, flash, g, has_request_context, redirect, request, session
 from sqlalchemy import event
-from sqlalchemy.orm import Session
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from core.domain import DomainError
 from core.extensions import db

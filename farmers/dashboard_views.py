@@ -12,7 +12,6 @@ import io
 from flask import (
     Blueprint,
     Response,
-    abort,
     g,
     redirect,
     render_template,
@@ -21,10 +20,8 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import login_required
 
-from accounts.farms import Farm
-from core.extensions import db
 from core.time import to_local, utcnow
 from farmers import acting, dashboard, periods
 from farmers.dashboard_chart import chart

@@ -10,7 +10,6 @@ from accounts import assist
 from core.audit import AuditEntry
 from core.extensions import db
 from core.time import utcnow
-from accounts import assist
 from tests.helpers import login_as
 
 

@@ -17,7 +17,13 @@ from shop import payouts, vietqr
 from shop.ledger import LedgerEntry
 from shop.payout_models import Payout
 from tests.farmers.ledger_helpers import sale
-from tests.helpers import count, count_queries, csrf_token_from, login_as, requires_postgres
+from tests.helpers import (
+    count,
+    count_queries,
+    csrf_token_from,
+    login_as,
+    requires_postgres,
+)
 
 
 @pytest.fixture

@@ -105,7 +105,6 @@ def test_staff_with_an_impossible_farm_id_get_not_found(client, make_user):
 
 def test_nul_bytes_are_removed_from_form_values_before_they_are_saved(client):
     from accounts.models import User
-
     from tests.helpers import registration_link
 
     response = client.post("/register", data={"email": "lan\x00@example.vn", "full_name": "Nguyễn\x00 Thị\x07 Lan",

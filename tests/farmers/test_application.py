@@ -7,7 +7,6 @@ from sqlalchemy import func, select
 from accounts.farms import Farm
 from core.audit import AuditEntry
 from core.extensions import db
-from accounts.farms import Farm
 from tests.helpers import login_as
 
 APPLICATION = {"name": "Vườn dứa Hương Sơn", "village": "Kép 11", "village_other": "",

@@ -146,7 +146,7 @@ def test_numbers_use_the_number_pad_and_every_input_has_a_label(client, farm):
     login_as(client, farm.owner)
     html = client.get("/farmer/products/new").get_data(as_text=True)
     for name in ("price_vnd", "stock", "min_order_qty"):
-        assert f'inputmode="numeric"' in html.split(f'name="{name}"')[0].rsplit("<input", 1)[1]
+        assert 'inputmode="numeric"' in html.split(f'name="{name}"')[0].rsplit("<input", 1)[1]
     for name in ("name", "description", "category", "unit", "price_vnd", "stock", "min_order_qty",
                  "season_start", "season_end", "photos"):
         assert f'<label for="{name}">' in html, name

@@ -25,11 +25,11 @@ from core.audit import AuditEntry
 from core.extensions import db
 from core.outbox import Notification
 from core.time import utcnow
+from shop.models import Product
 from shop.order_models import CartItem, FarmOrder, Order, OrderLine
 from shop.payment_models import Payment
-from shop.models import Product
-from tours.models import TourSlot
 from tests.helpers import count, free_port
+from tours.models import TourSlot
 
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 

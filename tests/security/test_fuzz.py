@@ -159,8 +159,8 @@ def fuzzer(shared):
     a product and a visit (so the cart page has its quantity fields)."""
     from accounts import assist
     from shop import cart as carts
-    from tours import visit_lines
     from tests.security.conftest import snapshot
+    from tours import visit_lines
 
     world = shared.world
     assist.record_consent(world.objects["farm_a"], world.users["admin"], way="phone", note="", days=30,

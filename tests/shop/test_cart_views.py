@@ -11,6 +11,7 @@ from core.extensions import db
 from shop.order_models import CartItem
 from tests.helpers import count_queries, login, login_as, register
 
+
 def page(response) -> str:
     """The page's text with entities decoded, so assertions can use plain Vietnamese."""
     return html_lib.unescape(response.get_data(as_text=True))

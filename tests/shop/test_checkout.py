@@ -15,7 +15,6 @@ from tests.factories import NOW
 from tests.helpers import count
 
 
-
 def test_order_from_two_farms_is_split_with_price_snapshots(store, place, make_product, make_farm):
     delivering = make_farm(offers_delivery=True, delivery_fee_vnd=30000)
     pineapples = make_product(price_vnd=25000, stock=100, min_order_qty=2)

@@ -15,7 +15,6 @@ from tests.helpers import count, csrf_token_from, login_as
 from tests.shop.test_cart_views import add, english, page, session_cart
 
 
-
 def form_values(html: str) -> dict[str, str]:
     """What the browser would send: hidden fields, filled inputs and the checked radio buttons."""
     values = {}

@@ -10,8 +10,8 @@ from core.extensions import db
 from shop import checkout
 from shop.models import Product
 from shop.order_models import Order
-from tests.helpers import race, requires_postgres
 from tests.factories import NOW, make_cart, make_order, place
+from tests.helpers import race, requires_postgres
 
 pytestmark = requires_postgres
 

@@ -13,8 +13,8 @@ from shop import checkout
 from shop import services as product_services
 from shop.models import DEFAULT_MAX_ORDER_QTY, MAX_ORDER_QTY_CEILING, Product
 from shop.order_models import Order
-from tests.helpers import login, login_as
 from tests.factories import NOW
+from tests.helpers import login, login_as
 from tests.shop.test_cart_views import add, english, page, session_cart
 from tours import manage, visit_lines
 from tours.models import DEFAULT_MAX_PARTY, TourSlot

@@ -17,7 +17,6 @@ from tests.factories import NOW
 from tests.helpers import count
 
 
-
 @pytest.fixture
 def order(store, place, make_product, make_farm):
     farm_a, farm_b = make_farm(), make_farm()

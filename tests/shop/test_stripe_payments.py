@@ -20,8 +20,15 @@ from shop.order_models import Order
 from shop.payment_models import Payment, Refund
 from tests.helpers import count, login_as
 from tests.stripe_emulator import authenticate_3ds, configure_webhook
-from tests.stripe_fixtures import (WEBHOOK_SECRET, card_page_data, confirm_card, dead_url,  # noqa: F401
-                                   localstripe_url, stripe_client, stripe_config)
+from tests.stripe_fixtures import (  # noqa: F401
+    WEBHOOK_SECRET,
+    card_page_data,
+    confirm_card,
+    dead_url,
+    localstripe_url,
+    stripe_client,
+    stripe_config,
+)
 
 
 @pytest.fixture

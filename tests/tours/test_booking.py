@@ -11,10 +11,10 @@ from core.outbox import Notification
 from shop import cart as carts
 from shop import checkout
 from shop.ledger import LedgerEntry
-from tours import services, tickets, visit_lines
-from tours.models import Ticket
 from tests.factories import NOW, MemoryStore
 from tests.helpers import count
+from tours import services, tickets, visit_lines
+from tours.models import Ticket
 
 
 def test_a_visit_goes_in_the_cart_with_its_party(store, make_slot):

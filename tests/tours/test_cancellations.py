@@ -11,10 +11,10 @@ from core.outbox import Notification
 from shop import payments
 from shop.ledger import LedgerEntry
 from shop.payment_models import Refund
-from tours import cancellations, services, tickets
-from tours.manage import TourError
 from tests.factories import NOW
 from tests.helpers import count
+from tours import cancellations, services, tickets
+from tours.manage import TourError
 
 
 def _ticket(order):

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from core.extensions import db
 from shop import checkout
 from shop.order_models import Order, OrderLine
-from tours.models import TourSlot
-from tests.helpers import race, requires_postgres
 from tests.factories import make_cart, place
+from tests.helpers import race, requires_postgres
+from tours.models import TourSlot
 
 pytestmark = requires_postgres
 

@@ -14,9 +14,8 @@ from core.extensions import db
 from core.outbox import Notification
 from core.time import local_to_utc, to_local, utcnow
 from shop.payment_models import Refund
+from tests.helpers import count, login_as
 from tours.models import Tour, TourPhoto, TourSlot
-from tests.helpers import login_as
-from tests.helpers import count
 
 FORM = {"title": "Hái dứa trên đồi Hương Sơn", "description": "Đi dạo, hái dứa.", "included": "Nếm dứa tươi",
         "duration_minutes": "150", "meeting_point": "Cổng vườn, thôn Kép 3", "map_url": "https://maps.app.goo.gl/x",

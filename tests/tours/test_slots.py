@@ -9,11 +9,11 @@ from sqlalchemy.exc import IntegrityError
 
 from core.audit import AuditEntry
 from core.extensions import db
+from tests.factories import NOW
+from tests.helpers import count
 from tours import slots
 from tours.manage import TourError
 from tours.models import TourSlot
-from tests.factories import NOW
-from tests.helpers import count
 
 
 @pytest.fixture

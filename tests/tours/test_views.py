@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from core.extensions import db
 from core.time import utcnow
+from tests.helpers import count_queries, login_as
 from tours import services, tickets
 from tours.models import Ticket, TourSlot
-from tests.helpers import count_queries, login_as
 
 
 def soon(days: int = 5, hour: int = 1) -> object:
