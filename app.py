@@ -50,7 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
     _import_models()
     _check_receiving_account(app)
     _register_blueprints(app)
-    _connect_domains()
+    _connect_domains(app)
     _register_cli(app)
     transactions.init_app(app)
     formatting.register(app)
@@ -156,11 +156,19 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_payouts_bp)
 
 
-def _connect_domains() -> None:
+def _connect_domains(app: Flask) -> None:
     """The packages above the shop join it through its interfaces: kinds of cart line (shop/lines.py), what its
     pages show (shop/showcase.py) and its events (shop/events.py). Each ``connect`` may run again (every app)."""
+    from shop import receivers as shop_receivers
+    from shop.payments import registry
     from tours import events as tour_events
 
+    unknown = set(app.config.get("PAYMENT_PROVIDERS") or ()) - registry.codes()
+    if unknown:
+        raise settings.UnsafeConfiguration(f"PAYMENT_PROVIDERS lists {sorted(unknown)}, but no module in "
+                                           "shop/payments/providers/ has that code.")
+
+    shop_receivers.connect()
     tour_events.connect()
 
 

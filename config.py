@@ -190,6 +190,8 @@ def load(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "UNPAID_ORDERS_PER_ADDRESS": _int(env, "UNPAID_ORDERS_PER_ADDRESS", 5),
         "UNPAID_ORDERS_PER_PHONE": _int(env, "UNPAID_ORDERS_PER_PHONE", 2),
         "UNPAID_ORDERS_PER_SESSION": _int(env, "UNPAID_ORDERS_PER_SESSION", 1),
+        # The payment providers offered, in the order buyers see them (shop/payments/providers/; "card" is Stripe).
+        "PAYMENT_PROVIDERS": _list(env.get("PAYMENT_PROVIDERS")) or ["vietqr", "card"],
         # Stripe (card payments); card payment is hidden when the keys are missing.
         "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY", ""),
         "STRIPE_PUBLISHABLE_KEY": env.get("STRIPE_PUBLISHABLE_KEY", ""),

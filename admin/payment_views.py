@@ -1,7 +1,16 @@
 """Commune staff's money pages: bank transfers, refunds to make, and the outbox."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -15,11 +24,18 @@ from core.extensions import db
 from core.formatting import vnd
 from core.outbox import Notification
 from core.time import utcnow
+from core.transactions import fail, on_domain_error
 from shop import payments
 from shop.order_models import Order
-from shop.payment_forms import BankRefundDoneForm, ConfirmForm, ManualTransferForm, ResolveTransferForm
+from shop.payment_forms import (
+    BankRefundDoneForm,
+    ConfirmForm,
+    ManualTransferForm,
+    ResolveTransferForm,
+)
 from shop.payment_models import BankTransfer, Payment, Refund
-from shop.payment_views import deliver_after_commit
+from shop.payments.refunds import pending_sent_by_providers
+from shop.payments.web import deliver_after_commit
 
 bp = Blueprint("admin_payments", __name__, url_prefix="/admin")
 
@@ -30,8 +46,6 @@ REFUND_BUDGET_SECONDS = 15
 ATTENTION = ("unmatched", "underpaid", "late", "overpaid")
 RESOLVABLE = ("unmatched", "underpaid", "late")
 OUTBOX_STATUSES = ("pending", "sent", "failed")
-REFUND_REASONS = {"overpaid": _l("paid too much"), "late_payment": _l("paid after the order expired"),
-                  "duplicate_payment": _l("paid twice"), "cancelled": _l("farm order cancelled")}
 
 
 @bp.before_request
@@ -42,7 +56,7 @@ def staff_only():
 
 @bp.context_processor
 def money_labels():
-    return {"refund_reason_label": lambda reason: REFUND_REASONS.get(reason, reason)}
+    return {"refund_reason_label": lambda reason: payments.REFUND_REASONS.get(reason, reason)}
 
 
 def _page() -> int:
@@ -94,32 +108,26 @@ def record_transfer():
             content=(form.content.data or "").strip() or form.reference.data, transferred_at=None,
             source="staff", now=now, actor=current_user, order=order)
     except payments.DuplicateTransfer:
-        db.session.rollback()
+        fail()
         form.transaction_id.errors.append(_("This bank transaction is already recorded; nothing was changed."))
         return _transfers_page(form, 400)
     message, category = _RECORDED[transfer.status]
     amount, total = transfer.amount_vnd, order.total_vnd
     flash(str(message) % {"reference": order.reference, "extra": vnd(amount - total), "missing": vnd(total - amount)},
           category)
-    db.session.commit()
-    deliver_after_commit(now)
+    deliver_after_commit()
     return redirect(url_for("admin_payments.transfers"))
 
 
 @bp.route("/transfers/<int:transfer_id>/resolve", methods=["POST"])
+@on_domain_error(lambda transfer_id: redirect(url_for("admin_payments.transfers")))
 def resolve_transfer(transfer_id: int):
     transfer = db.session.get(BankTransfer, transfer_id) or abort(404)
     form = ResolveTransferForm(prefix=f"t{transfer.id}")
     if not form.validate_on_submit():
         flash(" ".join(str(e) for e in form.note.errors), "error")
         return redirect(url_for("admin_payments.transfers"))
-    try:
-        payments.resolve_transfer(transfer, current_user, form.note.data)
-    except payments.PaymentError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("admin_payments.transfers"))
-    db.session.commit()
+    payments.resolve_transfer(transfer, current_user, form.note.data)
     flash(_("Transfer %(transaction)s is marked resolved.", transaction=transfer.transaction_id), "success")
     return redirect(url_for("admin_payments.transfers"))
 
@@ -134,27 +142,23 @@ def refunds():
                                  .order_by(Refund.created_at, Refund.id)).all()
     recent = db.session.execute(base.where(Refund.status != "pending")
                                 .order_by(Refund.done_at.desc(), Refund.id.desc()).limit(PER_PAGE)).all()
+    sent_by_provider = payments.registry.sending_refunds()
     done_forms = {refund.id: BankRefundDoneForm(prefix=f"r{refund.id}", formdata=None)
-                  for refund, _payment in pending if refund.method == "vietqr"}
+                  for refund, _payment in pending if refund.provider not in sent_by_provider}
     return render_template("admin/money_refunds.html", pending=pending, recent=recent, done_forms=done_forms,
                            send_form=ConfirmForm(formdata=None),
-                           card_pending=any(refund.method == "card" for refund, _payment in pending))
+                           card_pending=any(refund.provider in sent_by_provider for refund, _payment in pending))
 
 
 @bp.route("/refunds/<int:refund_id>/done", methods=["POST"])
+@on_domain_error(lambda refund_id: redirect(url_for("admin_payments.refunds")))
 def refund_done(refund_id: int):
     refund = db.session.get(Refund, refund_id) or abort(404)
     form = BankRefundDoneForm(prefix=f"r{refund.id}")
     if not form.validate_on_submit():
         flash(" ".join(str(e) for e in form.bank_reference.errors), "error")
         return redirect(url_for("admin_payments.refunds"))
-    try:
-        payments.mark_bank_refund_done(refund, current_user, form.bank_reference.data, utcnow())
-    except payments.PaymentError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("admin_payments.refunds"))
-    db.session.commit()
+    payments.mark_refund_done(refund, current_user, form.bank_reference.data, utcnow())
     flash(_("The refund of %(amount)s for order %(reference)s is marked done.", amount=vnd(refund.amount_vnd),
             reference=refund.order.reference), "success")
     return redirect(url_for("admin_payments.refunds"))
@@ -164,9 +168,8 @@ def refund_done(refund_id: int):
 def send_card_refunds():
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    sent = payments.send_card_refunds(utcnow(), time_budget_seconds=REFUND_BUDGET_SECONDS)
-    waiting = db.session.scalar(select(func.count()).select_from(Refund)
-                                .where(Refund.method == "card", Refund.status == "pending"))
+    sent = payments.send_pending_refunds(utcnow(), time_budget_seconds=REFUND_BUDGET_SECONDS)
+    waiting = db.session.scalar(pending_sent_by_providers().with_only_columns(func.count()))
     flash(ngettext("%(num)d card refund sent.", "%(num)d card refunds sent.", sent), "success" if sent else "info")
     if waiting:
         flash(ngettext("%(num)d card refund could not be sent yet; try again later.",

@@ -17,7 +17,6 @@ FULFILMENTS = {"farm_pickup": _l("Pick up at the farm"), "commune_pickup": _l("P
                "delivery": _l("Delivery")}
 ORDER_STATUSES = {"pending_payment": _l("Waiting for payment"), "paid": _l("Paid"), "ready": _l("Ready"),
                   "completed": _l("Completed"), "expired": _l("Expired"), "cancelled": _l("Cancelled")}
-PAYMENT_METHODS = {"vietqr": _l("Bank transfer (VietQR)"), "card": _l("Card")}
 REFUND_STATUSES = {"pending": _l("To do"), "done": _l("Done"), "failed": _l("Failed")}
 TRANSFER_STATUSES = {"matched": _l("Matched"), "underpaid": _l("Underpaid"), "overpaid": _l("Overpaid"),
                      "unmatched": _l("No order found"), "late": _l("Arrived late"), "resolved": _l("Resolved")}
@@ -37,7 +36,7 @@ def register(app) -> None:
     app.jinja_env.globals.update(
         role_label=_lookup(ROLES), farm_status_label=_lookup(FARM_STATUSES), unit_label=_lookup(UNITS),
         category_label=_lookup(CATEGORIES), bank_name=bank_name, fulfilment_label=_lookup(FULFILMENTS),
-        order_status_label=_lookup(ORDER_STATUSES), payment_method_label=_lookup(PAYMENT_METHODS),
+        order_status_label=_lookup(ORDER_STATUSES),
         refund_status_label=_lookup(REFUND_STATUSES), transfer_status_label=_lookup(TRANSFER_STATUSES),
         staff_reason_label=_lookup(STAFF_REASONS),
     )

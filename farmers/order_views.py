@@ -33,14 +33,14 @@ from sqlalchemy.orm import contains_eager, selectinload
 from accounts.farms import Farm
 from core import inputs
 from core.extensions import db
-from core.formatting import vnd
 from core.labels import ORDER_STATUSES
 from core.time import utcnow
+from core.transactions import on_domain_error
 from farmers import acting
 from farmers.order_forms import CANCEL_REASONS, CancelForm, StepForm
 from shop import payments
 from shop.order_models import FarmOrder, Order, OrderLine
-from shop.payment_models import Refund
+from shop.payment_models import Payment, Refund
 
 bp = Blueprint("farmer_orders", __name__, url_prefix="/farmer/orders")
 
@@ -230,29 +230,26 @@ def _move(farm_order_id: int, from_state: str, to_state: str, done_message):
     if farm_order.status != from_state:
         _no_longer_possible(farm_order)
     else:
-        try:
-            payments.move_farm_order(farm_order, to_state, _actor(), utcnow(), on_behalf_of=_on_behalf_of())
-        except payments.PaymentError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(done_message, "success")
+        payments.move_farm_order(farm_order, to_state, _actor(), utcnow(), on_behalf_of=_on_behalf_of())
+        flash(done_message, "success")
     return _back(farm_order_id)
 
 
 @bp.route("/<int:farm_order_id>/ready", methods=["POST"])
+@on_domain_error(lambda farm_order_id: _back(farm_order_id))
 def ready(farm_order_id: int):
     return _move(farm_order_id, "paid", "ready",
                  _l("Marked ready. The buyer gets a message that the order can be picked up or is on its way."))
 
 
 @bp.route("/<int:farm_order_id>/complete", methods=["POST"])
+@on_domain_error(lambda farm_order_id: _back(farm_order_id))
 def complete(farm_order_id: int):
     return _move(farm_order_id, "ready", "completed", _l("Done: the order is picked up or delivered."))
 
 
 @bp.route("/<int:farm_order_id>/cancel", methods=["GET", "POST"])
+@on_domain_error(lambda farm_order_id: _back(farm_order_id))
 def cancel(farm_order_id: int):
     """A confirmation page with a required reason; the buyer is refunded in full."""
     farm_order = _farm_order(farm_order_id, with_lines=True)
@@ -261,21 +258,12 @@ def cancel(farm_order_id: int):
         return _back(farm_order_id)
     form = CancelForm()
     if form.validate_on_submit():
-        try:
-            refund = payments.cancel_paid_farm_order(farm_order, _actor(), utcnow(), form.refund_reason,
-                                                     on_behalf_of=_on_behalf_of())
-        except payments.PaymentError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-            return _back(farm_order_id)
-        method, amount = refund.method, refund.amount_vnd
-        db.session.commit()
-        if method == "card":
-            flash(_l("The order is cancelled. %(amount)s goes back to the buyer's card.",
-                     amount=vnd(amount)), "success")
-        else:
-            flash(_l("The order is cancelled. Commune staff will transfer %(amount)s back to the buyer.",
-                     amount=vnd(amount)), "success")
+        refund = payments.cancel_paid_farm_order(farm_order, _actor(), utcnow(), form.refund_reason,
+                                                 on_behalf_of=_on_behalf_of())
+        flash(payments.registry.refund_message(refund, "farm_order_cancelled"), "success")
         return _back(farm_order_id)
+    paid_with = db.session.scalar(select(Payment.provider).where(Payment.order_id == farm_order.order_id,
+                                                                 Payment.status == "succeeded").order_by(Payment.id))
+    refund_note = payments.registry.get(paid_with).refund_wording["before_cancelling"] if paid_with else None
     return render_template("farmers/orders_cancel.html", farm=g.farm, farm_order=farm_order,
-                           order=farm_order.order, form=form)
+                           order=farm_order.order, form=form, refund_note=refund_note)

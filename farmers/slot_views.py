@@ -6,7 +6,6 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from core import transactions
-from core.extensions import db
 from core.forms import ActionForm
 from core.time import to_local, utcnow
 from farmers.tour_views import actor, bp, fail, tour_or_404
@@ -146,8 +145,7 @@ def cancel(slot_id: int):
         except TourError as error:
             fail(error, form)
             item = _slot_or_404(slot_id)
-        else:
-            db.session.commit()  # card refunds are sent by `flask send-refunds`, not while the farmer waits
+        else:  # its card refunds are sent by `flask send-refunds` after the commit, not while the farmer waits
             flash(_("The visit is cancelled. %(paid)d paid bookings are being refunded and %(unpaid)d unpaid orders "
                     "were cancelled; every buyer is told.", paid=result.paid_bookings, unpaid=result.unpaid_orders),
                   "success")

@@ -36,7 +36,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select, text, update
+from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.exc import DBAPIError
 
 from core import audit, transactions
@@ -47,7 +47,7 @@ from shop import cart as carts
 from shop import lines as line_kinds
 from shop import notices
 from shop.delivery import delivery_fee, fulfilment_choices
-from shop.order_models import FarmOrder, Order, OrderLine
+from shop.order_models import FARM_ORDER_MOVES, ORDER_MOVES, FarmOrder, Order, OrderLine
 
 
 class CheckoutError(DomainError):
@@ -303,14 +303,9 @@ def _expire_one(order_id: int, now: datetime, actor_label: str) -> bool:
 def expire_order(order_id: int, now: datetime, actor_label: str) -> bool:
     """Expire one order (the caller holds or takes its lock first, and commits): order, farm orders,
     then its products and slots in id order."""
-    changed = db.session.execute(
-        update(Order).where(Order.id == order_id, Order.status == "pending_payment", Order.expires_at <= now)
-        .values(status="expired").execution_options(synchronize_session=False))
-    if changed.rowcount != 1:
+    if not ORDER_MOVES.move(and_(Order.id == order_id, Order.expires_at <= now), "pending_payment", "expired"):
         return False
-    db.session.execute(update(FarmOrder).where(FarmOrder.order_id == order_id,
-                                               FarmOrder.status == "pending_payment")
-                       .values(status="expired").execution_options(synchronize_session=False))
+    FARM_ORDER_MOVES.move(FarmOrder.order_id == order_id, "pending_payment", "expired")
     order = db.session.get(Order, order_id)
     db.session.refresh(order)
     release_lines(all_lines(order))
@@ -321,14 +316,9 @@ def expire_order(order_id: int, now: datetime, actor_label: str) -> bool:
 
 def cancel_unpaid(order: Order, actor, now: datetime) -> None:
     """The buyer (or staff) cancels an order that is not paid yet; its stock goes back."""
-    changed = db.session.execute(
-        update(Order).where(Order.id == order.id, Order.status == "pending_payment")
-        .values(status="cancelled").execution_options(synchronize_session=False))
-    if changed.rowcount != 1:
+    if not ORDER_MOVES.move(order.id, "pending_payment", "cancelled"):
         raise CheckoutError(_l("This order can no longer be cancelled here."))
-    db.session.execute(update(FarmOrder).where(FarmOrder.order_id == order.id,
-                                               FarmOrder.status == "pending_payment")
-                       .values(status="cancelled").execution_options(synchronize_session=False))
+    FARM_ORDER_MOVES.move(FarmOrder.order_id == order.id, "pending_payment", "cancelled")
     db.session.refresh(order)
     release_lines(all_lines(order))
     audit.record("order.cancelled", "order", order.id, actor=actor, from_state="pending_payment",

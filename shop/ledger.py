@@ -8,9 +8,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, event
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    event,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core import settings_store
 from core.extensions import BigIntPK, db
 from core.time import utcnow
 
@@ -84,24 +94,35 @@ def record_sale(farm_order, occurred_at: datetime, fee_basis_points: int) -> lis
     return entries
 
 
-def record_refund(farm_order, occurred_at: datetime) -> list[LedgerEntry]:
-    """Reverse a farm order's sale and fee entries (a full refund of its share)."""
-    originals = db.session.scalars(
-        db.select(LedgerEntry).where(LedgerEntry.farm_order_id == farm_order.id,
-                                     LedgerEntry.kind.in_(("sale", "fee")))).all()
-    entries = [
+def reverse_sales(occurred_at: datetime, *where) -> set[int]:
+    """Reverse the sale and fee entries matching ``where`` whose line was not reversed yet (append-only: new
+    refund and fee_refund entries). Returns the ids of the lines that had been reversed before."""
+    entries = db.session.scalars(db.select(LedgerEntry).where(*where, LedgerEntry.kind.in_(("sale", "fee")))).all()
+    done = set(db.session.scalars(db.select(LedgerEntry.order_line_id).where(
+        *where, LedgerEntry.kind == "refund", LedgerEntry.order_line_id.is_not(None))))
+    db.session.add_all([
         LedgerEntry(farm_id=e.farm_id, occurred_at=occurred_at, source=e.source,
                     kind="refund" if e.kind == "sale" else "fee_refund", amount_vnd=-e.amount_vnd,
                     quantity=-e.quantity, order_id=e.order_id, farm_order_id=e.farm_order_id,
                     order_line_id=e.order_line_id, product_id=e.product_id, tour_id=e.tour_id)
-        for e in originals
-    ]
-    db.session.add_all(entries)
-    return entries
+        for e in entries if e.order_line_id is None or e.order_line_id not in done])
+    return done
+
+
+def platform_fee_bp() -> int:
+    """The platform fee in basis points (100 = 1 %), set by staff; default 0."""
+    return int(settings_store.get("platform_fee_bp", "0") or 0)
+
+
+def on_order_paid(order, *, now: datetime, **_) -> None:
+    """``shop.events.order_paid`` receiver: the sale and fee entries of each of the order's farm orders."""
+    fee = platform_fee_bp()
+    for farm_order in order.farm_orders:
+        record_sale(farm_order, now, fee)
 
 
 def record_payout(payout, occurred_at: datetime) -> LedgerEntry:
-    """The ledger side of a payout to a farm (farmers/payouts.py holds the rules): a negative payout entry."""
+    """The ledger side of a payout to a farm (shop/payouts.py holds the rules): a negative payout entry."""
     entry = LedgerEntry(farm_id=payout.farm_id, occurred_at=occurred_at, kind="payout", source="payout",
                         amount_vnd=-payout.amount_vnd, payout_id=payout.id,
                         memo=f"payout {payout.bank_reference}"[:200])

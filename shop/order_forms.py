@@ -17,7 +17,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 
 from core import inputs
 from core.forms import Form
-from core.labels import FULFILMENTS, PAYMENT_METHODS
+from core.labels import FULFILMENTS
 from core.validators import MobileNumber
 from shop import delivery
 
@@ -38,7 +38,7 @@ class CheckoutForm(Form):
         Length(max=254)])
     note = TextAreaField(_l("Note for the farms (optional)"), validators=[
         Optional(), Length(max=1000, message=_l("The note is too long (at most %(max)d characters)."))])
-    payment_method = RadioField(_l("How do you want to pay?"), default="vietqr", validators=[
+    payment_method = RadioField(_l("How do you want to pay?"), validators=[
         InputRequired(message=_l("Choose how to pay."))])
     # The goods total the page showed; the delivery fees shown are in fee_<farm id>.
     shown_total = HiddenField()
@@ -77,7 +77,7 @@ class CheckoutForm(Form):
         self.checkout_token.data = token
 
 
-def checkout_form(farms, *, card_enabled: bool, **defaults) -> CheckoutForm:
+def checkout_form(farms, *, providers, **defaults) -> CheckoutForm:
     """The form for this cart: one fulfilment choice per farm, offering delivery only where the farm does."""
 
     class _CheckoutForm(CheckoutForm):
@@ -90,6 +90,7 @@ def checkout_form(farms, *, card_enabled: bool, **defaults) -> CheckoutForm:
             validators=[InputRequired(message=_l("Choose how to receive the order."))]))
         setattr(_CheckoutForm, f"fee_{farm.id}", HiddenField())
     form = _CheckoutForm(**defaults)
-    methods = ("vietqr", "card") if card_enabled else ("vietqr",)
-    form.payment_method.choices = [SelectChoice(method, PAYMENT_METHODS[method]) for method in methods]
+    form.payment_method.choices = [SelectChoice(provider.code, provider.checkout_label) for provider in providers]
+    if form.payment_method.data is None and providers:
+        form.payment_method.data = providers[0].code  # nothing chosen yet: the first enabled provider
     return form

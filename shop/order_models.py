@@ -8,11 +8,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
+from core.states import Moves
 from core.time import utcnow
 
 ORDER_STATUSES = ("pending_payment", "paid", "expired", "cancelled")
@@ -156,3 +166,15 @@ class OrderLine(db.Model):
     @property
     def is_visit(self) -> bool:
         return self.slot_id is not None
+
+
+# The moves each status may make (core/states.py). A paid-late order goes from expired or cancelled back to
+# paid, its farm orders through pending_payment, when its goods could be taken again (shop/payments/confirm.py).
+ORDER_MOVES = Moves(Order, [("pending_payment", "paid"), ("pending_payment", "expired"),
+                            ("pending_payment", "cancelled"), ("expired", "paid"), ("cancelled", "paid")])
+FARM_ORDER_MOVES = Moves(FarmOrder, [
+    ("pending_payment", "paid"), ("pending_payment", "expired"), ("pending_payment", "cancelled"),
+    ("expired", "pending_payment"), ("cancelled", "pending_payment"),
+    ("paid", "ready"), ("ready", "completed"), ("paid", "cancelled"), ("ready", "cancelled")])
+# The steps a farmer takes on a paid farm order (cancelling is its own action, with a refund).
+FARMER_STEPS = frozenset({("paid", "ready"), ("ready", "completed")})

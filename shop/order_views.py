@@ -31,11 +31,12 @@ from core.time import utcnow
 from core.transactions import on_domain_error
 from core.urls import public_url, safe_next
 from shop import cart as carts
-from shop import checkout, delivery, notices, stripe
+from shop import checkout, delivery, notices
 from shop import lines as line_kinds
 from shop.models import Product
 from shop.order_forms import checkout_form
 from shop.order_models import CartItem, FarmOrder, Order, OrderLine
+from shop.payments import registry
 from shop.product_lines import PRODUCTS
 
 bp = Blueprint("orders", __name__)
@@ -160,7 +161,7 @@ def checkout_page():
     store = _store()
     cart = carts.load(store, utcnow())
     farms = [farm for farm, _lines in cart.by_farm()]
-    form = checkout_form(farms, card_enabled=stripe.enabled(), **_contact_defaults())
+    form = checkout_form(farms, providers=registry.enabled(), **_contact_defaults())
     if request.method == "POST":
         token = form.checkout_token.data or ""
         if token not in session.get("checkout_tokens", []):
@@ -255,7 +256,8 @@ def _render_checkout(form, cart):
     per_farm, total = checkout.totals(cart, chosen)
     fees = {farm.id: delivery.delivery_fee(farm, chosen[farm.id]) for farm in farms}
     return render_template("orders/checkout.html", form=form, cart=cart, per_farm=per_farm, fees=fees,
-                           total=total, card_enabled=stripe.enabled())
+                           total=total,
+                           unavailable=[p for p in registry.offered() if not p.enabled()])
 
 
 def _pay_url(order: Order) -> str:

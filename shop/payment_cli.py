@@ -10,7 +10,6 @@ from core import outbox
 from core.extensions import db
 from core.time import utcnow
 from shop import payments
-from shop.payment_models import Refund
 
 
 @click.command("send-notifications")
@@ -31,8 +30,8 @@ def send_notifications(limit: int) -> None:
 @click.command("send-refunds")
 @with_appcontext
 def send_refunds() -> None:
-    """Send the card refunds waiting for Stripe; those that fail stay pending for the next run."""
-    sent = payments.send_card_refunds(utcnow())
-    waiting = db.session.scalar(select(func.count()).select_from(Refund)
-                                .where(Refund.method == "card", Refund.status == "pending"))
+    """Send the refunds waiting for their provider (Stripe's card refunds); those that fail stay pending for the
+    next run."""
+    sent = payments.send_pending_refunds(utcnow())
+    waiting = db.session.scalar(payments.refunds.pending_sent_by_providers().with_only_columns(func.count()))
     click.echo(f"card refunds sent {sent}, still waiting {waiting}")

@@ -3,10 +3,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, String, Text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import BigIntPK, db
+from core.states import Moves
 from core.time import utcnow
 from shop.order_models import _in
 
@@ -22,17 +31,18 @@ class Payment(db.Model):
         CheckConstraint("amount_vnd > 0", name="amount_vnd"),
         CheckConstraint("refunded_vnd >= 0 AND refunded_vnd <= amount_vnd", name="refunded_vnd"),
         CheckConstraint(_in("status", PAYMENT_STATUSES), name="status"),
-        CheckConstraint(_in("method", ("vietqr", "card")), name="method"),
+        UniqueConstraint("provider", "provider_ref", name="uq_payments_provider_ref"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
-    method: Mapped[str] = mapped_column(String(10))
+    # The payment provider (shop/payments/registry.py) and its own id of this payment: the bank's transaction
+    # id of a transfer, Stripe's PaymentIntent id.
+    provider: Mapped[str] = mapped_column(String(20))
+    provider_ref: Mapped[str | None] = mapped_column(String(255))
     amount_vnd: Mapped[int] = mapped_column(BigInteger)
     refunded_vnd: Mapped[int] = mapped_column(BigInteger, default=0)
     status: Mapped[str] = mapped_column(String(10), default="pending")
-    stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True)
-    bank_transaction_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     failure_message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -80,6 +90,7 @@ class Refund(db.Model):
     __table_args__ = (
         CheckConstraint("amount_vnd > 0", name="amount_vnd"),
         CheckConstraint(_in("status", REFUND_STATUSES), name="status"),
+        UniqueConstraint("provider", "provider_ref", name="uq_refunds_provider_ref"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -87,10 +98,10 @@ class Refund(db.Model):
     farm_order_id: Mapped[int | None] = mapped_column(ForeignKey("farm_orders.id"), index=True)
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), index=True)
     amount_vnd: Mapped[int] = mapped_column(BigInteger)
-    method: Mapped[str] = mapped_column(String(10))
+    provider: Mapped[str] = mapped_column(String(20))  # its payment's provider
+    provider_ref: Mapped[str | None] = mapped_column(String(255))  # the provider's id of the refund (Stripe's)
     reason: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
-    stripe_refund_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     bank_reference: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -98,3 +109,10 @@ class Refund(db.Model):
 
     order = relationship("Order")
     farm_order = relationship("FarmOrder")
+
+
+# The moves of each status (core/states.py). A card attempt that failed may still succeed (the buyer tries
+# the same PaymentIntent again).
+PAYMENT_MOVES = Moves(Payment, [("pending", "succeeded"), ("pending", "failed"), ("failed", "succeeded")])
+REFUND_MOVES = Moves(Refund, [("pending", "done"), ("pending", "failed")])
+TRANSFER_MOVES = Moves(BankTransfer, [(state, "resolved") for state in ("unmatched", "underpaid", "late")])

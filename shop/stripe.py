@@ -7,7 +7,7 @@ Time: every call is tried at most twice (``MAX_NETWORK_RETRIES``), each try wait
 STRIPE_TIMEOUT_SECONDS (8), so one call takes at most about 2 x 8 s plus the client's back-off
 (under 2 s): well inside gunicorn's worker timeout (60 s, deploy/gunicorn.conf.py). Only calls whose
 answer the page needs are made during a request (starting a card payment, re-reading a PaymentIntent);
-refunds are sent by ``flask send-refunds`` (``shop.payments.send_card_refunds``), never from a request.
+refunds are sent by ``flask send-refunds`` (``shop.payments.refunds.send_pending_refunds``), never from a request.
 """
 from __future__ import annotations
 

@@ -178,8 +178,8 @@ def pay(order, *, now: datetime = NOW, content: str | None = None):
     from shop.payment_models import Payment
 
     if order.payment_method == "card":
-        payment = Payment(order_id=order.id, method="card", amount_vnd=order.total_vnd,
-                          stripe_payment_intent_id=f"pi_test_{next(_ids)}")
+        payment = Payment(order_id=order.id, provider="card", amount_vnd=order.total_vnd,
+                          provider_ref=f"pi_test_{next(_ids)}")
         db.session.add(payment)
         db.session.flush()
         payments.confirm_payment(payment, actor_label="test", now=now)

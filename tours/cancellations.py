@@ -2,7 +2,7 @@
 time by the farm (weather, harvest) with every booking on it cancelled and refunded.
 
 Money goes back through the payment it came with (shop.payments.refund_line): card
-refunds are booked here and sent to Stripe after the commit (payments.send_card_refunds),
+refunds are booked here and sent to Stripe after the commit (payments.send_pending_refunds),
 bank-transfer refunds wait as tasks for commune staff.
 
 Locks follow the app's one lock order (shop.checkout's docstring): orders first (in id order),
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 
 from core import audit
 from core.domain import DomainError
@@ -25,7 +25,7 @@ from shop.payment_models import Refund
 from tours import notices
 from tours.labels import CANCEL_REASONS, visit_when
 from tours.manage import TourError, check, record
-from tours.models import Ticket, TourSlot
+from tours.models import TICKET_MOVES, Ticket, TourSlot
 from tours.services import suggest_slots
 from tours.tickets import booking_state, cancel_deadline
 
@@ -54,10 +54,8 @@ def cancel_booking(ticket: Ticket, actor, now: datetime) -> Refund | None:
         raise BookingError(_l("Sorry, it is too late to cancel online. %(policy)s Please call the farm: %(phone)s.",
                               policy=policy_text(ticket), phone=farm.owner.phone))
     checkout.lock_order(ticket.line.farm_order.order_id)
-    changed = db.session.execute(
-        update(Ticket).where(Ticket.id == ticket.id, Ticket.status == "valid", Ticket.checked_in_at.is_(None))
-        .values(status="cancelled", cancelled_at=now, cancelled_by="buyer").execution_options(synchronize_session=False))
-    if changed.rowcount != 1:
+    if not TICKET_MOVES.move(and_(Ticket.id == ticket.id, Ticket.checked_in_at.is_(None)), "valid", "cancelled",
+                             cancelled_at=now, cancelled_by="buyer"):
         raise BookingError(_l("This booking was changed meanwhile. Please reload the page."))
     db.session.refresh(ticket)
     try:
@@ -143,11 +141,7 @@ def _cancel_paid_line(line: OrderLine, actor, now: datetime):
         return False
     ticket = db.session.scalar(select(Ticket).where(Ticket.order_line_id == line.id))
     if ticket is not None:
-        changed = db.session.execute(
-            update(Ticket).where(Ticket.id == ticket.id, Ticket.status == "valid")
-            .values(status="cancelled", cancelled_at=now, cancelled_by="slot")
-            .execution_options(synchronize_session=False))
-        if changed.rowcount != 1:
+        if not TICKET_MOVES.move(ticket.id, "valid", "cancelled", cancelled_at=now, cancelled_by="slot"):
             return False
     try:
         return payments.refund_line(line, actor, now, reason="slot_cancelled")

@@ -3,11 +3,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (BigInteger, CheckConstraint, DateTime, ForeignKey, Integer, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
+from core.states import Moves
 from core.time import utcnow
 
 SLOT_STATUSES = ("open", "closed", "cancelled")
@@ -136,3 +145,7 @@ class Ticket(db.Model):
     @property
     def display_code(self) -> str:
         return f"{self.code[:4]}-{self.code[4:]}"
+
+
+# A ticket is cancelled by its buyer, by the farm cancelling the slot, or with its farm order (core/states.py).
+TICKET_MOVES = Moves(Ticket, [("valid", "cancelled")])

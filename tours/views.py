@@ -17,13 +17,11 @@ from flask_login import current_user
 from werkzeug.routing import BuildError
 
 from core import transactions
-from core.extensions import db
-from core.formatting import vnd
 from core.pagecache import cached_page
 from core.qr import qr_svg
 from core.time import utcnow
 from shop import cart as carts
-from shop import lines
+from shop import lines, payments
 from tours import services, tickets, visit_lines
 from tours.cancellations import BookingError, cancel_booking, policy_text
 from tours.forms import LANGUAGE_NAMES, BookForm, KeyForm
@@ -127,13 +125,8 @@ def cancel(code: str):
         flash(str(error.message), "error")
         item = _ticket_or_404(code, key)
         return _ticket_page(item, key, 409)
-    db.session.commit()  # a card refund is sent by `flask send-refunds`, not while the buyer waits
     if refund is None:
         flash(_("Your booking is cancelled."), "success")
-    elif refund.method == "card":
-        flash(_("Your booking is cancelled. %(amount)s goes back to your card; banks may take a few days to show "
-                "it.", amount=vnd(refund.amount_vnd)), "success")
     else:
-        flash(_("Your booking is cancelled. Commune staff will transfer %(amount)s back to your bank account.",
-                amount=vnd(refund.amount_vnd)), "success")
+        flash(payments.registry.refund_message(refund, "booking_cancelled"), "success")
     return redirect(url_for(".ticket", code=item.code, key=key))

@@ -76,7 +76,7 @@ def test_staff_confirm_a_transfer_by_hand(client, staff, order):
     assert f"Transfer recorded: order {order.reference} is paid." in page
     assert order.status == "paid"
     payment = db.session.scalar(select(Payment))
-    assert payment.confirmed_by == f"staff:{staff.id}" and payment.bank_transaction_id == "FT-STAFF-1"
+    assert payment.confirmed_by == f"staff:{staff.id}" and payment.provider_ref == "FT-STAFF-1"
     transfer = db.session.scalar(select(BankTransfer))
     assert (transfer.source, transfer.status, transfer.amount_vnd) == ("staff", "matched", 150000)
     assert count(LedgerEntry, LedgerEntry.kind == "sale") == 1

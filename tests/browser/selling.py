@@ -133,7 +133,7 @@ def staff(world: World) -> Person:
 
 
 def _platform_fee() -> int:
-    from shop.payments import platform_fee_bp
+    from shop.ledger import platform_fee_bp
 
     return platform_fee_bp()
 

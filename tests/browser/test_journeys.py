@@ -87,7 +87,7 @@ def test_journey_3_a_tourist_pays_by_card_and_is_checked_in(world):
                                                           Payment.status == "succeeded"))
         ticket = db.session.scalar(select(Ticket).join(OrderLine, OrderLine.id == Ticket.order_line_id)
                                    .where(OrderLine.farm_order_id == found.farm_orders[0].id))
-        return (found.status, found.payment_method, found.total_vnd, payment.method, payment.confirmed_by,
+        return (found.status, found.payment_method, found.total_vnd, payment.provider, payment.confirmed_by,
                 ticket.checked_in_at is not None)
 
     assert world.query(stored) == ("paid", "card", CARD_TOTAL, "card", "return:stripe", True)

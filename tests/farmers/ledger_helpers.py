@@ -8,6 +8,7 @@ from sqlalchemy import insert
 from core.extensions import db
 from shop.ledger import LedgerEntry
 
+
 def sale(farm, at: datetime, amount: int, *, quantity: int = 1, fee: int = 0, product=None, tour=None,
          source: str | None = None, order_id: int | None = None) -> None:
     """A sale (and its platform fee) the way shop/ledger.record_sale writes it."""
@@ -21,7 +22,7 @@ def sale(farm, at: datetime, amount: int, *, quantity: int = 1, fee: int = 0, pr
 
 
 def refund(farm, at: datetime, amount: int, *, quantity: int = 1, fee: int = 0, product=None, tour=None) -> None:
-    """A refund (and the fee given back) the way shop/ledger.record_refund writes it."""
+    """A refund (and the fee given back) the way shop/ledger.reverse_sales writes it."""
     source = "tour" if tour is not None else "produce"
     common = dict(farm_id=farm.id, occurred_at=at, source=source, product_id=getattr(product, "id", None),
                   tour_id=getattr(tour, "id", None))

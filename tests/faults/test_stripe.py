@@ -184,4 +184,4 @@ def test_a_farmers_cancellation_is_saved_and_shown_saved_while_stripe_is_slow(ap
     db.session.commit()
     assert farm_order.status == "cancelled"
     refund = db.session.scalar(select(Refund))
-    assert (refund.method, refund.status, refund.amount_vnd) == ("card", "pending", 50000)
+    assert (refund.provider, refund.status, refund.amount_vnd) == ("card", "pending", 50000)

@@ -115,7 +115,7 @@ def test_webhooks_per_address(client, url, refused):
 
 def test_the_webhook_limit_has_a_generous_default(app, monkeypatch):
     import config as settings
-    from shop.payment_views import _webhook_limit
+    from shop.payments.web import webhook_limit as _webhook_limit
 
     monkeypatch.delenv("WEBHOOK_LIMIT_PER_IP", raising=False)
     assert settings.load(app.instance_path)["WEBHOOK_LIMIT_PER_IP"] == "120 per minute"

@@ -80,7 +80,7 @@ def test_overpaid_is_confirmed_and_the_difference_booked_for_refund(order):
     transfer = _transfer(order, amount=order.total_vnd + 20000)
     assert transfer.status == "overpaid" and order.status == "paid"
     refund = db.session.scalar(select(Refund))
-    assert (refund.amount_vnd, refund.method, refund.reason, refund.status) == (20000, "vietqr", "overpaid", "pending")
+    assert (refund.amount_vnd, refund.provider, refund.reason, refund.status) == (20000, "vietqr", "overpaid", "pending")
 
 
 def test_unknown_reference_is_kept_for_staff(order):
@@ -129,7 +129,7 @@ def test_cancelling_a_paid_farm_order_refunds_its_share_and_reverses_the_ledger(
     refund = payments.cancel_paid_farm_order(farm_order, None, NOW)
     db.session.commit()
     assert farm_order.status == "cancelled" and farm_order.refunded_vnd == farm_order.total_vnd
-    assert refund.amount_vnd == farm_order.total_vnd and refund.method == "vietqr"
+    assert refund.amount_vnd == farm_order.total_vnd and refund.provider == "vietqr"
     net = db.session.scalar(select(func.sum(LedgerEntry.amount_vnd)).where(LedgerEntry.farm_id == farm_order.farm_id))
     assert net == 0
     assert farm_order.lines[0].product.stock == stock_before + farm_order.lines[0].quantity
@@ -165,11 +165,11 @@ def test_staff_vietqr_refund_is_marked_done_once(order, make_user):
     _transfer(order, amount=order.total_vnd + 5000)
     staff = make_user(role="admin")
     refund = db.session.scalar(select(Refund))
-    payments.mark_bank_refund_done(refund, staff, "FT-REFUND-1", NOW)
+    payments.mark_refund_done(refund, staff, "FT-REFUND-1", NOW)
     db.session.commit()
     assert refund.status == "done" and refund.bank_reference == "FT-REFUND-1"
     with pytest.raises(payments.PaymentError):
-        payments.mark_bank_refund_done(refund, staff, "FT-REFUND-2", NOW)
+        payments.mark_refund_done(refund, staff, "FT-REFUND-2", NOW)
 
 
 def test_ledger_rows_cannot_be_changed(order):

@@ -75,7 +75,7 @@ def test_card_page_hands_stripe_js_what_it_needs(client, card_order, localstripe
     csp = response.headers["Content-Security-Policy"]
     assert f"script-src 'self' {localstripe_url}" in csp and f"connect-src 'self' {localstripe_url}" in csp
     payment = db.session.scalar(select(Payment))
-    assert payment.stripe_payment_intent_id == data["intent"] and payment.status == "pending"
+    assert payment.provider_ref == data["intent"] and payment.status == "pending"
     assert data["return-url"] == (f"/orders/{card_order.public_id}/pay/card/return"
                                   f"?payment_intent={data['intent']}&key={card_order.secret}")
     intent = emulator.v1.payment_intents.retrieve(data["intent"])
@@ -144,7 +144,7 @@ def _pay(client, order, emulator) -> Payment:
     data = open_card_page(client, order)
     confirm_card(emulator, data["intent"])
     assert result_of(client, data["return-url"]) == "paid"
-    return db.session.scalar(select(Payment).where(Payment.stripe_payment_intent_id == data["intent"]))
+    return db.session.scalar(select(Payment).where(Payment.provider_ref == data["intent"]))
 
 
 def _refunded_at_stripe(emulator, intent_id) -> list[int]:
@@ -156,10 +156,10 @@ def test_cancelling_the_whole_order_refunds_it_at_stripe(client, card_order, emu
     for farm_order in card_order.farm_orders:
         payments.cancel_paid_farm_order(farm_order, None, utcnow())
     db.session.commit()
-    assert payments.send_card_refunds(utcnow()) == 2
-    assert _refunded_at_stripe(emulator, payment.stripe_payment_intent_id) == [90000, 120000]
-    assert {(r.status, bool(r.stripe_refund_id)) for r in db.session.scalars(select(Refund))} == {("done", True)}
-    charge = emulator.v1.payment_intents.retrieve(payment.stripe_payment_intent_id).latest_charge
+    assert payments.send_pending_refunds(utcnow()) == 2
+    assert _refunded_at_stripe(emulator, payment.provider_ref) == [90000, 120000]
+    assert {(r.status, bool(r.provider_ref)) for r in db.session.scalars(select(Refund))} == {("done", True)}
+    charge = emulator.v1.payment_intents.retrieve(payment.provider_ref).latest_charge
     assert charge.amount_refunded == card_order.total_vnd and charge.refunded
 
 
@@ -168,9 +168,9 @@ def test_cancelling_one_farm_refunds_only_its_share(client, card_order, emulator
     farm_order = card_order.farm_orders[1]
     payments.cancel_paid_farm_order(farm_order, None, utcnow())
     db.session.commit()
-    payments.send_card_refunds(utcnow())
-    assert _refunded_at_stripe(emulator, payment.stripe_payment_intent_id) == [farm_order.total_vnd] == [90000]
-    charge = emulator.v1.payment_intents.retrieve(payment.stripe_payment_intent_id).latest_charge
+    payments.send_pending_refunds(utcnow())
+    assert _refunded_at_stripe(emulator, payment.provider_ref) == [farm_order.total_vnd] == [90000]
+    charge = emulator.v1.payment_intents.retrieve(payment.provider_ref).latest_charge
     assert charge.amount_refunded == 90000 and not charge.refunded
     assert payment.refunded_vnd == 90000 and card_order.farm_orders[0].status == "paid"
 
@@ -181,7 +181,7 @@ def test_refunds_wait_while_stripe_is_down_and_staff_retry(client, app, card_ord
     db.session.commit()
     working = app.config["STRIPE_API_BASE"]
     app.config["STRIPE_API_BASE"] = dead_url()
-    assert payments.send_card_refunds(utcnow()) == 0
+    assert payments.send_pending_refunds(utcnow()) == 0
     refund = db.session.scalar(select(Refund))
     assert refund.status == "pending"
 
@@ -192,7 +192,7 @@ def test_refunds_wait_while_stripe_is_down_and_staff_retry(client, app, card_ord
     response = client.post("/admin/refunds/send-card?lang=en", follow_redirects=True)
     assert "1 card refund sent." in response.get_data(as_text=True)
     assert refund.status == "done"
-    assert _refunded_at_stripe(emulator, payment.stripe_payment_intent_id) == [120000]
+    assert _refunded_at_stripe(emulator, payment.provider_ref) == [120000]
 
 
 def test_send_refunds_command(app, client, card_order, emulator):
@@ -271,7 +271,7 @@ def test_localstripe_delivers_a_signed_webhook_to_the_running_app(app, client, c
         while order_status() != "paid":
             assert answered.acquire(timeout=max(0.0, deadline - time.monotonic())), \
                 "the webhook did not pay the order in time"
-        payment = db.session.scalar(select(Payment).where(Payment.stripe_payment_intent_id == data["intent"]))
+        payment = db.session.scalar(select(Payment).where(Payment.provider_ref == data["intent"]))
         assert payment.confirmed_by == "webhook:stripe"
         assert result_of(client, data["return-url"]) == "paid", "the return page finds it paid already"
         assert count(LedgerEntry, LedgerEntry.kind == "sale") == 2

@@ -74,7 +74,7 @@ def test_a_signed_notification_pays_the_order(client, order):
     assert response.json == {"status": "matched", "order": order.reference}
     assert order.status == "paid" and {fo.status for fo in order.farm_orders} == {"paid"}
     payment = db.session.scalar(select(Payment))
-    assert (payment.method, payment.amount_vnd, payment.confirmed_by) == ("vietqr", 210000, "webhook:bank")
+    assert (payment.provider, payment.amount_vnd, payment.confirmed_by) == ("vietqr", 210000, "webhook:bank")
     recorded = db.session.scalar(select(BankTransfer))
     assert recorded.source == "webhook" and recorded.transferred_at.isoformat() == "2026-11-22T03:02:37"
 
@@ -121,7 +121,7 @@ def test_overpaid_is_confirmed_and_the_difference_booked_for_refund(client, orde
     response = notify(client, transfer(order, amount=order.total_vnd + 15000))
     assert response.json["status"] == "overpaid" and order.status == "paid"
     refund = db.session.scalar(select(Refund))
-    assert (refund.amount_vnd, refund.method, refund.status) == (15000, "vietqr", "pending")
+    assert (refund.amount_vnd, refund.provider, refund.status) == (15000, "vietqr", "pending")
 
 
 @pytest.mark.parametrize("signature", [False, "", "00" * 32, "not-hex"])
@@ -210,20 +210,20 @@ def paid_intent(app, localstripe_url, order):  # noqa: F811
     """A card payment of ``order`` that went through at Stripe, not yet known to the app."""
     payment = payments.start_card_payment(order, utcnow())
     db.session.commit()
-    assert confirm_card(stripe_client(localstripe_url), payment.stripe_payment_intent_id).status == "succeeded"
+    assert confirm_card(stripe_client(localstripe_url), payment.provider_ref).status == "succeeded"
     return payment
 
 
 def test_a_valid_event_confirms_after_rereading_the_intent(client, order, paid_intent):
     # The payload says nothing trustworthy; the app asks Stripe.
-    response = post_event(client, event_body(paid_intent.stripe_payment_intent_id, status="requires_payment_method"))
+    response = post_event(client, event_body(paid_intent.provider_ref, status="requires_payment_method"))
     assert response.status_code == 200 and response.json == {"status": "paid"}
     assert order.status == "paid" and paid_intent.status == "succeeded"
     assert paid_intent.confirmed_by == "webhook:stripe"
 
 
 def test_the_same_event_five_times_is_one_payment_and_one_set_of_ledger_entries(client, order, paid_intent):
-    body = event_body(paid_intent.stripe_payment_intent_id, event_id="evt_same_5")
+    body = event_body(paid_intent.provider_ref, event_id="evt_same_5")
     statuses = [post_event(client, body).json["status"] for _ in range(5)]
     assert statuses == ["paid"] + ["duplicate"] * 4
     assert count(StripeEvent) == 1 and count(Payment, Payment.status == "succeeded") == 1
@@ -232,7 +232,7 @@ def test_the_same_event_five_times_is_one_payment_and_one_set_of_ledger_entries(
 
 
 def test_different_events_for_one_intent_confirm_once(client, order, paid_intent):
-    statuses = [post_event(client, event_body(paid_intent.stripe_payment_intent_id)).json["status"]
+    statuses = [post_event(client, event_body(paid_intent.provider_ref)).json["status"]
                 for _ in range(3)]
     assert statuses == ["paid", "already", "already"]
     assert count(StripeEvent) == 3 and count(LedgerEntry, LedgerEntry.kind == "sale") == 2
@@ -243,8 +243,8 @@ def test_an_amount_mismatch_is_not_confirmed(client, order, localstripe_url):  #
     intent = stripe.v1.payment_intents.create(params={"amount": 1000, "currency": "vnd",
                                                       "payment_method": "pm_card_visa", "confirm": True})
     assert intent.status == "succeeded"
-    payment = Payment(order_id=order.id, method="card", amount_vnd=order.total_vnd,
-                      stripe_payment_intent_id=intent.id)
+    payment = Payment(order_id=order.id, provider="card", amount_vnd=order.total_vnd,
+                      provider_ref=intent.id)
     db.session.add(payment)
     db.session.commit()
     response = post_event(client, event_body(intent.id, amount=order.total_vnd))
@@ -255,7 +255,7 @@ def test_an_amount_mismatch_is_not_confirmed(client, order, localstripe_url):  #
 
 @pytest.mark.parametrize("case", ["wrong secret", "stale timestamp", "tampered body", "no signature", "garbage"])
 def test_bad_signatures_are_refused(client, order, paid_intent, case):
-    body = event_body(paid_intent.stripe_payment_intent_id)
+    body = event_body(paid_intent.provider_ref)
     signature = {"wrong secret": sign_webhook(body, "whsec_someone_else"),
                  "stale timestamp": sign_webhook(body, WEBHOOK_SECRET, int(time.time()) - 600),
                  "tampered body": sign_webhook(body.replace(b"succeeded", b"succeedeD"), WEBHOOK_SECRET),
@@ -283,7 +283,7 @@ def test_an_event_for_someone_elses_intent_changes_nothing(client):
 
 
 def test_stripe_unreachable_during_the_reread_asks_stripe_to_retry(client, app, order, paid_intent):
-    body = event_body(paid_intent.stripe_payment_intent_id, event_id="evt_retry_me")
+    body = event_body(paid_intent.provider_ref, event_id="evt_retry_me")
     working = app.config["STRIPE_API_BASE"]
     app.config["STRIPE_API_BASE"] = dead_url()
     response = post_event(client, body)
@@ -299,8 +299,8 @@ def test_a_failed_payment_event_marks_the_attempt_failed(client, order, localstr
     payment = payments.start_card_payment(order, utcnow())
     db.session.commit()
     with pytest.raises(stripe_lib.CardError):
-        confirm_card(stripe_client(localstripe_url), payment.stripe_payment_intent_id, "4000000000000341")
-    body = event_body(payment.stripe_payment_intent_id, event_type="payment_intent.payment_failed")
+        confirm_card(stripe_client(localstripe_url), payment.provider_ref, "4000000000000341")
+    body = event_body(payment.provider_ref, event_type="payment_intent.payment_failed")
     assert post_event(client, body).json == {"status": "failed"}
     assert payment.status == "failed" and payment.failure_message == "Your card was declined."
     assert order.status == "pending_payment"

@@ -34,7 +34,7 @@ def test_cancelling_before_the_deadline_refunds_the_whole_line(book, pay, make_s
     farm_order = order.farm_orders[0]
     refund = cancellations.cancel_booking(ticket, None, NOW + timedelta(days=2))
     db.session.commit()
-    assert (refund.amount_vnd, refund.method, refund.reason, refund.status) == (350000, "vietqr",
+    assert (refund.amount_vnd, refund.provider, refund.reason, refund.status) == (350000, "vietqr",
                                                                                  "visit_cancelled", "pending")
     assert ticket.status == "cancelled" and tickets.booking_state(ticket) == "cancelled"
     assert slot.seats_taken == 0, "the places are free again"
@@ -106,7 +106,7 @@ def test_cancelling_a_time_refunds_every_booking_and_tells_every_buyer(cascade):
     assert (result.paid_bookings, result.unpaid_orders) == (2, 1)
     assert slot.status == "cancelled" and slot.seats_taken == 0 and slot.cancel_reason == "weather"
     refunds = db.session.scalars(select(Refund).order_by(Refund.amount_vnd)).all()
-    assert [(r.amount_vnd, r.method, r.status, r.reason) for r in refunds] == [
+    assert [(r.amount_vnd, r.provider, r.status, r.reason) for r in refunds] == [
         (350000, "vietqr", "pending", "slot_cancelled"), (450000, "vietqr", "pending", "slot_cancelled")]
     assert unpaid.status == "cancelled"
     assert {tickets.booking_state(t) for o in (paid_vi, paid_en) for t in services.tickets_for_order(o)} == \

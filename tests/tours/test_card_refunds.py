@@ -31,8 +31,8 @@ def pay_by_card(localstripe_url):  # noqa: F811
     def _pay(order):
         payment = payments.start_card_payment(order, NOW)
         db.session.commit()
-        confirm_card(client, payment.stripe_payment_intent_id)
-        assert payments.sync_card_payment(payment.stripe_payment_intent_id, actor_label="return:stripe",
+        confirm_card(client, payment.provider_ref)
+        assert payments.sync_card_payment(payment.provider_ref, actor_label="return:stripe",
                                           now=NOW) == "paid"
         db.session.commit()
         return payment
@@ -54,15 +54,15 @@ def test_a_cancelled_time_refunds_each_card_through_stripe(localstripe_url, book
     farm = slot.tour.farm
     result = cancellations.cancel_slot(farm.owner, farm, slot, "harvest", "", NOW)
     db.session.commit()
-    assert len(result.refunds) == 2 and {r.method for r in result.refunds} == {"card"}
-    assert payments.send_card_refunds(NOW) == 2
+    assert len(result.refunds) == 2 and {r.provider for r in result.refunds} == {"card"}
+    assert payments.send_pending_refunds(NOW) == 2
     refunds = db.session.scalars(select(Refund).order_by(Refund.amount_vnd)).all()
     assert [(r.amount_vnd, r.status) for r in refunds] == [(150000, "done"), (350000, "done")]
-    assert all(r.stripe_refund_id for r in refunds)
-    assert _stripe_refunds(localstripe_url, first_payment.stripe_payment_intent_id) == [350000], \
+    assert all(r.provider_ref for r in refunds)
+    assert _stripe_refunds(localstripe_url, first_payment.provider_ref) == [350000], \
         "only the visit, not the jam"
-    assert _stripe_refunds(localstripe_url, second_payment.stripe_payment_intent_id) == [150000]
-    assert payments.send_card_refunds(NOW) == 0, "nothing is sent twice"
+    assert _stripe_refunds(localstripe_url, second_payment.provider_ref) == [150000]
+    assert payments.send_pending_refunds(NOW) == 0, "nothing is sent twice"
     assert slot.seats_taken == 0 and jam.stock == 4
 
 
@@ -72,6 +72,6 @@ def test_a_buyer_cancelling_in_time_gets_the_card_refund(localstripe_url, book, 
     payment = pay_by_card(order)
     cancellations.cancel_booking(services.tickets_for_order(order)[0], None, NOW + timedelta(hours=1))
     db.session.commit()
-    payments.send_card_refunds(NOW)
-    assert _stripe_refunds(localstripe_url, payment.stripe_payment_intent_id) == [300000]
+    payments.send_pending_refunds(NOW)
+    assert _stripe_refunds(localstripe_url, payment.provider_ref) == [300000]
     assert db.session.scalar(select(Refund.status)) == "done"

@@ -145,7 +145,7 @@ def test_cancelling_a_time_from_the_screen(client, make_slot, book, pay):
     db.session.refresh(slot)
     assert slot.status == "cancelled" and slot.cancel_note == "Thu hoạch sớm"
     refund = db.session.scalar(select(Refund))
-    assert (refund.amount_vnd, refund.method, refund.status) == (300000, "vietqr", "pending")
+    assert (refund.amount_vnd, refund.provider, refund.status) == (300000, "vietqr", "pending")
     assert db.session.scalar(select(Notification).where(Notification.kind == "visit_slot_cancelled")) is not None
     page = client.get(f"/tours/{slot.tour.slug}?lang=en").get_data(as_text=True)
     assert "Cancelled" in page

@@ -1,0 +1,33 @@
+"""Money in and out of the market: the payment providers, one confirmation for all of them, refunds, bank
+transfers and the paid farm order's life.
+
+- ``confirm.py``: a payment succeeds once and its order becomes paid once, whoever reports it; then
+  ``shop.events.order_paid`` (ledger, tickets, popularity) and the messages. ``outcome.py``: what a step
+  came to (``Outcome``), and ``PaymentError``.
+- ``refunds.py``: refunds booked on their payment, sent after the commit (``flask send-refunds``) by the
+  providers that send their own, made by staff for the others.
+- ``transfers.py``: the cooperative's receiving account and each incoming bank transfer, taken in once.
+- ``farm_orders.py``: the farmer's steps on a paid farm order, and cancelling it or one line with a refund.
+- ``registry.py``: the providers by code, and those configured (``PAYMENT_PROVIDERS``) and enabled.
+- ``providers/``: one module per provider, implementing ``providers/base.py``'s ``Provider``: its code and
+  label, its part of the pay page (templates/payments/providers/<code>.html), its refund (sent, or made by
+  staff) and its wording, and its routes (webhook, return page) on ``web.py``'s blueprint.
+
+Adding a provider (MoMo, say): ``providers/momo.py`` with a ``Provider`` subclass registered on import and
+its webhook route; ``templates/payments/providers/momo.html``; its keys in config.py and "momo" in
+``PAYMENT_PROVIDERS``; a migration adding "momo" to the ``orders.payment_method`` CHECK; its import in
+``providers/__init__.py``. Nothing else names a provider.
+
+The functions other packages use are imported here, so callers write ``from shop import payments``."""
+from shop.payments import providers, registry  # noqa: F401
+from shop.payments.confirm import confirm_payment
+from shop.payments.farm_orders import cancel_paid_farm_order, move_farm_order, refund_line
+from shop.payments.outcome import DuplicateTransfer, Outcome, PaymentError
+from shop.payments.providers.stripe import handle_stripe_event, start_card_payment, sync_card_payment
+from shop.payments.refunds import REFUND_REASONS, create_refund, mark_refund_done, send_pending_refunds
+from shop.payments.transfers import ReceivingAccount, receiving_account, record_bank_transfer, resolve_transfer
+
+__all__ = ["confirm_payment", "cancel_paid_farm_order", "move_farm_order", "refund_line", "DuplicateTransfer",
+           "Outcome", "PaymentError", "handle_stripe_event", "start_card_payment", "sync_card_payment",
+           "REFUND_REASONS", "create_refund", "mark_refund_done", "send_pending_refunds", "ReceivingAccount",
+           "receiving_account", "record_bank_transfer", "resolve_transfer"]
