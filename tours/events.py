@@ -2,12 +2,11 @@
 and farm pages show of visits (shop/showcase.py)."""
 from __future__ import annotations
 
-from core.time import utcnow
 from shop import showcase
 from tours import services, visit_lines
 
 
 def connect() -> None:
     visit_lines.register()
-    showcase.provide("home", "upcoming_tours", lambda: services.upcoming_tours(utcnow()))
+    showcase.provide("home", "upcoming_tours", services.upcoming_tours)
     showcase.provide("farm", "tours", services.active_tours)
