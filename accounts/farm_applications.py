@@ -1,6 +1,8 @@
 """Farm applications and their decision by commune staff."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import aliased
@@ -12,7 +14,6 @@ from core.audit import AuditEntry
 from core.domain import DomainError
 from core.extensions import db
 from core.text import slugify
-from core.time import utcnow
 
 
 class FarmError(DomainError):
@@ -32,8 +33,8 @@ def unique_slug(model, base: str, exclude_id: int | None = None) -> str:
         slug = f"{base}-{n}"
 
 
-def apply(user: User, **fields) -> Farm:
-    """Apply to sell, or apply again after a rejection. The farm waits for staff."""
+def apply(user: User, *, now: datetime, **fields) -> Farm:
+    """Apply to sell, or apply again after a rejection, at ``now``. The farm waits for staff."""
     farm = user.farm
     if farm is not None and farm.status in ("pending", "approved", "suspended"):
         raise FarmError(_l("You have already applied. Commune staff will look at your application."))
@@ -47,7 +48,7 @@ def apply(user: User, **fields) -> Farm:
     farm.rejection_reason = None
     farm.decided_by_id = None
     farm.decided_at = None
-    farm.applied_at = utcnow()
+    farm.applied_at = now
     db.session.flush()
     audit.record("farm.applied", "farm", farm.id, actor=user, from_state=previous, to_state="pending")
     return farm
@@ -57,10 +58,10 @@ def pending_applications() -> list[Farm]:
     return list(db.session.scalars(select(Farm).where(Farm.status == "pending").order_by(Farm.applied_at)))
 
 
-def _decide(farm: Farm, staff: User, to_state: str, reason: str | None = None) -> None:
+def _decide(farm: Farm, staff: User, to_state: str, now: datetime, reason: str | None = None) -> None:
     result = db.session.execute(
         update(Farm).where(Farm.id == farm.id, Farm.status == "pending")
-        .values(status=to_state, rejection_reason=reason, decided_by_id=staff.id, decided_at=utcnow())
+        .values(status=to_state, rejection_reason=reason, decided_by_id=staff.id, decided_at=now)
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
         raise FarmError(_l("This application has already been decided."))
@@ -69,16 +70,16 @@ def _decide(farm: Farm, staff: User, to_state: str, reason: str | None = None) -
                  details={"reason": reason} if reason else None)
 
 
-def approve(farm: Farm, staff: User) -> None:
-    _decide(farm, staff, "approved")
+def approve(farm: Farm, staff: User, *, now: datetime) -> None:
+    _decide(farm, staff, "approved", now)
     owner = farm.owner
     if owner.role == "buyer":
         owner.role = "farmer"
         audit.record("user.role_changed", "user", owner.id, actor=staff, from_state="buyer", to_state="farmer")
 
 
-def reject(farm: Farm, staff: User, reason: str) -> None:
-    _decide(farm, staff, "rejected", reason.strip())
+def reject(farm: Farm, staff: User, reason: str, *, now: datetime) -> None:
+    _decide(farm, staff, "rejected", now, reason.strip())
 
 
 def actions_on_behalf_of(user: User, limit: int = 100) -> list[tuple[AuditEntry, str]]:

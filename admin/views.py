@@ -93,7 +93,7 @@ def _back_to_application(farm_id: int):
 @on_domain_error(_back_to_application)
 def approve(farm_id: int):
     farm = _farm_or_404(farm_id)
-    farm_services.approve(farm, current_user)
+    farm_services.approve(farm, current_user, now=utcnow())
     flash(_l("%(farm)s is approved and can now sell.", farm=farm.name), "success")
     return redirect(url_for("admin.applications"))
 
@@ -105,7 +105,7 @@ def reject(farm_id: int):
     form = RejectForm()
     if not form.validate_on_submit():
         return render_template("admin/application.html", farm=farm, reject_form=form), 400
-    farm_services.reject(farm, current_user, form.reason.data)
+    farm_services.reject(farm, current_user, form.reason.data, now=utcnow())
     flash(_l("The application of %(farm)s is rejected.", farm=farm.name), "info")
     return redirect(url_for("admin.applications"))
 

@@ -25,6 +25,7 @@ from accounts.farms import Farm
 from core import transactions
 from core.extensions import db
 from core.forms import ActionForm, AddPhotosForm, MovePhotoForm, uploads
+from core.time import utcnow
 from farmers import acting
 from farmers.product_forms import NewProductForm, ProductForm
 from shop import services
@@ -96,7 +97,8 @@ def new():
     form = NewProductForm()
     if form.validate_on_submit():
         try:
-            product = services.create_product(_actor(), g.farm, form.product_data(), uploads(form.photos.data))
+            product = services.create_product(_actor(), g.farm, form.product_data(), uploads(form.photos.data),
+                                              now=utcnow())
         except services.ProductError as error:
             _fail(error, form)
         else:
@@ -114,7 +116,7 @@ def edit(product_id: int):
     form = ProductForm(obj=product)
     if form.validate_on_submit():
         try:
-            changed = services.update_product(_actor(), g.farm, product, form.product_data())
+            changed = services.update_product(_actor(), g.farm, product, form.product_data(), now=utcnow())
         except services.ProductError as error:
             _fail(error, form)
         else:
@@ -129,7 +131,7 @@ def _status_change(product_id: int, change, done_message):
     product = _product(product_id)
     if ActionForm().validate_on_submit():
         try:
-            change(_actor(), g.farm, product)
+            change(_actor(), g.farm, product, now=utcnow())
         except services.ProductError as error:
             _fail(error)
         else:
@@ -157,7 +159,7 @@ def delete(product_id: int):
     if form.validate_on_submit():
         name = product.name
         try:
-            outcome = services.delete_product(_actor(), g.farm, product)
+            outcome = services.delete_product(_actor(), g.farm, product, now=utcnow())
         except services.ProductError as error:
             _fail(error)
         else:

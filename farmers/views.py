@@ -29,7 +29,7 @@ def sell():
     if form.validate_on_submit():
         try:
             services.apply(
-                current_user,
+                current_user, now=utcnow(),
                 name=form.name.data.strip(), village=form.village_name(), description=form.description.data.strip(),
                 vietgap_certified=form.vietgap_certified.data,
                 vietgap_certificate_no=(form.vietgap_certificate_no.data or "").strip() or None,

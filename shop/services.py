@@ -1,14 +1,16 @@
 """Product rules: a farm's listings, their photos, slugs and search text.
 
-Every function takes the acting user and the farm. The acting user is the farm's owner (role farmer, farm approved)
-or commune staff helping them; both are written to the audit log (staff with ``on_behalf_of`` the owner). Functions
-``flush()``; the caller commits once.
+Every function takes the acting user and the farm; creating, editing, pausing, resuming and deleting also take
+``now``, the time written on the product (the caller reads the clock, once per request). The acting user is the
+farm's owner (role farmer, farm approved) or commune staff helping them; both are written to the audit log
+(staff with ``on_behalf_of`` the owner). Functions ``flush()``; the caller commits once.
 """
 from __future__ import annotations
 
 import dataclasses
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Sequence
 
 from flask_babel import lazy_gettext as _l
@@ -23,7 +25,6 @@ from core.extensions import db
 from core.gallery import Gallery, Upload
 from core.media import delete_file_on_commit
 from core.text import fold, slugify
-from core.time import utcnow
 from shop.models import (
     CATEGORIES,
     MAX_ORDER_QTY_CEILING,
@@ -168,12 +169,14 @@ def _check_range(value: int, low: int, high: int, field: str, too_low, too_high)
 
 # --- products -------------------------------------------------------------------------------------------------
 
-def create_product(actor: User, farm: Farm, data: ProductData, photos: Sequence[Upload] = ()) -> Product:
+def create_product(actor: User, farm: Farm, data: ProductData, photos: Sequence[Upload] = (), *,
+                   now: datetime) -> Product:
     """List a new product, on sale at once. A refused photo refuses the whole product: nothing is stored."""
     _check(actor, farm)
     data = clean(data)
     processed = GALLERY.process(photos, already=0)
-    product = Product(farm=farm, slug=_free_slug(slugify(data.name)), status="active", orders_count=0)
+    product = Product(farm=farm, slug=_free_slug(slugify(data.name)), status="active", orders_count=0,
+                      created_at=now, updated_at=now)
     _apply(product, data, farm)
     db.session.add(product)
     db.session.flush()
@@ -182,7 +185,7 @@ def create_product(actor: User, farm: Farm, data: ProductData, photos: Sequence[
     return product
 
 
-def update_product(actor: User, farm: Farm, product: Product, data: ProductData) -> list[str]:
+def update_product(actor: User, farm: Farm, product: Product, data: ProductData, *, now: datetime) -> list[str]:
     """Save the edited fields; returns the names of the fields that changed."""
     _check(actor, farm, product)
     data = clean(data)
@@ -192,6 +195,7 @@ def update_product(actor: User, farm: Farm, product: Product, data: ProductData)
     if "name" in changed:
         _rename(product, data.name)
     _apply(product, data, farm)
+    product.updated_at = now
     db.session.flush()
     _audit("product.updated", product.id, actor, farm, details={"changed": changed})
     return changed
@@ -203,22 +207,22 @@ def _apply(product: Product, data: ProductData, farm: Farm) -> None:
     product.search_text = fold(" ".join((data.name, data.description, farm.name, farm.village)))
 
 
-def pause_product(actor: User, farm: Farm, product: Product) -> bool:
+def pause_product(actor: User, farm: Farm, product: Product, *, now: datetime) -> bool:
     """Stop selling for a while. False if it was already paused (a repeated click changes nothing)."""
-    return _transition(actor, farm, product, "pause")
+    return _transition(actor, farm, product, "pause", now)
 
 
-def resume_product(actor: User, farm: Farm, product: Product) -> bool:
-    return _transition(actor, farm, product, "resume")
+def resume_product(actor: User, farm: Farm, product: Product, *, now: datetime) -> bool:
+    return _transition(actor, farm, product, "resume", now)
 
 
-def delete_product(actor: User, farm: Farm, product: Product) -> str:
+def delete_product(actor: User, farm: Farm, product: Product, *, now: datetime) -> str:
     """Delete a product never ordered, with its photos ("deleted"); archive one that was ordered ("archived")."""
     _check(actor, farm, product, changing=False)
     if product.status == "archived":
         return "archived"
     if product_was_ordered(product):
-        _transition(actor, farm, product, "archive")
+        _transition(actor, farm, product, "archive", now)
         return "archived"
     keys = [key for photo in product.photos for key in (photo.large_key, photo.small_key)]
     product_id, name, slug, status = product.id, product.name, product.slug, product.status
@@ -231,13 +235,13 @@ def delete_product(actor: User, farm: Farm, product: Product) -> str:
     return "deleted"
 
 
-def _transition(actor: User, farm: Farm, product: Product, action: str) -> bool:
+def _transition(actor: User, farm: Farm, product: Product, action: str, now: datetime) -> bool:
     _check(actor, farm, product, changing=action != "archive")
     from_states, to_state, audit_action = _TRANSITIONS[action]
     from_state = product.status
     result = db.session.execute(
         update(Product).where(Product.id == product.id, Product.status.in_(from_states))
-        .values(status=to_state, updated_at=utcnow()).execution_options(synchronize_session=False))
+        .values(status=to_state, updated_at=now).execution_options(synchronize_session=False))
     db.session.refresh(product)
     if result.rowcount != 1:
         if product.status == to_state:

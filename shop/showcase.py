@@ -1,6 +1,6 @@
 """What the shop's own pages show of other kinds of listing (visits to the farms), without the shop knowing them.
 
-The home page and a farm's page ask ``extras("home")`` / ``extras("farm", farm=...)`` for more template
+The home page and a farm's page ask ``extras("home", now=...)`` / ``extras("farm", farm=...)`` for more template
 variables; a package above the shop adds one with ``provide(page, name, fn)`` when the app starts (tours adds
 the next visits and the farm's visits). A template shows a section only when its variable is there and
 non-empty."""

@@ -1,15 +1,13 @@
 """The buyer's side: home, catalogue (search and filters), product pages and farm pages."""
 from __future__ import annotations
 
-from datetime import datetime
-
 from babel.dates import get_month_names
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
 
 from core.media import photo_url
 from core.pagecache import cached_page
-from core.time import LOCAL_TZ
+from core.time import to_local, utcnow
 from core.urls import public_url
 from shop import catalogue, showcase
 from shop.models import CATEGORIES
@@ -32,10 +30,10 @@ def _photo_url(key: str) -> str:
 @bp.route("/")
 @cached_page
 def home():
-    month = datetime.now(LOCAL_TZ).month
+    now = utcnow()
     return render_template(
-        "shop/home.html", highlights=catalogue.in_season_highlights(month), categories=CATEGORIES,
-        farms=catalogue.home_farms(), **showcase.extras("home"))
+        "shop/home.html", highlights=catalogue.in_season_highlights(to_local(now).month), categories=CATEGORIES,
+        farms=catalogue.home_farms(), **showcase.extras("home", now=now))
 
 
 @bp.route("/products", endpoint="catalogue")

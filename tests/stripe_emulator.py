@@ -1,6 +1,6 @@
 """Run the official ``stripe`` library (16.1) against localstripe (1.15.10).
 
-Findings: tests/test_stripe_emulator.py proves the main ones, the rest is read
+Findings: the tests in tests/localstripe/ prove the main ones, the rest is read
 from localstripe's source. Amounts are VND, which is zero-decimal:
 ``amount=150000, currency="vnd"`` means 150 000 ₫.
 

@@ -2,14 +2,13 @@
 farm pages show of visits (shop/showcase.py), and the tickets issued when an order is paid (shop/events.py)."""
 from __future__ import annotations
 
-from core.time import utcnow
 from shop import events, showcase
 from tours import services, visit_lines
 
 
 def connect() -> None:
     visit_lines.register()
-    showcase.provide("home", "upcoming_tours", lambda: services.upcoming_tours(utcnow()))
+    showcase.provide("home", "upcoming_tours", services.upcoming_tours)
     showcase.provide("farm", "tours", services.active_tours)
     events.order_paid.connect(issue_tickets)
 

@@ -1,13 +1,14 @@
 """The visit kind of line (shop/lines.py): a tour slot and a party (adults, children), holding seats."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from core import inputs
 from core.extensions import db
-from core.time import utcnow
 from shop import lines
 from shop.cart import CartError
 from shop.order_models import OrderLine
@@ -81,7 +82,7 @@ def _parse_people(raw, message) -> int:
     return value
 
 
-def add_visit(store, slot_id, adults_raw, children_raw, *, now=None, tour_id: int | None = None) -> TourSlot:
+def add_visit(store, slot_id, adults_raw, children_raw, *, now: datetime, tour_id: int | None = None) -> TourSlot:
     """Put a visit in the cart: a slot and a party (adults, children), replacing the party already in the cart
     for that slot. ``tour_id`` refuses a slot of another tour (a changed form). The seats are taken only when
     the order is placed."""
@@ -93,7 +94,7 @@ def add_visit(store, slot_id, adults_raw, children_raw, *, now=None, tour_id: in
     slot = db.session.scalar(_with_tour().where(TourSlot.id == ident))
     if slot is None or (tour_id is not None and slot.tour_id != tour_id):
         raise CartError(_l("This visit time does not exist. Please choose one from the list."))
-    problems = services.booking_problems(slot, adults, children, now or utcnow())
+    problems = services.booking_problems(slot, adults, children, now)
     if problems:
         raise CartError(problems[0])
     store.put(lines.key(VISITS, slot.id), {"a": adults, "c": children, "price": slot.tour.price_adult_vnd})

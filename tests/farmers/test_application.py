@@ -1,12 +1,16 @@
 """Applying to sell, and the staff decision."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
+from accounts import farm_applications
 from accounts.farms import Farm
 from core.audit import AuditEntry
 from core.extensions import db
+from tests.factories import NOW
 from tests.helpers import login_as
 
 APPLICATION = {"name": "Vườn dứa Hương Sơn", "village": "Kép 11", "village_other": "",
@@ -75,6 +79,22 @@ def test_deciding_twice_changes_nothing(client, make_user, make_farm):
     assert farm.status == "approved" and farm.rejection_reason is None
     assert db.session.scalar(select(func.count()).select_from(AuditEntry)
                              .where(AuditEntry.action.in_(["farm.approved", "farm.rejected"]))) == 1
+
+
+def test_applying_and_deciding_are_dated_with_the_time_they_are_given(make_user):
+    buyer, admin = make_user(), make_user(role="admin")
+    fields = dict(name="Vườn dứa Hương Sơn", village="Kép 11", description="Hai hecta dứa Queen.",
+                  vietgap_certified=False, vietgap_certificate_no=None, bank_bin="970405",
+                  bank_account_number="2500205123456", bank_account_name="NGUYEN VAN AN")
+    farm = farm_applications.apply(buyer, now=NOW, **fields)
+    assert (farm.status, farm.applied_at, farm.decided_at) == ("pending", NOW, None)
+    farm_applications.reject(farm, admin, " Thiếu ảnh. ", now=NOW + timedelta(hours=1))
+    assert (farm.status, farm.decided_at, farm.rejection_reason) == ("rejected", NOW + timedelta(hours=1),
+                                                                     "Thiếu ảnh.")
+    farm_applications.apply(buyer, now=NOW + timedelta(days=1), **fields)
+    assert (farm.status, farm.applied_at, farm.decided_at) == ("pending", NOW + timedelta(days=1), None)
+    farm_applications.approve(farm, admin, now=NOW + timedelta(days=2))
+    assert (farm.status, farm.decided_at, farm.decided_by_id) == ("approved", NOW + timedelta(days=2), admin.id)
 
 
 @pytest.mark.parametrize("change,message", [

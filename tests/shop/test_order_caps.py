@@ -127,7 +127,7 @@ def _data(**changes) -> product_services.ProductData:
 def test_the_farmers_cap_is_checked(make_farm, cap, message):
     farm = make_farm()
     with pytest.raises(product_services.ProductError, match=message) as error:
-        product_services.create_product(farm.owner, farm, _data(max_order_qty=cap))
+        product_services.create_product(farm.owner, farm, _data(max_order_qty=cap), now=NOW)
     assert error.value.field == "max_order_qty"
 
 

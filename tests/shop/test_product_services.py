@@ -5,6 +5,7 @@ import io
 import json
 import struct
 import zlib
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from core.time import utcnow
 from shop import services
 from shop.models import MAX_PHOTOS, Product, ProductPhoto, ProductSlugRedirect
 from shop.services import ProductData, ProductError, Upload
-from tests.factories import make_order
+from tests.factories import NOW, make_order
 
 
 @pytest.fixture
@@ -82,7 +83,7 @@ def farmer(farm):
 
 
 def test_create_lists_a_product_with_slug_search_text_and_audit(farm, farmer):
-    product = services.create_product(farmer, farm, data(description="  Dứa ngọt.\r\nGiao tận nhà.  "))
+    product = services.create_product(farmer, farm, data(description="  Dứa ngọt.\r\nGiao tận nhà.  "), now=NOW)
     db.session.commit()
     assert (product.slug, product.status, product.price_vnd, product.stock) == ("dua-queen-kep", "active", 25000, 200)
     assert product.description == "Dứa ngọt.\nGiao tận nhà."
@@ -94,8 +95,8 @@ def test_create_lists_a_product_with_slug_search_text_and_audit(farm, farmer):
 
 def test_staff_acting_for_a_farm_is_audited_on_behalf_of_the_owner(farm, farmer, make_user):
     admin = make_user(role="admin")
-    product = services.create_product(admin, farm, data())
-    services.pause_product(admin, farm, product)
+    product = services.create_product(admin, farm, data(), now=NOW)
+    services.pause_product(admin, farm, product, now=NOW)
     db.session.commit()
     entries = audit_entries()
     assert [e.action for e in entries] == ["product.created", "product.paused"]
@@ -103,7 +104,7 @@ def test_staff_acting_for_a_farm_is_audited_on_behalf_of_the_owner(farm, farmer,
 
 
 def test_script_in_a_description_is_stored_as_typed(farm, farmer):
-    product = services.create_product(farmer, farm, data(description="<script>alert('x')</script>"))
+    product = services.create_product(farmer, farm, data(description="<script>alert('x')</script>"), now=NOW)
     assert product.description == "<script>alert('x')</script>"
 
 
@@ -119,7 +120,7 @@ def test_script_in_a_description_is_stored_as_typed(farm, farmer):
 ])
 def test_bad_values_are_refused_and_nothing_is_stored(farm, farmer, fields, field):
     with pytest.raises(ProductError) as info:
-        services.create_product(farmer, farm, data(**fields), [photo()])
+        services.create_product(farmer, farm, data(**fields), [photo()], now=NOW)
     assert info.value.field == field
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(Product)) == 0
@@ -128,30 +129,31 @@ def test_bad_values_are_refused_and_nothing_is_stored(farm, farmer, fields, fiel
 
 def test_limits_themselves_are_accepted(farm, farmer):
     product = services.create_product(farmer, farm, data(price_vnd=100_000_000, stock=1_000_000, min_order_qty=1,
-                                                         season_start=11, season_end=2, description="x" * 3000))
+                                                         season_start=11, season_end=2, description="x" * 3000),
+                                      now=NOW)
     assert (product.price_vnd, product.stock, product.season_start, product.season_end) == (100_000_000, 1_000_000,
                                                                                             11, 2)
-    zero_stock = services.create_product(farmer, farm, data(stock=0))
+    zero_stock = services.create_product(farmer, farm, data(stock=0), now=NOW)
     assert zero_stock.stock == 0
 
 
 def test_same_names_get_numbered_slugs(farm, farmer, make_farm):
     other = make_farm()
-    first = services.create_product(farmer, farm, data())
-    second = services.create_product(farmer, farm, data())
-    third = services.create_product(other.owner, other, data(name="DỨA queen  kép!"))
+    first = services.create_product(farmer, farm, data(), now=NOW)
+    second = services.create_product(farmer, farm, data(), now=NOW)
+    third = services.create_product(other.owner, other, data(name="DỨA queen  kép!"), now=NOW)
     assert [first.slug, second.slug, third.slug] == ["dua-queen-kep", "dua-queen-kep-2", "dua-queen-kep-3"]
 
 
 def test_rename_keeps_the_old_slug_as_a_redirect_and_renaming_back_takes_it_back(farm, farmer):
-    product = services.create_product(farmer, farm, data(name="Dứa Queen"))
-    services.update_product(farmer, farm, product, data(name="Dứa mật Kép"))
+    product = services.create_product(farmer, farm, data(name="Dứa Queen"), now=NOW)
+    services.update_product(farmer, farm, product, data(name="Dứa mật Kép"), now=NOW)
     db.session.commit()
     assert product.slug == "dua-mat-kep"
     assert db.session.get(ProductSlugRedirect, "dua-queen").product_id == product.id
     assert product.search_text.startswith("dua mat kep ")
 
-    services.update_product(farmer, farm, product, data(name="Dứa Queen"))
+    services.update_product(farmer, farm, product, data(name="Dứa Queen"), now=NOW)
     db.session.commit()
     assert product.slug == "dua-queen"
     redirects = db.session.scalars(select(ProductSlugRedirect)).all()
@@ -159,46 +161,61 @@ def test_rename_keeps_the_old_slug_as_a_redirect_and_renaming_back_takes_it_back
 
 
 def test_an_old_slug_is_not_given_to_another_product(farm, farmer):
-    renamed = services.create_product(farmer, farm, data(name="Dứa Queen"))
-    services.update_product(farmer, farm, renamed, data(name="Dứa mật"))
-    newcomer = services.create_product(farmer, farm, data(name="Dứa Queen"))
+    renamed = services.create_product(farmer, farm, data(name="Dứa Queen"), now=NOW)
+    services.update_product(farmer, farm, renamed, data(name="Dứa mật"), now=NOW)
+    newcomer = services.create_product(farmer, farm, data(name="Dứa Queen"), now=NOW)
     assert newcomer.slug == "dua-queen-2"  # /products/dua-queen still leads to the renamed one
-    services.update_product(farmer, farm, renamed, data(name="Dứa Queen"))
+    services.update_product(farmer, farm, renamed, data(name="Dứa Queen"), now=NOW)
     assert renamed.slug == "dua-queen"
 
 
 def test_changes_that_keep_the_slug_keep_it(farm, farmer):
-    services.create_product(farmer, farm, data(name="Dứa Queen"))
-    second = services.create_product(farmer, farm, data(name="Dứa Queen"))
-    assert services.update_product(farmer, farm, second, data(name="Dứa  QUEEN", price_vnd=30000)) == [
+    services.create_product(farmer, farm, data(name="Dứa Queen"), now=NOW)
+    second = services.create_product(farmer, farm, data(name="Dứa Queen"), now=NOW)
+    assert services.update_product(farmer, farm, second, data(name="Dứa  QUEEN", price_vnd=30000), now=NOW) == [
         "name", "price_vnd"]
     assert second.slug == "dua-queen-2"
     assert db.session.scalar(select(func.count()).select_from(ProductSlugRedirect)) == 0
-    assert services.update_product(farmer, farm, second, data(name="Dứa QUEEN", price_vnd=30000)) == []
+    assert services.update_product(farmer, farm, second, data(name="Dứa QUEEN", price_vnd=30000), now=NOW) == []
     [entry] = audit_entries("product.updated")
     assert json.loads(entry.details) == {"changed": ["name", "price_vnd"]}
 
 
 def test_pause_and_resume_are_audited_and_repeating_them_changes_nothing(farm, farmer):
-    product = services.create_product(farmer, farm, data())
-    assert services.pause_product(farmer, farm, product) is True
-    assert services.pause_product(farmer, farm, product) is False
+    product = services.create_product(farmer, farm, data(), now=NOW)
+    assert services.pause_product(farmer, farm, product, now=NOW) is True
+    assert services.pause_product(farmer, farm, product, now=NOW) is False
     assert product.status == "paused"
-    assert services.resume_product(farmer, farm, product) is True
+    assert services.resume_product(farmer, farm, product, now=NOW) is True
     assert product.status == "active"
     entries = audit_entries()
     assert [(e.action, e.from_state, e.to_state) for e in entries[1:]] == [
         ("product.paused", "active", "paused"), ("product.resumed", "paused", "active")]
 
 
+def test_each_change_is_dated_with_the_time_it_is_given(farm, farmer):
+    product = services.create_product(farmer, farm, data(), now=NOW)
+    assert (product.created_at, product.updated_at) == (NOW, NOW)
+    services.update_product(farmer, farm, product, data(stock=150), now=NOW + timedelta(minutes=1))
+    assert (product.created_at, product.updated_at) == (NOW, NOW + timedelta(minutes=1))
+    services.pause_product(farmer, farm, product, now=NOW + timedelta(minutes=2))
+    assert product.updated_at == NOW + timedelta(minutes=2)
+    services.resume_product(farmer, farm, product, now=NOW + timedelta(minutes=3))
+    assert product.updated_at == NOW + timedelta(minutes=3)
+    make_order((product, product.min_order_qty))
+    assert services.delete_product(farmer, farm, product, now=NOW + timedelta(minutes=4)) == "archived"
+    assert (product.status, product.created_at, product.updated_at) == ("archived", NOW, NOW + timedelta(minutes=4))
+
+
 def test_delete_a_product_never_ordered_removes_it_its_photos_and_redirects(app, farm, farmer):
-    product = services.create_product(farmer, farm, data(name="Dứa Queen"), [photo(), photo("JPEG", name="b.jpg")])
-    services.update_product(farmer, farm, product, data(name="Dứa mật"))
+    product = services.create_product(farmer, farm, data(name="Dứa Queen"), [photo(), photo("JPEG", name="b.jpg")],
+                                      now=NOW)
+    services.update_product(farmer, farm, product, data(name="Dứa mật"), now=NOW)
     db.session.commit()
     assert len(stored_files(app)) == 4
     product_id = product.id
 
-    assert services.delete_product(farmer, farm, product) == "deleted"
+    assert services.delete_product(farmer, farm, product, now=NOW) == "deleted"
     assert len(stored_files(app)) == 4, "files stay until the deletion is committed"
     db.session.commit()
     assert stored_files(app) == []
@@ -210,32 +227,33 @@ def test_delete_a_product_never_ordered_removes_it_its_photos_and_redirects(app,
 
 
 def test_a_rolled_back_deletion_keeps_the_photo_files(app, farm, farmer):
-    product = services.create_product(farmer, farm, data(), [photo()])
+    product = services.create_product(farmer, farm, data(), [photo()], now=NOW)
     db.session.commit()
-    services.delete_product(farmer, farm, product)
+    services.delete_product(farmer, farm, product, now=NOW)
     db.session.rollback()
     assert len(stored_files(app)) == 2 and db.session.get(Product, product.id) is not None
 
 
 def test_an_ordered_product_is_archived_not_deleted(app, farm, farmer):
-    product = services.create_product(farmer, farm, data(), [photo()])
+    product = services.create_product(farmer, farm, data(), [photo()], now=NOW)
     db.session.commit()
     assert not services.product_was_ordered(product)
     make_order((product, product.min_order_qty), now=utcnow())  # even an order never paid keeps the product
     assert services.product_was_ordered(product)
-    assert services.delete_product(farmer, farm, product) == "archived"
+    assert services.delete_product(farmer, farm, product, now=NOW) == "archived"
     db.session.commit()
     assert product.status == "archived" and len(stored_files(app)) == 2
     [entry] = audit_entries("product.archived")
     assert (entry.from_state, entry.to_state) == ("active", "archived")
     with pytest.raises(ProductError):
-        services.update_product(farmer, farm, product, data(price_vnd=1))
+        services.update_product(farmer, farm, product, data(price_vnd=1), now=NOW)
     with pytest.raises(ProductError):
-        services.resume_product(farmer, farm, product)
+        services.resume_product(farmer, farm, product, now=NOW)
 
 
 def test_photos_are_stored_in_order_with_audit(app, farm, farmer):
-    product = services.create_product(farmer, farm, data(), [photo(size=(2400, 1200)), photo("WEBP", name="b.webp")])
+    product = services.create_product(farmer, farm, data(), [photo(size=(2400, 1200)), photo("WEBP", name="b.webp")],
+                                      now=NOW)
     db.session.commit()
     assert [(p.position, p.width, p.height) for p in product.photos] == [(0, 1200, 600), (1, 900, 600)]
     assert product.photos[0].fit_within(400) == (400, 200)
@@ -246,7 +264,7 @@ def test_photos_are_stored_in_order_with_audit(app, farm, farmer):
 @pytest.mark.parametrize("bad, message", [(pdf, "not a photo"), (bomb, "too large in pixels")])
 def test_one_refused_photo_refuses_the_whole_product_and_stores_nothing(app, farm, farmer, bad, message):
     with pytest.raises(ProductError, match=message) as info:
-        services.create_product(farmer, farm, data(), [photo(), bad()])
+        services.create_product(farmer, farm, data(), [photo(), bad()], now=NOW)
     assert info.value.field == "photos" and bad().filename in info.value.message
     db.session.rollback()
     assert stored_files(app) == []
@@ -255,8 +273,8 @@ def test_one_refused_photo_refuses_the_whole_product_and_stores_nothing(app, far
 
 def test_at_most_six_photos(app, farm, farmer):
     with pytest.raises(ProductError, match="at most 6 photos"):
-        services.create_product(farmer, farm, data(), [photo() for _ in range(MAX_PHOTOS + 1)])
-    product = services.create_product(farmer, farm, data(), [photo() for _ in range(4)])
+        services.create_product(farmer, farm, data(), [photo() for _ in range(MAX_PHOTOS + 1)], now=NOW)
+    product = services.create_product(farmer, farm, data(), [photo() for _ in range(4)], now=NOW)
     with pytest.raises(ProductError, match="add 2 more"):
         services.add_photos(farmer, farm, product, [photo() for _ in range(3)])
     services.add_photos(farmer, farm, product, [photo(), photo()])
@@ -268,7 +286,7 @@ def test_at_most_six_photos(app, farm, farmer):
 
 
 def test_files_saved_for_a_transaction_that_rolls_back_are_deleted(app, farm, farmer):
-    product = services.create_product(farmer, farm, data())
+    product = services.create_product(farmer, farm, data(), now=NOW)
     db.session.commit()
     services.add_photos(farmer, farm, product, [photo(), photo()])
     assert len(stored_files(app)) == 4
@@ -277,7 +295,7 @@ def test_files_saved_for_a_transaction_that_rolls_back_are_deleted(app, farm, fa
 
 
 def test_remove_and_reorder_photos(app, farm, farmer):
-    product = services.create_product(farmer, farm, data(), [photo() for _ in range(4)])
+    product = services.create_product(farmer, farm, data(), [photo() for _ in range(4)], now=NOW)
     db.session.commit()
     a, b, c, d = (p.id for p in product.photos)
     assert services.move_photo(farmer, farm, product, c, "up") is True
@@ -301,18 +319,18 @@ def test_remove_and_reorder_photos(app, farm, farmer):
 
 
 def test_only_the_owner_of_an_approved_farm_or_staff_may_change_products(farm, farmer, make_farm, make_user):
-    product = services.create_product(farmer, farm, data())
+    product = services.create_product(farmer, farm, data(), now=NOW)
     other_farm = make_farm()
     for actor, acting_farm in [(other_farm.owner, farm), (make_user(role="buyer"), farm),
                                (other_farm.owner, other_farm)]:
         with pytest.raises(services.NotAllowed):
-            services.update_product(actor, acting_farm, product, data(price_vnd=1))
+            services.update_product(actor, acting_farm, product, data(price_vnd=1), now=NOW)
     for status in ("pending", "rejected", "suspended"):
         farm.status = status
         with pytest.raises(services.NotAllowed):
-            services.create_product(farmer, farm, data())
+            services.create_product(farmer, farm, data(), now=NOW)
         with pytest.raises(services.NotAllowed):
-            services.pause_product(make_user(role="admin"), farm, product)
+            services.pause_product(make_user(role="admin"), farm, product, now=NOW)
     db.session.rollback()
     db.session.refresh(product)
     assert product.price_vnd == 25000 and product.status == "active"
@@ -331,22 +349,22 @@ def test_farm_products_takes_the_same_queries_for_many_products(farm, farmer):
             event.remove(db.engine, "before_cursor_execute", listener)
         return len(statements)
 
-    services.create_product(farmer, farm, data(), [photo()])
+    services.create_product(farmer, farm, data(), [photo()], now=NOW)
     db.session.commit()
     few = count_queries()
     for _ in range(5):
-        services.create_product(farmer, farm, data(), [photo(), photo()])
+        services.create_product(farmer, farm, data(), [photo(), photo()], now=NOW)
     db.session.commit()
     assert count_queries() == few == 2
 
 
 def test_farm_products_lists_on_sale_then_paused_then_archived(farm, farmer):
-    archived = services.create_product(farmer, farm, data(name="C"))
+    archived = services.create_product(farmer, farm, data(name="C"), now=NOW)
     db.session.commit()
     make_order((archived, archived.min_order_qty), now=utcnow())
-    services.delete_product(farmer, farm, archived)
-    paused = services.create_product(farmer, farm, data(name="B"))
-    services.pause_product(farmer, farm, paused)
-    active = services.create_product(farmer, farm, data(name="A"))
+    services.delete_product(farmer, farm, archived, now=NOW)
+    paused = services.create_product(farmer, farm, data(name="B"), now=NOW)
+    services.pause_product(farmer, farm, paused, now=NOW)
+    active = services.create_product(farmer, farm, data(name="A"), now=NOW)
     assert services.farm_products(farm) == [active, paused, archived]
 
