@@ -35,6 +35,7 @@ from shop.payment_forms import (
 )
 from shop.payment_models import BankTransfer, Payment, Refund
 from shop.payments.refunds import pending_sent_by_providers
+from shop.payments.transfers import waiting_parts
 from shop.payments.web import deliver_after_commit
 
 bp = Blueprint("admin_payments", __name__, url_prefix="/admin")
@@ -52,11 +53,6 @@ OUTBOX_STATUSES = ("pending", "sent", "failed")
 @admin_required
 def staff_only():
     """Every page of this blueprint is for commune staff only."""
-
-
-@bp.context_processor
-def money_labels():
-    return {"refund_reason_label": lambda reason: payments.REFUND_REASONS.get(reason, reason)}
 
 
 def _page() -> int:
@@ -112,7 +108,11 @@ def record_transfer():
         form.transaction_id.errors.append(_("This bank transaction is already recorded; nothing was changed."))
         return _transfers_page(form, 400)
     message, category = _RECORDED[transfer.status]
-    amount, total = transfer.amount_vnd, order.total_vnd
+    amount, total = transfer.amount_vnd, order.total_vnd  # with the parts received before it, for this order:
+    if transfer.payment_id:
+        amount = db.session.get(Payment, transfer.payment_id).amount_vnd
+    elif transfer.status == "underpaid":
+        amount += sum(part.amount_vnd for part in waiting_parts(order.id, but=transfer.id))
     flash(str(message) % {"reference": order.reference, "extra": vnd(amount - total), "missing": vnd(total - amount)},
           category)
     deliver_after_commit()

@@ -16,7 +16,8 @@ CATEGORIES = {"fresh": _l("Fresh pineapples"), "processed": _l("Dried, jam and j
 FULFILMENTS = {"farm_pickup": _l("Pick up at the farm"), "commune_pickup": _l("Pick up at the commune centre"),
                "delivery": _l("Delivery")}
 ORDER_STATUSES = {"pending_payment": _l("Waiting for payment"), "paid": _l("Paid"), "ready": _l("Ready"),
-                  "completed": _l("Completed"), "expired": _l("Expired"), "cancelled": _l("Cancelled")}
+                  "completed": _l("Completed"), "expired": _l("Expired"), "cancelled": _l("Cancelled"),
+                  "refunded": _l("Refunded")}
 REFUND_STATUSES = {"pending": _l("To do"), "done": _l("Done"), "failed": _l("Failed")}
 TRANSFER_STATUSES = {"matched": _l("Matched"), "underpaid": _l("Underpaid"), "overpaid": _l("Overpaid"),
                      "unmatched": _l("No order found"), "late": _l("Arrived late"), "resolved": _l("Resolved")}

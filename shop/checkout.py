@@ -45,7 +45,7 @@ from core.extensions import db
 from core.validators import normalize_any_mobile
 from shop import cart as carts
 from shop import lines as line_kinds
-from shop import notices
+from shop import events, notices
 from shop.delivery import delivery_fee, fulfilment_choices
 from shop.order_models import FARM_ORDER_MOVES, ORDER_MOVES, FarmOrder, Order, OrderLine
 
@@ -311,6 +311,7 @@ def expire_order(order_id: int, now: datetime, actor_label: str) -> bool:
     release_lines(all_lines(order))
     audit.record("order.expired", "order", order_id, actor_label=actor_label, from_state="pending_payment",
                  to_state="expired")
+    events.order_expired.send(order, now=now)
     return True
 
 
@@ -323,4 +324,5 @@ def cancel_unpaid(order: Order, actor, now: datetime) -> None:
     release_lines(all_lines(order))
     audit.record("order.cancelled", "order", order.id, actor=actor, from_state="pending_payment",
                  to_state="cancelled")
+    events.order_cancelled.send(order, now=now)
     notices.order_cancelled(order)

@@ -42,9 +42,16 @@ def farm_order_cancelled(farm_order, refund) -> None:
            link=order_link(order))
 
 
-def late_payment_refunded(order, payment) -> None:
+def late_payment_refunded(order, payment, *, market_delay: bool = False) -> None:
     notify("late_payment_refunded", Recipient.buyer_of(order), order=order, payment=payment,
-           link=order_link(order))
+           market_delay=market_delay, link=order_link(order))
+    staff_alert(order, "late_payment_refunded")
+
+
+def received_money_refunded(order, transfers, refund, *, market_delay: bool = False) -> None:
+    """Transfers that no order took (its parts when it expired or was cancelled, or a part that came after)."""
+    notify("received_money_refunded", Recipient.buyer_of(order), order=order, transfers=transfers, refund=refund,
+           market_delay=market_delay, link=order_link(order))
     staff_alert(order, "late_payment_refunded")
 
 

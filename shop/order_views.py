@@ -36,7 +36,7 @@ from shop import lines as line_kinds
 from shop.models import Product
 from shop.order_forms import checkout_form
 from shop.order_models import CartItem, FarmOrder, Order, OrderLine
-from shop.payments import registry
+from shop.payments import registry, statement
 from shop.product_lines import PRODUCTS
 
 bp = Blueprint("orders", __name__)
@@ -320,8 +320,10 @@ def detail(public_id: str):
         if payable and "payments.pay" in current_app.view_functions else None
     guest_link = public_url("orders.detail", public_id=order.public_id, key=key) \
         if key and order.user_id is None else None
+    money = statement.order_money(order)
     return render_template("orders/detail.html", order=order, key=key, now=now, payable=payable,
-                           pay_url=pay_url, guest_link=guest_link)
+                           pay_url=pay_url, guest_link=guest_link, money=money, status=money.status(order, now),
+                           show_reference=registry.get(order.payment_method).transfer_reference)
 
 
 @bp.route("/orders/<public_id>/cancel", methods=["POST"])

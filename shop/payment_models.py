@@ -67,6 +67,8 @@ class BankTransfer(db.Model):
     transferred_at: Mapped[datetime | None] = mapped_column(DateTime)
     received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    # The payment it is part of: transfers add up, and the one that completes an order makes one payment of all.
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), index=True)
     status: Mapped[str] = mapped_column(String(10), index=True)
     source: Mapped[str] = mapped_column(String(20))
     note: Mapped[str | None] = mapped_column(Text)
@@ -109,6 +111,7 @@ class Refund(db.Model):
 
     order = relationship("Order")
     farm_order = relationship("FarmOrder")
+    payment = relationship("Payment")
 
 
 # The moves of each status (core/states.py). A card attempt that failed may still succeed (the buyer tries

@@ -13,12 +13,15 @@ from core.transactions import on_domain_error
 from shop import cart as carts
 from shop import checkout
 from shop.payments import registry
+from shop.payments.refunds import refund_reason_label
+from shop.payments.transfers import waiting_parts
 from shop.payments.web import bp, key_args, no_store, order_for_viewer
 
 
 @bp.app_context_processor
 def payment_labels():
-    return {"payment_method_label": registry.label}
+    return {"payment_method_label": registry.label,
+            "refund_reason_label": refund_reason_label}
 
 
 @bp.route("/orders/<public_id>/pay")
@@ -26,7 +29,8 @@ def pay(public_id: str):
     order = order_for_viewer(public_id)
     now = utcnow()
     state = order.display_status(now)
-    context = dict(order=order, state=state, key_args=key_args(order))
+    context = dict(order=order, state=state, key_args=key_args(order), checked=request.args.get("checked") == "1",
+                   received=sum(part.amount_vnd for part in waiting_parts(order.id)))
     if state == "pending_payment":
         offered = sorted(registry.offered(), key=lambda provider: provider.code != order.payment_method)
         context.update(
@@ -35,6 +39,14 @@ def pay(public_id: str):
             minutes_left=max(0, int((order.expires_at - now).total_seconds() // 60)),
             expires_iso=order.expires_at.replace(tzinfo=UTC).isoformat())
     return no_store(render_template("payments/pay.html", **context))
+
+
+@bp.route("/orders/<public_id>/pay/status")
+def status(public_id: str):
+    """What the pay page's script asks every few seconds: the order's state and what has been received."""
+    order = order_for_viewer(public_id)
+    received = sum(part.amount_vnd for part in waiting_parts(order.id))
+    return no_store({"state": order.display_status(utcnow()), "received_vnd": received})
 
 
 def _back_to_pay(public_id: str):

@@ -1,10 +1,13 @@
 """The shop's own receivers of its events (shop/events.py): the ledger's sale entries and the products'
-popularity when an order is paid."""
+popularity when an order is paid; money already received for an order that expires or is cancelled goes back."""
 from __future__ import annotations
 
 from shop import events, ledger, popularity
+from shop.payments import transfers
 
 
 def connect() -> None:
     events.order_paid.connect(ledger.on_order_paid)
     events.order_paid.connect(popularity.on_order_paid)
+    events.order_expired.connect(transfers.on_order_closed)
+    events.order_cancelled.connect(transfers.on_order_closed)

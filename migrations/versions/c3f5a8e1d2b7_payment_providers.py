@@ -6,7 +6,8 @@ Create Date: 2026-12-02 16:00:00.000000
 
 ``payments.method`` + ``stripe_payment_intent_id`` / ``bank_transaction_id`` become ``provider`` +
 ``provider_ref`` (UNIQUE together); ``refunds.method`` + ``stripe_refund_id`` likewise. The data is carried
-over, both ways.
+over, both ways. Bank transfers get the payment they are part of (transfers add up: the one that completes an
+order makes one payment of all its parts).
 """
 import sqlalchemy as sa
 from alembic import op
@@ -44,8 +45,18 @@ def upgrade():
         batch.drop_column('stripe_refund_id')
         batch.create_unique_constraint(op.f('uq_refunds_provider_ref'), ['provider', 'provider_ref'])
 
+    with op.batch_alter_table('bank_transfers') as batch:
+        batch.add_column(sa.Column('payment_id', sa.Integer(), nullable=True))
+        batch.create_index(op.f('ix_bank_transfers_payment_id'), ['payment_id'], unique=False)
+        batch.create_foreign_key(op.f('fk_bank_transfers_payment_id_payments'), 'payments', ['payment_id'], ['id'])
+
 
 def downgrade():
+    with op.batch_alter_table('bank_transfers') as batch:
+        batch.drop_constraint(op.f('fk_bank_transfers_payment_id_payments'), type_='foreignkey')
+        batch.drop_index(op.f('ix_bank_transfers_payment_id'))
+        batch.drop_column('payment_id')
+
     with op.batch_alter_table('refunds') as batch:
         batch.add_column(sa.Column('method', sa.String(length=10), nullable=True))
         batch.add_column(sa.Column('stripe_refund_id', sa.String(length=255), nullable=True))

@@ -17,8 +17,12 @@ from shop.payments.outcome import Outcome
 from shop.payments.refunds import create_refund
 
 
-def confirm_payment(payment: Payment, *, actor_label: str, now: datetime, actor=None) -> Outcome:
-    """Mark ``payment`` succeeded and its order paid. Safe to call any number of times."""
+def confirm_payment(payment: Payment, *, actor_label: str, now: datetime, actor=None,
+                    market_delay: bool = False) -> Outcome:
+    """Mark ``payment`` succeeded and its order paid. Safe to call any number of times.
+
+    ``market_delay``: the buyer paid inside the hold and only the news came late (the bank's own time says so);
+    if the goods are gone, the buyer is told it was the market's delay."""
     checkout.lock_order(payment.order_id)
     if not PAYMENT_MOVES.move(payment.id, ("pending", "failed"), "succeeded", confirmed_at=now,
                               confirmed_by=actor_label):
@@ -41,7 +45,7 @@ def confirm_payment(payment: Payment, *, actor_label: str, now: datetime, actor=
         create_refund(payment, payment.amount_vnd, reason="late_payment")
         audit.record("payment.late_refunded", "order", order.id, actor=actor, actor_label=actor_label,
                      details={"payment_id": payment.id, "amount_vnd": payment.amount_vnd})
-        notices.late_payment_refunded(order, payment)
+        notices.late_payment_refunded(order, payment, market_delay=market_delay)
         return Outcome.LATE_REFUNDED
     # Already paid by another payment: give this one back.
     create_refund(payment, payment.amount_vnd, reason="duplicate_payment")

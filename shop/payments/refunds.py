@@ -16,7 +16,17 @@ from shop.payments.outcome import PaymentError
 from shop.payments.providers.base import ProviderUnavailable
 
 REFUND_REASONS = {"overpaid": _l("paid too much"), "late_payment": _l("paid after the order expired"),
-                  "duplicate_payment": _l("paid twice"), "cancelled": _l("farm order cancelled")}
+                  "duplicate_payment": _l("paid twice"), "cancelled": _l("farm order cancelled"),
+                  "unpaid_in_time": _l("not paid in full before the order expired"),
+                  "cancelled_unpaid": _l("order cancelled before it was paid in full"),
+                  "visit_cancelled": _l("booking cancelled"), "slot_cancelled": _l("visit cancelled by the farm")}
+
+
+def refund_reason_label(reason: str):
+    """What a refund's reason reads as; the farm's own reasons for cancelling (``farm_<reason>``) read as one."""
+    if reason in REFUND_REASONS:
+        return REFUND_REASONS[reason]
+    return _l("order cancelled by the farm") if reason.startswith("farm_") else reason
 
 
 def create_refund(payment: Payment, amount_vnd: int, *, reason: str, farm_order=None) -> Refund:

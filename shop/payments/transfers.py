@@ -15,7 +15,7 @@ from core.banks import bank_name
 from core.extensions import db
 from shop import checkout, notices
 from shop.order_models import Order
-from shop.payment_models import TRANSFER_MOVES, BankTransfer, Payment
+from shop.payment_models import TRANSFER_MOVES, BankTransfer, Payment, Refund
 from shop.payments.confirm import confirm_payment
 from shop.payments.outcome import DuplicateTransfer, PaymentError
 from shop.payments.refunds import create_refund
@@ -54,10 +54,10 @@ def record_bank_transfer(*, transaction_id: str, amount_vnd: int, content: str, 
                          source: str, now: datetime, actor=None, order: Order | None = None) -> BankTransfer:
     """Take in one incoming transfer (bank notification or staff entry), exactly once per bank transaction.
 
-    The order is found by the KEP reference in the content (or given by staff). Underpaid stays
-    pending and is flagged; overpaid is confirmed and the difference booked for refund; no
-    reference keeps the transfer as unmatched for staff.
-    """
+    The order is found by the KEP reference in the content (or given by staff); no reference keeps the transfer
+    as unmatched for staff. Transfers add up: one that leaves an unpaid order short waits ("underpaid") for the
+    rest, and the one that completes it makes one payment of all the parts (what is over is booked back). Money
+    that an expired or cancelled order can no longer take is booked back at once."""
     transaction_id = transaction_id.strip()
     if db.session.scalar(select(BankTransfer.id).where(BankTransfer.transaction_id == transaction_id)):
         raise DuplicateTransfer(transaction_id)
@@ -79,22 +79,73 @@ def record_bank_transfer(*, transaction_id: str, amount_vnd: int, content: str, 
         audit.record("bank_transfer.unmatched", "bank_transfer", transfer.id, actor=actor, actor_label=actor_label)
         notices.staff_alert(None, "unmatched_transfer", transfer=transfer)
         return transfer
-    if amount_vnd < order.total_vnd:
-        transfer.status = "underpaid"
-        audit.record("bank_transfer.underpaid", "order", order.id, actor=actor, actor_label=actor_label,
-                     details={"transfer_id": transfer.id, "amount_vnd": amount_vnd, "due_vnd": order.total_vnd})
-        notices.staff_alert(order, "underpaid", transfer=transfer)
+    parts: list[BankTransfer] = []
+    received = amount_vnd
+    if order.status == "pending_payment":
+        parts = waiting_parts(order.id, but=transfer.id)
+        received += sum(part.amount_vnd for part in parts)
+        if received < order.total_vnd:
+            transfer.status = "underpaid"
+            audit.record("bank_transfer.part", "order", order.id, actor=actor, actor_label=actor_label,
+                         details={"transfer_id": transfer.id, "amount_vnd": amount_vnd, "received_vnd": received,
+                                  "due_vnd": order.total_vnd})
+            return transfer
+    elif order.status in ("expired", "cancelled") and amount_vnd < order.total_vnd:
+        transfer.status = "late"
+        book_unapplied_refund(order, amount_vnd, reason="late_payment", transfers=[transfer], now=now,
+                              market_delay=paid_in_time(order, transferred_at))
         return transfer
-    payment = Payment(order_id=order.id, provider=BANK_TRANSFER, provider_ref=transaction_id, amount_vnd=amount_vnd)
+    payment = Payment(order_id=order.id, provider=BANK_TRANSFER, provider_ref=transaction_id, amount_vnd=received)
     db.session.add(payment)
     db.session.flush()
-    outcome = confirm_payment(payment, actor_label=actor_label, now=now, actor=actor)
-    transfer.status = "matched" if outcome.paid else "late"
-    if amount_vnd > order.total_vnd and outcome.paid:
+    outcome = confirm_payment(payment, actor_label=actor_label, now=now, actor=actor,
+                              market_delay=paid_in_time(order, transferred_at))
+    for part in [*parts, transfer]:
+        part.payment_id = payment.id
+        part.status = "matched" if outcome.paid else "late"
+    if received > order.total_vnd and outcome.paid:
         transfer.status = "overpaid"
-        create_refund(payment, amount_vnd - order.total_vnd, reason="overpaid")
+        create_refund(payment, received - order.total_vnd, reason="overpaid")
         notices.staff_alert(order, "overpaid", transfer=transfer)
     return transfer
+
+
+def waiting_parts(order_id: int, *, but: int | None = None) -> list[BankTransfer]:
+    """The transfers of an unpaid order that wait for the rest of its total, oldest first."""
+    return db.session.scalars(select(BankTransfer).where(BankTransfer.order_id == order_id,
+                                                         BankTransfer.status == "underpaid", BankTransfer.id != but)
+                              .order_by(BankTransfer.id)).all()
+
+
+def paid_in_time(order: Order, transferred_at: datetime | None) -> bool:
+    """The bank's own time of the transfer was inside the order's hold: a late notification is the market's
+    delay, not the buyer's."""
+    return transferred_at is not None and transferred_at <= order.expires_at
+
+
+def book_unapplied_refund(order: Order, amount_vnd: int, *, reason: str, transfers: list[BankTransfer],
+                          now: datetime, market_delay: bool = False) -> Refund:
+    """Money received by transfer that no order took (parts of an order that expired or was cancelled, or a
+    part that came after): one refund task for staff, the buyer told what was received and that it goes back."""
+    refund = Refund(order_id=order.id, provider=BANK_TRANSFER, amount_vnd=amount_vnd, reason=reason)
+    db.session.add(refund)
+    db.session.flush()
+    audit.record("refund.created", "refund", refund.id, actor_label="system", to_state="pending",
+                 details={"order_id": order.id, "amount_vnd": amount_vnd, "reason": reason,
+                          "transfer_ids": [transfer.id for transfer in transfers]})
+    notices.received_money_refunded(order, transfers, refund, market_delay=market_delay)
+    return refund
+
+
+def on_order_closed(order: Order, *, now: datetime, **_) -> None:
+    """``order_expired`` / ``order_cancelled`` receiver: parts already received for the order go back."""
+    parts = waiting_parts(order.id)
+    if not parts:
+        return
+    for part in parts:
+        part.status = "late"
+    reason = "unpaid_in_time" if order.status == "expired" else "cancelled_unpaid"
+    book_unapplied_refund(order, sum(part.amount_vnd for part in parts), reason=reason, transfers=parts, now=now)
 
 
 def resolve_transfer(transfer: BankTransfer, staff, note: str) -> None:

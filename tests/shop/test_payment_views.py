@@ -127,13 +127,14 @@ def test_a_paid_order_says_paid_and_links_to_the_order(client, order_for):
     assert f'href="/orders/{order.public_id}?key={order.secret}"' in page
 
 
-def test_an_underpaid_transfer_is_shown_to_the_buyer(client, order_for):
+def test_after_a_first_part_the_page_shows_it_and_a_code_for_the_rest_only(client, order_for):
     order = order_for()
     payments.record_bank_transfer(transaction_id="FT2", amount_vnd=60000, content=order.reference,
                                   transferred_at=None, source="webhook", now=utcnow())
     db.session.commit()
     page = client.get(pay_url(order, lang="en")).get_data(as_text=True)
-    assert "60,000 for this order, less than its total" in page and "<svg" in page
+    assert "We have received ₫60,000 of ₫100,000" in page and "the remaining ₫40,000" in page
+    assert qr_payload(page)["54"] == "40000", "the QR code asks for the rest only"
 
 
 def test_without_stripe_keys_card_payment_is_hidden_with_a_reason(client, order_for):

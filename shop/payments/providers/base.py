@@ -28,6 +28,7 @@ class Provider:
     unavailable_note = None
     pay_template: str
     sends_refunds = False
+    transfer_reference = False  # the buyer writes the order's reference in the payment (a bank transfer's content)
     refund_wording: dict = {}
 
     def enabled(self) -> bool:

@@ -22,7 +22,7 @@ from shop.payment_models import BankTransfer
 from shop.payments import registry
 from shop.payments.outcome import DuplicateTransfer, Outcome
 from shop.payments.providers.base import Provider
-from shop.payments.transfers import BANK_TRANSFER, receiving_account, record_bank_transfer
+from shop.payments.transfers import BANK_TRANSFER, receiving_account, record_bank_transfer, waiting_parts
 from shop.payments.web import bp, deliver_after_commit, webhook_limit
 from shop.vietqr import VietQRError, build_payload
 
@@ -35,6 +35,7 @@ class VietQRProvider(Provider):
     label = _l("Bank transfer (VietQR)")
     checkout_label = _l("Bank transfer (VietQR): scan the QR code with any Vietnamese banking app")
     pay_template = "payments/providers/vietqr.html"
+    transfer_reference = True
     refund_wording = {
         "before_cancelling": _l("Commune staff transfer it back to the buyer's bank account."),
         "farm_order_cancelled": _l("The order is cancelled. Commune staff will transfer %(amount)s back to the "
@@ -43,17 +44,19 @@ class VietQRProvider(Provider):
                                 "bank account.")}
 
     def pay_context(self, order, now: datetime) -> dict:
+        """The account as a QR code for what is still due: after a first part, only the rest."""
         account = receiving_account()
+        parts = waiting_parts(order.id)
+        received = sum(part.amount_vnd for part in parts)
+        due = order.total_vnd - received
         try:
-            payload = build_payload(account.bank_bin, account.account_number, order.total_vnd, order.reference)
+            payload = build_payload(account.bank_bin, account.account_number, due, order.reference)
         except VietQRError:
             current_app.logger.exception("The receiving bank account cannot make a VietQR code")
             payload = None
         qr = Markup(qr_svg(payload, scale=6, title=_("VietQR code for order %(reference)s",
                                                      reference=order.reference))) if payload else None
-        underpaid = db.session.scalars(select(BankTransfer).where(BankTransfer.order_id == order.id,
-                                                                  BankTransfer.status == "underpaid")).all()
-        return {"account": account, "payload": payload, "qr": qr, "underpaid": underpaid}
+        return {"account": account, "payload": payload, "qr": qr, "parts": parts, "received": received, "due": due}
 
 
 registry.register(VietQRProvider())
