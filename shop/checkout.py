@@ -44,8 +44,8 @@ from core.domain import DomainError
 from core.extensions import db
 from core.validators import normalize_any_mobile
 from shop import cart as carts
-from shop import lines as line_kinds
 from shop import events, notices
+from shop import lines as line_kinds
 from shop.delivery import delivery_fee, fulfilment_choices
 from shop.order_models import FARM_ORDER_MOVES, ORDER_MOVES, FarmOrder, Order, OrderLine
 

@@ -60,6 +60,7 @@ _PATTERNS = [re.compile(p) for p in (
     r"\bKEP\d{8}\b",                              # order references
     r"\b[A-Z0-9]{4}-[A-Z0-9]{4}\b",                # ticket codes
     r"\bpi_\w+",                                   # Stripe ids
+    r"\bFT\w+",                                    # bank transaction ids (the journeys' transfers are FT…)
     r"\d+([.,:/\u00a0\u202f -]\d+)*",              # numbers, amounts, dates, times, phone numbers
     r"[₫%×·–—\-→←✕()\[\]{}:;,.!?/|+*#@&'\"“”‘’…]",
 )]

@@ -88,6 +88,7 @@ ROUTES: dict[str, Route] = {
     "orders.receipt": route("/orders/{order_a}/receipt", GET=BUYER_A),
     "orders.cancel": route("/orders/{order_a}/cancel", POST=BUYER_A),
     "payments.pay": route("/orders/{order_a}/pay", GET=BUYER_A),
+    "payments.status": route("/orders/{order_a}/pay/status", GET=BUYER_A),
     "payments.card": route("/orders/{order_a}/pay/card", GET=BUYER_A),
     "payments.cancel": route("/orders/{order_a}/pay/cancel", GET=BUYER_A, POST=BUYER_A),
     # Stripe is not configured here: the allowed viewers get "card payment unavailable" (503).

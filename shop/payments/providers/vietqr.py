@@ -11,14 +11,12 @@ from flask import current_app, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
-from sqlalchemy import select
 
 from core import inputs
-from core.extensions import csrf, db, limiter
+from core.extensions import csrf, limiter
 from core.qr import qr_svg
 from core.time import local_to_utc, utcnow
 from core.transactions import fail
-from shop.payment_models import BankTransfer
 from shop.payments import registry
 from shop.payments.outcome import DuplicateTransfer, Outcome
 from shop.payments.providers.base import Provider
