@@ -8,15 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as settings
 from core import assets, errors, formatting, i18n, inputs, labels, transactions
-from core.extensions import (
-    babel,
-    configure_sqlite,
-    csrf,
-    db,
-    limiter,
-    login_manager,
-    migrate,
-)
+from core.extensions import babel, configure_sqlite, csrf, db, limiter, login_manager, migrate
 from core.pagecache import init_page_cache
 from core.requestlog import init_request_log
 from core.security import add_security_headers

@@ -1,16 +1,7 @@
 """Commune staff's money pages: bank transfers, refunds to make, and the outbox."""
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -22,16 +13,19 @@ from core import inputs
 from core.auth import admin_required
 from core.extensions import db
 from core.formatting import vnd
+from core.forms import show_error
 from core.outbox import Notification
 from core.time import utcnow
 from core.transactions import fail, on_domain_error
 from shop import payments
 from shop.order_models import Order
 from shop.payment_forms import (
+    AssignTransferForm,
     BankRefundDoneForm,
     ConfirmForm,
     ManualTransferForm,
     ResolveTransferForm,
+    StaffRefundForm,
 )
 from shop.payment_models import BankTransfer, Payment, Refund
 from shop.payments.refunds import pending_sent_by_providers
@@ -68,7 +62,11 @@ def _transfers_page(form: ManualTransferForm, status: int = 200):
     page = db.paginate(query, page=_page(), per_page=PER_PAGE, error_out=False, count=True)
     resolve_forms = {t.id: ResolveTransferForm(prefix=f"t{t.id}", formdata=None)
                      for t in page.items if t.status in RESOLVABLE}
+    unmatched = [t for t in page.items if t.status == "unmatched" and t.order_id is None]
+    assign_forms = {t.id: AssignTransferForm(prefix=f"a{t.id}", formdata=None) for t in unmatched}
+    refund_forms = {t.id: ResolveTransferForm(prefix=f"r{t.id}", formdata=None) for t in unmatched}
     return render_template("admin/money_transfers.html", page=page, form=form, resolve_forms=resolve_forms,
+                           assign_forms=assign_forms, refund_forms=refund_forms,
                            attention=ATTENTION), status
 
 
@@ -88,12 +86,16 @@ _RECORDED = {
 }
 
 
+def _order_for(reference: str) -> Order | None:
+    return db.session.get(Order, int(reference[3:]))
+
+
 @bp.route("/transfers", methods=["POST"])
 def record_transfer():
     form = ManualTransferForm()
     if not form.validate_on_submit():
         return _transfers_page(form, 400)
-    order = db.session.get(Order, int(form.reference.data[3:]))
+    order = _order_for(form.reference.data)
     if order is None:
         form.reference.errors.append(_("No order has the reference %(reference)s.", reference=form.reference.data))
         return _transfers_page(form, 400)
@@ -107,6 +109,13 @@ def record_transfer():
         fail()
         form.transaction_id.errors.append(_("This bank transaction is already recorded; nothing was changed."))
         return _transfers_page(form, 400)
+    _flash_recorded(transfer, order)
+    deliver_after_commit()
+    return redirect(url_for("admin_payments.transfers"))
+
+
+def _flash_recorded(transfer: BankTransfer, order: Order) -> None:
+    """What the transfer did to its order, in staff's words."""
     message, category = _RECORDED[transfer.status]
     amount, total = transfer.amount_vnd, order.total_vnd  # with the parts received before it, for this order:
     if transfer.payment_id:
@@ -115,8 +124,38 @@ def record_transfer():
         amount += sum(part.amount_vnd for part in waiting_parts(order.id, but=transfer.id))
     flash(str(message) % {"reference": order.reference, "extra": vnd(amount - total), "missing": vnd(total - amount)},
           category)
+
+
+@bp.route("/transfers/<int:transfer_id>/assign", methods=["POST"])
+@on_domain_error(lambda transfer_id: redirect(url_for("admin_payments.transfers")))
+def assign_transfer(transfer_id: int):
+    """An unmatched credit gets its order in one action: the same bank credit, nothing typed again."""
+    transfer = db.session.get(BankTransfer, transfer_id) or abort(404)
+    form = AssignTransferForm(prefix=f"a{transfer.id}")
+    order = _order_for(form.reference.data) if form.validate_on_submit() else None
+    if order is None:
+        errors = form.reference.errors or [_("No order has the reference %(reference)s.",
+                                               reference=form.reference.data)]
+        flash(" ".join(str(e) for e in errors), "error")
+        return redirect(url_for("admin_payments.transfers"))
+    _flash_recorded(payments.assign_transfer(transfer, order, current_user, utcnow()), order)
     deliver_after_commit()
     return redirect(url_for("admin_payments.transfers"))
+
+
+@bp.route("/transfers/<int:transfer_id>/refund", methods=["POST"])
+@on_domain_error(lambda transfer_id: redirect(url_for("admin_payments.transfers")))
+def refund_transfer(transfer_id: int):
+    """An unmatched credit that is no order's goes back to whoever sent it: a refund task."""
+    transfer = db.session.get(BankTransfer, transfer_id) or abort(404)
+    form = ResolveTransferForm(prefix=f"r{transfer.id}")
+    if not form.validate_on_submit():
+        flash(" ".join(str(e) for e in form.note.errors), "error")
+        return redirect(url_for("admin_payments.transfers"))
+    payments.refund_unmatched(transfer, current_user, form.note.data, utcnow())
+    flash(_("Transfer %(transaction)s is on the refunds page, to send back.", transaction=transfer.transaction_id),
+          "success")
+    return redirect(url_for("admin_payments.refunds"))
 
 
 @bp.route("/transfers/<int:transfer_id>/resolve", methods=["POST"])
@@ -133,6 +172,39 @@ def resolve_transfer(transfer_id: int):
 
 
 # -- refunds -------------------------------------------------------------------------------------
+
+def _refund_page(order: Order, forms: dict | None = None, status: int = 200):
+    farm_orders = [fo for fo in order.farm_orders if fo.status in ("paid", "ready", "completed")]
+    forms = forms or {}
+    forms = {fo.id: forms.get(fo.id) or StaffRefundForm(prefix=f"f{fo.id}", formdata=None) for fo in farm_orders}
+    return render_template("admin/order_refund.html", order=order, farm_orders=farm_orders, forms=forms), status
+
+
+@bp.route("/orders/<public_id>/refund")
+def order_refund(public_id: str):
+    """Refund all or part of a paid farm order, in any state after payment (damaged fruit, a missed visit)."""
+    order = db.session.scalar(select(Order).where(Order.public_id == public_id)) or abort(404)
+    return _refund_page(order)
+
+
+@bp.route("/orders/<public_id>/refund/<int:farm_order_id>", methods=["POST"])
+def refund_farm_order(public_id: str, farm_order_id: int):
+    order = db.session.scalar(select(Order).where(Order.public_id == public_id)) or abort(404)
+    farm_order = next((fo for fo in order.farm_orders if fo.id == farm_order_id), None) or abort(404)
+    form = StaffRefundForm(prefix=f"f{farm_order.id}")
+    if not form.validate_on_submit():
+        return _refund_page(order, {farm_order.id: form}, 400)
+    try:
+        refund = payments.refund_farm_order(farm_order, form.amount_vnd.amount, current_user, utcnow(),
+                                            note=form.note.data)
+    except payments.PaymentError as error:
+        show_error(form, error)
+        return _refund_page(order, {farm_order.id: form}, 400)
+    flash(_("%(amount)s of order %(reference)s is booked for refund: %(how)s.", amount=vnd(refund.amount_vnd),
+            reference=order.reference, how=payments.registry.label(refund.provider)), "success")
+    deliver_after_commit()
+    return redirect(url_for("admin_payments.refunds"))
+
 
 @bp.route("/refunds")
 def refunds():

@@ -10,13 +10,7 @@ from core.forms import ActionForm
 from core.time import to_local, utcnow
 from farmers.tour_views import actor, bp, fail, tour_or_404
 from tours import cancellations, slots, tickets
-from tours.forms import (
-    CancelSlotForm,
-    CapacityForm,
-    CheckinCodeForm,
-    GenerateForm,
-    SlotForm,
-)
+from tours.forms import CancelSlotForm, CapacityForm, CheckinCodeForm, GenerateForm, SlotForm
 from tours.labels import visit_when
 from tours.manage import TourError
 from tours.services import find_ticket

@@ -8,16 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (
-    BigInteger,
-    CheckConstraint,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    event,
-)
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import settings_store
@@ -107,6 +98,24 @@ def reverse_sales(occurred_at: datetime, *where) -> set[int]:
                     order_line_id=e.order_line_id, product_id=e.product_id, tour_id=e.tour_id)
         for e in entries if e.order_line_id is None or e.order_line_id not in done])
     return done
+
+
+def reverse_part(farm_order, amount_vnd: int, occurred_at: datetime) -> list[LedgerEntry]:
+    """A refund of part of a farm order, not tied to its lines (damaged fruit, a missed visit): a refund entry of
+    the amount and the share of the platform fee it carried (the farm order's fees in the same proportion,
+    rounded half up), so that sales − fees − refunds stays the farm's net."""
+    sales = db.session.scalar(db.select(db.func.coalesce(db.func.sum(LedgerEntry.amount_vnd), 0)).where(
+        LedgerEntry.farm_order_id == farm_order.id, LedgerEntry.kind == "sale"))
+    fees = -db.session.scalar(db.select(db.func.coalesce(db.func.sum(LedgerEntry.amount_vnd), 0)).where(
+        LedgerEntry.farm_order_id == farm_order.id, LedgerEntry.kind == "fee"))
+    common = dict(farm_id=farm_order.farm_id, occurred_at=occurred_at, order_id=farm_order.order_id,
+                  farm_order_id=farm_order.id, source="produce")
+    entries = [LedgerEntry(kind="refund", amount_vnd=-amount_vnd, **common)]
+    fee_back = (fees * amount_vnd * 2 + sales) // (2 * sales) if sales else 0
+    if fee_back:
+        entries.append(LedgerEntry(kind="fee_refund", amount_vnd=fee_back, **common))
+    db.session.add_all(entries)
+    return entries
 
 
 def platform_fee_bp() -> int:

@@ -59,3 +59,11 @@ def staff_alert(order, reason: str, transfer=None) -> None:
     """A note to commune staff (STAFF_EMAIL, in Vietnamese); also visible on the admin pages."""
     staff = Recipient.by_email(current_app.config.get("STAFF_EMAIL", ""))
     notify(f"staff_{reason}", staff, template="staff_alert", order=order, reason=reason, transfer=transfer)
+
+
+def refund_after_delivery(farm_order, refund) -> None:
+    """Staff refunded part or all of a farm order after payment; for a bank refund, the link to give an account."""
+    order = farm_order.order
+    details = public_url("payments.refund_details", token=refund.details_token) if refund.details_token else None
+    notify("refund_after_delivery", Recipient.buyer_of(order), order=order, farm_order=farm_order, refund=refund,
+           details_link=details, link=order_link(order))

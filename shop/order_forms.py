@@ -4,14 +4,7 @@ and which checkout page this is (the token that makes a double click place one o
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import (
-    EmailField,
-    HiddenField,
-    RadioField,
-    StringField,
-    TelField,
-    TextAreaField,
-)
+from wtforms import EmailField, HiddenField, RadioField, StringField, TelField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 

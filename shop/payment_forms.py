@@ -4,10 +4,12 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from wtforms import StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from core import inputs
+from core.banks import BANKS
 from core.forms import Form
 from shop.vietqr import find_reference
 
@@ -50,6 +52,13 @@ class ManualTransferForm(Form):
             raise ValidationError(_l("Enter the transaction number shown on the bank statement."))
 
 
+class AssignTransferForm(Form):
+    """The order an unmatched transfer is for (the buyer mistyped its content)."""
+    reference = StringField(_l("Order reference"), validators=[
+        DataRequired(message=_l("Enter the order reference, for example KEP00000123."))])
+    validate_reference = ManualTransferForm.validate_reference
+
+
 class ResolveTransferForm(Form):
     note = TextAreaField(_l("What was done"), validators=[
         DataRequired(message=_l("Write what was done, for example: money sent back to the buyer.")),
@@ -64,3 +73,38 @@ class BankRefundDoneForm(Form):
 
 class ConfirmForm(Form):
     """A button with nothing but the CSRF token."""
+
+
+class StaffRefundForm(Form):
+    """Staff give back all or part of a paid farm order (after delivery too), with the reason."""
+    amount_vnd = StringField(_l("Amount to refund (₫)"), validators=[
+        DataRequired(message=_l("Enter the amount to refund."))])
+    note = TextAreaField(_l("Why"), validators=[
+        DataRequired(message=_l("Write why, for example: 2 kg arrived damaged.")),
+        Length(max=1000, message=_l("The text is too long (at most %(max)d characters)."))])
+
+    def validate_amount_vnd(self, field):
+        amount = parse_amount_vnd(field.data)
+        if amount is None:
+            raise ValidationError(_l("Enter the amount in whole dong, for example 150000."))
+        field.amount = amount
+
+
+class RefundDetailsForm(Form):
+    """The buyer's bank account for a refund made by bank transfer."""
+    bank_bin = SelectField(_l("Bank"), validators=[DataRequired(message=_l("Choose your bank."))])
+    account_number = StringField(_l("Account number"), validators=[
+        DataRequired(message=_l("Enter your account number."))])
+    account_name = StringField(_l("Account holder's name"), validators=[
+        DataRequired(message=_l("Enter the name on the account.")),
+        Length(max=120, message=_l("The name is too long (at most %(max)d characters)."))])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.bank_bin.choices = [SelectChoice("", _l("— choose —"))] + [SelectChoice(*item) for item in BANKS.items()]
+
+    def validate_account_number(self, field):
+        digits = re.sub(r"[\s.\-]", "", field.data or "")  # as printed on cards and statements: "0123 456 789"
+        if not re.fullmatch(r"[0-9]{6,19}", digits):
+            raise ValidationError(_l("An account number has 6 to 19 digits."))
+        field.data = digits

@@ -3,15 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (
-    BigInteger,
-    CheckConstraint,
-    DateTime,
-    ForeignKey,
-    String,
-    Text,
-    UniqueConstraint,
-)
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import BigIntPK, db
@@ -96,14 +88,23 @@ class Refund(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    # The order it gives money back for; none for a bank credit that no order is (``bank_transfer_id``).
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
     farm_order_id: Mapped[int | None] = mapped_column(ForeignKey("farm_orders.id"), index=True)
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), index=True)
+    bank_transfer_id: Mapped[int | None] = mapped_column(ForeignKey("bank_transfers.id"), index=True)
     amount_vnd: Mapped[int] = mapped_column(BigInteger)
     provider: Mapped[str] = mapped_column(String(20))  # its payment's provider
     provider_ref: Mapped[str | None] = mapped_column(String(255))  # the provider's id of the refund (Stripe's)
     reason: Mapped[str] = mapped_column(String(40))
+    note: Mapped[str | None] = mapped_column(Text)  # staff's words, for a refund after delivery
     status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    # A refund that staff make by bank transfer: the buyer says where it goes, through a secret link.
+    details_token: Mapped[str | None] = mapped_column(String(43), unique=True)
+    buyer_bank_bin: Mapped[str | None] = mapped_column(String(8))
+    buyer_account_number: Mapped[str | None] = mapped_column(String(19))
+    buyer_account_name: Mapped[str | None] = mapped_column(String(120))
+    details_given_at: Mapped[datetime | None] = mapped_column(DateTime)
     bank_reference: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -112,10 +113,13 @@ class Refund(db.Model):
     order = relationship("Order")
     farm_order = relationship("FarmOrder")
     payment = relationship("Payment")
+    bank_transfer = relationship("BankTransfer")
 
 
 # The moves of each status (core/states.py). A card attempt that failed may still succeed (the buyer tries
 # the same PaymentIntent again).
 PAYMENT_MOVES = Moves(Payment, [("pending", "succeeded"), ("pending", "failed"), ("failed", "succeeded")])
 REFUND_MOVES = Moves(Refund, [("pending", "done"), ("pending", "failed")])
-TRANSFER_MOVES = Moves(BankTransfer, [(state, "resolved") for state in ("unmatched", "underpaid", "late")])
+# ("unmatched", "unmatched"): staff give it its order, and then it moves as any transfer with an order.
+TRANSFER_MOVES = Moves(BankTransfer, [(state, "resolved") for state in ("unmatched", "underpaid", "late")]
+                       + [("unmatched", "unmatched")])

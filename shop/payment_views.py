@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from core.formatting import vnd
 from core.time import utcnow
 from core.transactions import on_domain_error
 from shop import cart as carts
 from shop import checkout
-from shop.payments import registry
+from shop.payment_forms import RefundDetailsForm
+from shop.payments import refunds, registry
 from shop.payments.refunds import refund_reason_label
 from shop.payments.transfers import waiting_parts
 from shop.payments.web import bp, key_args, no_store, order_for_viewer
@@ -75,3 +77,23 @@ def cancel(public_id: str):
         return redirect(url_for("orders.cart"))
     flash(_("Order %(reference)s is cancelled. Nothing will be charged.", reference=order.reference), "success")
     return redirect(url_for("payments.pay", public_id=order.public_id, **keys))
+
+
+@bp.route("/refunds/<token>", methods=["GET", "POST"])
+def refund_details(token: str):
+    """The buyer says which bank account a refund made by hand goes to (the link comes in the message about the
+    refund and on the order page). The token is the secret: no account is needed."""
+    refund = refunds.refund_for_details(token) or abort(404)
+    form = RefundDetailsForm(obj=None)
+    if form.validate_on_submit():
+        refunds.give_bank_details(refund, bank_bin=form.bank_bin.data, account_number=form.account_number.data,
+                                  account_name=form.account_name.data, now=utcnow())
+        flash(_("Thank you: commune staff will send %(amount)s to this account.", amount=vnd(refund.amount_vnd)),
+              "success")
+        return redirect(url_for("payments.refund_details", token=token))
+    if request.method == "GET" and refund.details_given_at:
+        form.bank_bin.data = refund.buyer_bank_bin
+        form.account_number.data = refund.buyer_account_number
+        form.account_name.data = refund.buyer_account_name
+    return no_store((render_template("payments/refund_details.html", refund=refund, form=form),
+                     400 if form.errors else 200))

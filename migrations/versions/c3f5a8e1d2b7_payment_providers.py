@@ -7,7 +7,9 @@ Create Date: 2026-12-02 16:00:00.000000
 ``payments.method`` + ``stripe_payment_intent_id`` / ``bank_transaction_id`` become ``provider`` +
 ``provider_ref`` (UNIQUE together); ``refunds.method`` + ``stripe_refund_id`` likewise. The data is carried
 over, both ways. Bank transfers get the payment they are part of (transfers add up: the one that completes an
-order makes one payment of all its parts).
+order makes one payment of all its parts); a refund may give back a bank credit that no order is (its
+``bank_transfer_id``, with no order); a refund made by hand carries the bank account its buyer gave through
+a secret link, and staff's note.
 """
 import sqlalchemy as sa
 from alembic import op
@@ -50,8 +52,33 @@ def upgrade():
         batch.create_index(op.f('ix_bank_transfers_payment_id'), ['payment_id'], unique=False)
         batch.create_foreign_key(op.f('fk_bank_transfers_payment_id_payments'), 'payments', ['payment_id'], ['id'])
 
+    with op.batch_alter_table('refunds') as batch:
+        batch.alter_column('order_id', existing_type=sa.Integer(), nullable=True)
+        batch.add_column(sa.Column('bank_transfer_id', sa.Integer(), nullable=True))
+        batch.create_index(op.f('ix_refunds_bank_transfer_id'), ['bank_transfer_id'], unique=False)
+        batch.create_foreign_key(op.f('fk_refunds_bank_transfer_id_bank_transfers'), 'bank_transfers',
+                                 ['bank_transfer_id'], ['id'])
+        batch.add_column(sa.Column('note', sa.Text(), nullable=True))
+        batch.add_column(sa.Column('details_token', sa.String(length=43), nullable=True))
+        batch.add_column(sa.Column('buyer_bank_bin', sa.String(length=8), nullable=True))
+        batch.add_column(sa.Column('buyer_account_number', sa.String(length=19), nullable=True))
+        batch.add_column(sa.Column('buyer_account_name', sa.String(length=120), nullable=True))
+        batch.add_column(sa.Column('details_given_at', sa.DateTime(), nullable=True))
+        batch.create_unique_constraint(op.f('uq_refunds_details_token'), ['details_token'])
+
 
 def downgrade():
+    op.execute("DELETE FROM refunds WHERE order_id IS NULL")  # credits that no order was: not in the old schema
+    with op.batch_alter_table('refunds') as batch:
+        batch.drop_constraint(op.f('uq_refunds_details_token'), type_='unique')
+        for column in ('details_given_at', 'buyer_account_name', 'buyer_account_number', 'buyer_bank_bin',
+                       'details_token', 'note'):
+            batch.drop_column(column)
+        batch.drop_constraint(op.f('fk_refunds_bank_transfer_id_bank_transfers'), type_='foreignkey')
+        batch.drop_index(op.f('ix_refunds_bank_transfer_id'))
+        batch.drop_column('bank_transfer_id')
+        batch.alter_column('order_id', existing_type=sa.Integer(), nullable=False)
+
     with op.batch_alter_table('bank_transfers') as batch:
         batch.drop_constraint(op.f('fk_bank_transfers_payment_id_payments'), type_='foreignkey')
         batch.drop_index(op.f('ix_bank_transfers_payment_id'))

@@ -21,13 +21,15 @@ its webhook route; ``templates/payments/providers/momo.html``; its keys in confi
 The functions other packages use are imported here, so callers write ``from shop import payments``."""
 from shop.payments import providers, registry  # noqa: F401
 from shop.payments.confirm import confirm_payment
-from shop.payments.farm_orders import cancel_paid_farm_order, move_farm_order, refund_line
+from shop.payments.farm_orders import cancel_paid_farm_order, move_farm_order, refund_farm_order, refund_line
 from shop.payments.outcome import DuplicateTransfer, Outcome, PaymentError
 from shop.payments.providers.stripe import handle_stripe_event, start_card_payment, sync_card_payment
 from shop.payments.refunds import REFUND_REASONS, create_refund, mark_refund_done, send_pending_refunds
-from shop.payments.transfers import ReceivingAccount, receiving_account, record_bank_transfer, resolve_transfer
+from shop.payments.transfers import (ReceivingAccount, assign_transfer, receiving_account, record_bank_transfer,
+                                     refund_unmatched, resolve_transfer)
 
 __all__ = ["confirm_payment", "cancel_paid_farm_order", "move_farm_order", "refund_line", "DuplicateTransfer",
            "Outcome", "PaymentError", "handle_stripe_event", "start_card_payment", "sync_card_payment",
            "REFUND_REASONS", "create_refund", "mark_refund_done", "send_pending_refunds", "ReceivingAccount",
-           "receiving_account", "record_bank_transfer", "resolve_transfer"]
+           "receiving_account", "record_bank_transfer", "resolve_transfer", "assign_transfer", "refund_unmatched",
+           "refund_farm_order"]

@@ -9,6 +9,7 @@ from sqlalchemy import and_, select, update
 
 from core import audit
 from core.extensions import db
+from core.formatting import vnd
 from shop import checkout, ledger, notices
 from shop.ledger import LedgerEntry
 from shop.order_models import FARM_ORDER_MOVES, FARMER_STEPS, FarmOrder, OrderLine
@@ -87,4 +88,29 @@ def refund_line(line: OrderLine, actor, now: datetime, reason: str) -> Refund | 
                      to_state="cancelled", details={"reason": reason})
     audit.record("order_line.refunded", "order_line", line.id, actor=actor, actor_label=None if actor else "system",
                  details={"amount_vnd": amount, "reason": reason, "refund_id": refund.id if refund else None})
+    return refund
+
+
+def refund_farm_order(farm_order: FarmOrder, amount_vnd: int, staff, now: datetime, *, note: str) -> Refund:
+    """Commune staff give back all or part of a paid farm order in any state after payment (damaged fruit, a
+    missed visit), with the reason: the refund goes through the payment the money came with, the ledger takes
+    the refund and its share of the fee back, and the farm order keeps its state (what was delivered was)."""
+    checkout.lock_order(farm_order.order_id)
+    booked = db.session.execute(
+        update(FarmOrder).where(FarmOrder.id == farm_order.id, FarmOrder.status.in_(("paid", "ready", "completed")),
+                                FarmOrder.refunded_vnd + amount_vnd <= FarmOrder.total_vnd)
+        .values(refunded_vnd=FarmOrder.refunded_vnd + amount_vnd, updated_at=now)
+        .execution_options(synchronize_session=False))
+    if amount_vnd <= 0 or booked.rowcount != 1:
+        raise PaymentError(_l("At most %(amount)s of this farm order can still be refunded.",
+                              amount=vnd(max(0, farm_order.total_vnd - farm_order.refunded_vnd))), field="amount_vnd")
+    payment = db.session.scalar(select(Payment).where(Payment.order_id == farm_order.order_id,
+                                                      Payment.status == "succeeded").order_by(Payment.id))
+    refund = create_refund(payment, amount_vnd, reason="after_delivery", farm_order=farm_order)
+    refund.note = note.strip()
+    ledger.reverse_part(farm_order, amount_vnd, now)
+    db.session.refresh(farm_order)
+    audit.record("farm_order.refunded", "farm_order", farm_order.id, actor=staff,
+                 details={"amount_vnd": amount_vnd, "refund_id": refund.id, "note": refund.note})
+    notices.refund_after_delivery(farm_order, refund)
     return refund

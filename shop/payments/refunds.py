@@ -2,6 +2,7 @@
 by the providers that send their own (Stripe), made by commune staff for the others (bank transfers)."""
 from __future__ import annotations
 
+import secrets
 import time
 from datetime import datetime
 
@@ -19,7 +20,7 @@ REFUND_REASONS = {"overpaid": _l("paid too much"), "late_payment": _l("paid afte
                   "duplicate_payment": _l("paid twice"), "cancelled": _l("farm order cancelled"),
                   "unpaid_in_time": _l("not paid in full before the order expired"),
                   "cancelled_unpaid": _l("order cancelled before it was paid in full"),
-                  "visit_cancelled": _l("booking cancelled"), "slot_cancelled": _l("visit cancelled by the farm")}
+                  "unmatched": _l("a transfer that matched no order"), "visit_cancelled": _l("booking cancelled"), "slot_cancelled": _l("visit cancelled by the farm")}
 
 
 def refund_reason_label(reason: str):
@@ -42,7 +43,8 @@ def create_refund(payment: Payment, amount_vnd: int, *, reason: str, farm_order=
         raise PaymentError(_l("This refund would be more than was paid."))
     db.session.expire(payment, ["refunded_vnd"])
     refund = Refund(order_id=payment.order_id, payment_id=payment.id, farm_order=farm_order,
-                    amount_vnd=amount_vnd, provider=payment.provider, reason=reason)
+                    amount_vnd=amount_vnd, provider=payment.provider, reason=reason,
+                    details_token=None if registry.get(payment.provider).sends_refunds else new_details_token())
     db.session.add(refund)
     db.session.flush()
     audit.record("refund.created", "refund", refund.id, actor_label="system", to_state="pending",
@@ -95,3 +97,29 @@ def mark_refund_done(refund: Refund, staff, bank_reference: str, now: datetime) 
         raise PaymentError(_l("This refund is already done."))
     audit.record("refund.done", "refund", refund.id, actor=staff, from_state="pending", to_state="done",
                  details={"bank_reference": bank_reference.strip()})
+
+
+def new_details_token() -> str:
+    """The secret of the link by which a buyer gives the bank account a refund is sent to."""
+    return secrets.token_urlsafe(24)
+
+
+def refund_for_details(token: str) -> Refund | None:
+    """The refund a details link is for, while staff still have to send it by hand; None otherwise."""
+    if not token:
+        return None
+    refund = db.session.scalar(select(Refund).where(Refund.details_token == token))
+    if refund is None or refund.status != "pending" or registry.get(refund.provider).sends_refunds:
+        return None
+    return refund
+
+
+def give_bank_details(refund: Refund, *, bank_bin: str, account_number: str, account_name: str,
+                      now: datetime) -> None:
+    """The buyer says where the refund goes (they may correct it until staff have sent it)."""
+    refund.buyer_bank_bin = bank_bin
+    refund.buyer_account_number = account_number
+    refund.buyer_account_name = account_name.strip()
+    refund.details_given_at = now
+    audit.record("refund.details_given", "refund", refund.id, actor_label="buyer",
+                 details={"bank_bin": bank_bin, "account_number_end": account_number[-4:]})

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 
 from core import audit, settings_store
@@ -18,7 +18,7 @@ from shop.order_models import Order
 from shop.payment_models import TRANSFER_MOVES, BankTransfer, Payment, Refund
 from shop.payments.confirm import confirm_payment
 from shop.payments.outcome import DuplicateTransfer, PaymentError
-from shop.payments.refunds import create_refund
+from shop.payments.refunds import create_refund, new_details_token
 from shop.vietqr import find_reference
 
 # The provider of the payments that bank transfers make (providers/vietqr.py).
@@ -74,11 +74,23 @@ def record_bank_transfer(*, transaction_id: str, amount_vnd: int, content: str, 
             db.session.add(transfer)
     except IntegrityError:
         raise DuplicateTransfer(transaction_id) from None
-    actor_label = "webhook:bank" if actor is None else f"staff:{actor.id}"
     if order is None:
-        audit.record("bank_transfer.unmatched", "bank_transfer", transfer.id, actor=actor, actor_label=actor_label)
+        audit.record("bank_transfer.unmatched", "bank_transfer", transfer.id, actor=actor,
+                     actor_label=_actor_label(actor))
         notices.staff_alert(None, "unmatched_transfer", transfer=transfer)
         return transfer
+    return apply_to_order(transfer, order, now=now, actor=actor)
+
+
+def _actor_label(actor) -> str:
+    return "webhook:bank" if actor is None else f"staff:{actor.id}"
+
+
+def apply_to_order(transfer: BankTransfer, order: Order, *, now: datetime, actor=None) -> BankTransfer:
+    """What a transfer does to its order (the caller holds the order's lock): a part that waits for the rest, the
+    payment that completes it, or money booked back that the order can no longer take."""
+    actor_label = _actor_label(actor)
+    amount_vnd, transferred_at = transfer.amount_vnd, transfer.transferred_at
     parts: list[BankTransfer] = []
     received = amount_vnd
     if order.status == "pending_payment":
@@ -95,7 +107,8 @@ def record_bank_transfer(*, transaction_id: str, amount_vnd: int, content: str, 
         book_unapplied_refund(order, amount_vnd, reason="late_payment", transfers=[transfer], now=now,
                               market_delay=paid_in_time(order, transferred_at))
         return transfer
-    payment = Payment(order_id=order.id, provider=BANK_TRANSFER, provider_ref=transaction_id, amount_vnd=received)
+    payment = Payment(order_id=order.id, provider=BANK_TRANSFER, provider_ref=transfer.transaction_id,
+                      amount_vnd=received)
     db.session.add(payment)
     db.session.flush()
     outcome = confirm_payment(payment, actor_label=actor_label, now=now, actor=actor,
@@ -127,7 +140,9 @@ def book_unapplied_refund(order: Order, amount_vnd: int, *, reason: str, transfe
                           now: datetime, market_delay: bool = False) -> Refund:
     """Money received by transfer that no order took (parts of an order that expired or was cancelled, or a
     part that came after): one refund task for staff, the buyer told what was received and that it goes back."""
-    refund = Refund(order_id=order.id, provider=BANK_TRANSFER, amount_vnd=amount_vnd, reason=reason)
+    refund = Refund(order_id=order.id, provider=BANK_TRANSFER, amount_vnd=amount_vnd, reason=reason,
+                    bank_transfer_id=transfers[0].id if len(transfers) == 1 else None,
+                    details_token=new_details_token())
     db.session.add(refund)
     db.session.flush()
     audit.record("refund.created", "refund", refund.id, actor_label="system", to_state="pending",
@@ -146,6 +161,33 @@ def on_order_closed(order: Order, *, now: datetime, **_) -> None:
         part.status = "late"
     reason = "unpaid_in_time" if order.status == "expired" else "cancelled_unpaid"
     book_unapplied_refund(order, sum(part.amount_vnd for part in parts), reason=reason, transfers=parts, now=now)
+
+
+def assign_transfer(transfer: BankTransfer, order: Order, staff, now: datetime) -> BankTransfer:
+    """Staff give an unmatched credit its order (the buyer mistyped the content): the same bank credit, no second
+    row and no re-typing, then what it does to the order as if it had named it."""
+    checkout.lock_order(order.id)
+    if not TRANSFER_MOVES.move(and_(BankTransfer.id == transfer.id, BankTransfer.order_id.is_(None)), "unmatched",
+                               "unmatched", order_id=order.id):
+        raise PaymentError(_l("This transfer already has its order."))
+    db.session.refresh(transfer)
+    audit.record("bank_transfer.assigned", "bank_transfer", transfer.id, actor=staff,
+                 details={"order_id": order.id})
+    return apply_to_order(transfer, db.session.get(Order, order.id), now=now, actor=staff)
+
+
+def refund_unmatched(transfer: BankTransfer, staff, note: str, now: datetime) -> Refund:
+    """Staff send an unmatched credit back (no order is its): a refund task of its whole amount."""
+    if not TRANSFER_MOVES.move(and_(BankTransfer.id == transfer.id, BankTransfer.order_id.is_(None)), "unmatched",
+                               "resolved", note=note.strip()):
+        raise PaymentError(_l("This transfer needs no action."))
+    refund = Refund(bank_transfer_id=transfer.id, provider=BANK_TRANSFER, amount_vnd=transfer.amount_vnd,
+                    reason="unmatched", details_token=new_details_token())
+    db.session.add(refund)
+    db.session.flush()
+    audit.record("refund.created", "refund", refund.id, actor=staff, to_state="pending",
+                 details={"transfer_id": transfer.id, "amount_vnd": transfer.amount_vnd, "note": note.strip()})
+    return refund
 
 
 def resolve_transfer(transfer: BankTransfer, staff, note: str) -> None:

@@ -9,13 +9,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from tests.browser.buying import (
-    CARD_TOTAL,
-    FARM_A_TOTAL,
-    FARM_B_TOTAL,
-    card_ticket,
-    vietqr_order,
-)
+from tests.browser.buying import CARD_TOTAL, FARM_A_TOTAL, FARM_B_TOTAL, card_ticket, vietqr_order
 from tests.browser.income import income_checked
 from tests.browser.languages import compare, data_strings, differing
 from tests.browser.selling import FARMER_A, VISIT_A, farm_a

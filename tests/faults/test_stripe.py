@@ -23,14 +23,7 @@ from tests.helpers import count
 from tests.shop.test_cart_views import page
 from tests.shop.test_checkout_views import open_checkout, placed_order, submit
 from tests.shop.test_webhooks import event_body, post_event
-from tests.stripe_fixtures import (  # noqa: F401
-    card_page_data,
-    confirm_card,
-    dead_url,
-    localstripe_url,
-    stripe_client,
-    stripe_config,
-)
+from tests.stripe_fixtures import card_page_data, confirm_card, dead_url, localstripe_url, stripe_client, stripe_config  # noqa: F401
 
 UNAVAILABLE_EN = "Card payment is not available right now. Nothing was charged."
 UNAVAILABLE_VI = "Lúc này chưa thanh toán bằng thẻ được. Bạn chưa bị trừ tiền."

@@ -8,12 +8,7 @@ test module gets its own emulator, and one webhook recorder on it.
 import pytest
 
 from tests.localstripe.helpers import WEBHOOK_SECRET
-from tests.stripe_emulator import (
-    WebhookRecorder,
-    configure_webhook,
-    start_localstripe,
-    stripe_client,
-)
+from tests.stripe_emulator import WebhookRecorder, configure_webhook, start_localstripe, stripe_client
 
 
 @pytest.fixture(scope="module")

@@ -7,13 +7,7 @@ import pytest
 import stripe
 
 from tests.localstripe.helpers import AMOUNT, WEBHOOK_SECRET
-from tests.stripe_emulator import (
-    TEST_API_KEY,
-    sign_webhook,
-    start_localstripe,
-    stripe_client,
-)
-
+from tests.stripe_emulator import TEST_API_KEY, sign_webhook, start_localstripe, stripe_client
 
 # --- harness -----------------------------------------------------------------
 

@@ -6,7 +6,6 @@ import stripe
 from tests.localstripe.helpers import AMOUNT, card, intent, paid_intent
 from tests.stripe_emulator import authenticate_3ds
 
-
 # --- successful payment ------------------------------------------------------
 
 @pytest.mark.parametrize("payment_method",

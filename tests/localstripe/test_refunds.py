@@ -5,7 +5,6 @@ import stripe
 
 from tests.localstripe.helpers import AMOUNT, intent, paid_intent
 
-
 # --- refunds -----------------------------------------------------------------
 
 def test_full_refund(client):

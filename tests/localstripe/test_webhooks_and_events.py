@@ -6,7 +6,6 @@ import stripe
 from tests.localstripe.helpers import AMOUNT, WEBHOOK_SECRET, intent, paid_intent
 from tests.stripe_emulator import WebhookRecorder, configure_webhook, flush_data
 
-
 # --- webhooks and events -----------------------------------------------------
 
 def test_webhook_payment_intent_succeeded(client, webhooks):

@@ -90,7 +90,8 @@ def build_world(app) -> World:
     now = utcnow()
     transfer = payments.record_bank_transfer(transaction_id="FTSECUNMATCHED", amount_vnd=12345, content="chuyen tien",
                                              transferred_at=now, source="webhook", now=now)
-    refund = Refund(order_id=order_b.id, amount_vnd=1000, provider="vietqr", reason="overpaid", status="pending")
+    refund = Refund(order_id=order_b.id, amount_vnd=1000, provider="vietqr", reason="overpaid", status="pending",
+                    details_token="security-matrix-refund-link")
     card_payment = Payment(order_id=order_a.id, provider="card", amount_vnd=order_a.total_vnd,
                            provider_ref="pi_security_matrix", status="pending")
     db.session.add_all([refund, card_payment])
@@ -110,6 +111,7 @@ def build_world(app) -> World:
         tour_photo_a=tour_photo_a.id, slot_a=slot_a.id, order_a=order_a.public_id, order_a_key=order_a.secret,
         farm_order_a=order_a.farm_orders[0].id, farm_order_b=order_b.farm_orders[0].id, ticket_a=ticket_a.code,
         checkin_token=tickets.checkin_token(ticket_a), transfer=transfer.id, refund=refund.id,
+        refund_token=refund.details_token,
         intent=card_payment.provider_ref, photo_key=media_key, consent_a=lapsed.id,
         reset_token=reset.make_token(users["buyer_a"], now=now))
     return World(users=users, objects=objects, params=params)

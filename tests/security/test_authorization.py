@@ -89,6 +89,8 @@ ROUTES: dict[str, Route] = {
     "orders.cancel": route("/orders/{order_a}/cancel", POST=BUYER_A),
     "payments.pay": route("/orders/{order_a}/pay", GET=BUYER_A),
     "payments.status": route("/orders/{order_a}/pay/status", GET=BUYER_A),
+    # Whoever has a refund's secret link gives the account it goes to (the link is the key, as a reset link is).
+    "payments.refund_details": route("/refunds/{refund_token}", GET=ANYONE, POST=ANYONE),
     "payments.card": route("/orders/{order_a}/pay/card", GET=BUYER_A),
     "payments.cancel": route("/orders/{order_a}/pay/cancel", GET=BUYER_A, POST=BUYER_A),
     # Stripe is not configured here: the allowed viewers get "card payment unavailable" (503).
@@ -164,6 +166,10 @@ ROUTES: dict[str, Route] = {
     "admin_payments.transfers": route("/admin/transfers", GET=STAFF),
     "admin_payments.record_transfer": route("/admin/transfers", POST=STAFF),
     "admin_payments.resolve_transfer": route("/admin/transfers/{transfer}/resolve", POST=STAFF),
+    "admin_payments.assign_transfer": route("/admin/transfers/{transfer}/assign", POST=STAFF),
+    "admin_payments.refund_transfer": route("/admin/transfers/{transfer}/refund", POST=STAFF),
+    "admin_payments.order_refund": route("/admin/orders/{order_a}/refund", GET=STAFF),
+    "admin_payments.refund_farm_order": route("/admin/orders/{order_a}/refund/{farm_order_a}", POST=STAFF),
     "admin_payments.refunds": route("/admin/refunds", GET=STAFF),
     "admin_payments.refund_done": route("/admin/refunds/{refund}/done", POST=STAFF),
     "admin_payments.send_card_refunds": route("/admin/refunds/send-card", POST=STAFF),

@@ -19,14 +19,7 @@ from shop.ledger import LedgerEntry
 from shop.payment_models import BankTransfer, Payment, Refund, StripeEvent
 from tests.helpers import count
 from tests.stripe_emulator import sign_webhook
-from tests.stripe_fixtures import (  # noqa: F401
-    WEBHOOK_SECRET,
-    confirm_card,
-    dead_url,
-    localstripe_url,
-    stripe_client,
-    stripe_config,
-)
+from tests.stripe_fixtures import WEBHOOK_SECRET, confirm_card, dead_url, localstripe_url, stripe_client, stripe_config  # noqa: F401
 
 BANK_SECRET = "bank-secret-for-tests"
 

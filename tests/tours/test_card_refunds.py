@@ -10,12 +10,7 @@ from core.extensions import db
 from shop import payments
 from shop.payment_models import Refund
 from tests.factories import NOW
-from tests.stripe_fixtures import (  # noqa: F401
-    confirm_card,
-    localstripe_url,
-    stripe_client,
-    stripe_config,
-)
+from tests.stripe_fixtures import confirm_card, localstripe_url, stripe_client, stripe_config  # noqa: F401
 from tours import cancellations, services
 
 

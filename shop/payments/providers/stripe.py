@@ -24,14 +24,7 @@ from shop.payments import registry
 from shop.payments.confirm import confirm_payment
 from shop.payments.outcome import Outcome, PaymentError
 from shop.payments.providers.base import Provider, ProviderUnavailable
-from shop.payments.web import (
-    bp,
-    deliver_after_commit,
-    key_args,
-    no_store,
-    order_for_viewer,
-    webhook_limit,
-)
+from shop.payments.web import bp, deliver_after_commit, key_args, no_store, order_for_viewer, webhook_limit
 
 CODE = "card"
 
