@@ -97,7 +97,7 @@ def record_transfer():
     form = ManualTransferForm()
     if not form.validate_on_submit():
         return _transfers_page(form, 400)
-    order = db.session.get(Order, int(form.reference.data[3:]))
+    order = db.session.get(Order, form.reference.order_id)
     if order is None:
         form.reference.errors.append(_("No order has the reference %(reference)s.", reference=form.reference.data))
         return _transfers_page(form, 400)
