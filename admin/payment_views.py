@@ -86,8 +86,9 @@ _RECORDED = {
 }
 
 
-def _order_for(reference: str) -> Order | None:
-    return db.session.get(Order, int(reference[3:]))
+def _order_for(field) -> Order | None:
+    """The order of a validated reference field (its ``order_id``, set by the form)."""
+    return db.session.get(Order, field.order_id)
 
 
 @bp.route("/transfers", methods=["POST"])
@@ -95,7 +96,7 @@ def record_transfer():
     form = ManualTransferForm()
     if not form.validate_on_submit():
         return _transfers_page(form, 400)
-    order = _order_for(form.reference.data)
+    order = _order_for(form.reference)
     if order is None:
         form.reference.errors.append(_("No order has the reference %(reference)s.", reference=form.reference.data))
         return _transfers_page(form, 400)
@@ -132,7 +133,7 @@ def assign_transfer(transfer_id: int):
     """An unmatched credit gets its order in one action: the same bank credit, nothing typed again."""
     transfer = db.session.get(BankTransfer, transfer_id) or abort(404)
     form = AssignTransferForm(prefix=f"a{transfer.id}")
-    order = _order_for(form.reference.data) if form.validate_on_submit() else None
+    order = _order_for(form.reference) if form.validate_on_submit() else None
     if order is None:
         errors = form.reference.errors or [_("No order has the reference %(reference)s.",
                                                reference=form.reference.data)]

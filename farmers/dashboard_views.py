@@ -25,6 +25,7 @@ from flask_login import login_required
 from core.time import to_local, utcnow
 from farmers import acting, dashboard, periods
 from farmers.dashboard_chart import chart
+from shop.payments.reference import reference_for
 
 bp = Blueprint("farmer_dashboard", __name__, url_prefix="/farmer")
 
@@ -85,7 +86,7 @@ def export():
     sources = {key: str(label) for key, label in SOURCE_LABELS.items()}
     writer.writerows(
         [local_time, kinds.get(kind, kind), sources.get(source, source), _safe_cell(name or ""), quantity or "",
-         amount, f"KEP{order_id:08d}" if order_id else "", _safe_cell(payout_reference or "")]
+         amount, reference_for(order_id) if order_id else "", _safe_cell(payout_reference or "")]
         for local_time, kind, source, name, quantity, amount, order_id, payout_reference
         in dashboard.ledger_lines(farm.id, period))
     filename = f"thu-nhap-{farm.id}-{period.start.isoformat()}-{period.end.isoformat()}.csv"

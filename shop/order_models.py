@@ -88,8 +88,10 @@ class Order(db.Model):
 
     @property
     def reference(self) -> str:
-        """The payment reference the buyer types in the transfer content: KEP + 8 digits."""
-        return f"KEP{self.id:08d}"
+        """The payment reference the buyer types in the transfer content: KEP + 6 characters + a check
+        character (shop/payments/reference.py)."""
+        from shop.payments.reference import reference_for  # here: shop.payments' package imports this module
+        return reference_for(self.id)
 
     def is_overdue(self, now: datetime) -> bool:
         return self.status == "pending_payment" and now >= self.expires_at

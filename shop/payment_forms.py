@@ -11,9 +11,10 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from core import inputs
 from core.banks import BANKS
 from core.forms import Form
-from shop.vietqr import find_reference
+from shop.payments import reference as references
 
 MAX_TRANSFER_VND = 10**12  # a trillion dong: far above any order, still a valid VietQR amount
+EXAMPLE = references.reference_for(123)  # the reference the messages show as an example
 
 
 def parse_amount_vnd(raw: str | None) -> int | None:
@@ -25,7 +26,7 @@ def parse_amount_vnd(raw: str | None) -> int | None:
 class ManualTransferForm(Form):
     """A transfer staff saw on the cooperative's bank statement."""
     reference = StringField(_l("Order reference"), validators=[
-        DataRequired(message=_l("Enter the order reference, for example KEP00000123."))])
+        DataRequired(message=_l("Enter the order reference, for example %(example)s.", example=EXAMPLE))])
     amount_vnd = StringField(_l("Amount received (₫)"), validators=[
         DataRequired(message=_l("Enter the amount received."))])
     transaction_id = StringField(_l("Bank transaction number"), validators=[
@@ -35,10 +36,16 @@ class ManualTransferForm(Form):
         Length(max=500, message=_l("The text is too long (at most %(max)d characters)."))])
 
     def validate_reference(self, field):
-        reference = find_reference(field.data or "")
-        if reference is None:
-            raise ValidationError(_l("A reference is KEP followed by 8 digits, for example KEP00000123."))
-        field.data = reference
+        """One reference, alone or in a pasted transfer content; ``field.order_id`` is then its order's id
+        and ``field.data`` the reference as written (a legacy one stays legacy: KEP + 8 digits)."""
+        found = references.preferred(references.find_references(field.data or ""))
+        if len(found) != 1:
+            if not found and references.has_mistyped_reference(field.data or ""):
+                raise ValidationError(_l("This reference has a typing mistake: its last character does not fit "
+                                         "the others. Compare it letter by letter with the transfer content."))
+            raise ValidationError(_l("A reference is KEP followed by 7 letters and digits (never O, I, L, 0 or 1), "
+                                     "for example %(example)s.", example=EXAMPLE))
+        field.order_id, field.data = found[0].order_id, found[0].reference
 
     def validate_amount_vnd(self, field):
         amount = parse_amount_vnd(field.data)

@@ -19,9 +19,9 @@ value) + ``value``. A payload built here has, in this order::
                                   it, including the literal "6304"; 4
                                   upper-case hex digits
 
-Payment references: an order is paid with the reference ``KEP`` followed by
-exactly 8 digits, the zero-padded order number (``KEP00000123``). See
-``payment_reference`` and ``find_reference``.
+The payment reference in field 62/08 is the order's (``KEPNSPC6RZ``), made and
+read by shop/payments/reference.py; here it is any 1-25 ASCII letters, digits
+or spaces.
 """
 
 from __future__ import annotations
@@ -34,9 +34,6 @@ SERVICE_TRANSFER_TO_ACCOUNT = "QRIBFTTA"
 CURRENCY_VND = "704"
 COUNTRY_VN = "VN"
 
-REFERENCE_PREFIX = "KEP"
-REFERENCE_DIGITS = 8
-
 #: A parsed payload: field ID -> value, or a nested dict for template fields.
 Fields = dict[str, Union[str, "Fields"]]
 
@@ -44,12 +41,6 @@ _BIN_RE = re.compile(r"[0-9]{6}")
 _ACCOUNT_RE = re.compile(r"[A-Za-z0-9]{1,19}")
 _REFERENCE_RE = re.compile(r"[A-Za-z0-9 ]{1,25}")
 _HEX4_RE = re.compile(r"[0-9A-Fa-f]{4}")
-# "KEP", then at most 3 separators banks tend to insert (space, dot, dash,
-# underscore), then exactly 8 digits not followed by a further digit.
-_FIND_RE = re.compile(
-    rf"{REFERENCE_PREFIX}[\s._-]{{0,3}}([0-9]{{{REFERENCE_DIGITS}}})(?![0-9])",
-    re.IGNORECASE,
-)
 
 # Template fields whose value is itself TLV, with their own nested templates.
 _TEMPLATES: dict[str, dict] = {"38": {"01": {}}, "62": {}}
@@ -202,33 +193,3 @@ def parse_payload(payload: str) -> Fields:
             f"CRC mismatch: payload has {payload[-4:]}, computed {expected}"
         )
     return fields
-
-
-# --- Payment references -----------------------------------------------------------
-
-
-def payment_reference(order_number: int) -> str:
-    """The reference for an order: KEP + the number zero-padded to 8 digits.
-
-    >>> payment_reference(123)
-    'KEP00000123'
-    """
-    if type(order_number) is not int or not 0 < order_number < 10**REFERENCE_DIGITS:
-        raise VietQRError(
-            f"order number must be an int from 1 to {10**REFERENCE_DIGITS - 1}, "
-            f"got {order_number!r}"
-        )
-    return f"{REFERENCE_PREFIX}{order_number:0{REFERENCE_DIGITS}d}"
-
-
-def find_reference(text: str) -> str | None:
-    """Find the payment reference in a bank transfer's free-text content.
-
-    Matches "KEP" in any case (also when glued to a preceding word, as some
-    banks strip spaces), optionally followed by up to 3 spaces, dots,
-    dashes or underscores, then exactly 8 digits (a 9th digit means no
-    match). Returns the normalised reference ("KEP00000123"), or None if
-    there is none or if the text holds two different references.
-    """
-    found = {REFERENCE_PREFIX + digits for digits in _FIND_RE.findall(text)}
-    return found.pop() if len(found) == 1 else None

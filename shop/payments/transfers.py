@@ -18,8 +18,8 @@ from shop.order_models import Order
 from shop.payment_models import TRANSFER_MOVES, BankTransfer, Payment, Refund
 from shop.payments.confirm import confirm_payment
 from shop.payments.outcome import DuplicateTransfer, PaymentError
+from shop.payments.reference import find_references
 from shop.payments.refunds import create_refund, new_details_token
-from shop.vietqr import find_reference
 
 # The provider of the payments that bank transfers make (providers/vietqr.py).
 BANK_TRANSFER = "vietqr"
@@ -50,20 +50,32 @@ def receiving_account() -> ReceivingAccount:
                             account_name=staff["bank_account_name"] or config.get("BANK_ACCOUNT_NAME", ""))
 
 
+def order_in_content(content: str) -> Order | None:
+    """The order a transfer's content names: of its valid references, those of an order that exists ("Dua Kep
+    KEP..." may read as two, the first an order no one placed), if they are one order; the legacy references
+    only if none of the new form names an order. A reference mistyped, or two orders named, is no order:
+    staff look at the transfer."""
+    found = find_references(content)
+    for group in ([entry for entry in found if not entry.legacy], [entry for entry in found if entry.legacy]):
+        orders = [order for entry in group if (order := db.session.get(Order, entry.order_id))]
+        if orders:
+            return orders[0] if len(orders) == 1 else None
+    return None
+
+
 def record_bank_transfer(*, transaction_id: str, amount_vnd: int, content: str, transferred_at: datetime | None,
                          source: str, now: datetime, actor=None, order: Order | None = None) -> BankTransfer:
     """Take in one incoming transfer (bank notification or staff entry), exactly once per bank transaction.
 
-    The order is found by the KEP reference in the content (or given by staff); no reference keeps the transfer
-    as unmatched for staff. Transfers add up: one that leaves an unpaid order short waits ("underpaid") for the
+    The order is found by its reference in the content (or given by staff); no reference keeps the transfer as
+    unmatched for staff. Transfers add up: one that leaves an unpaid order short waits ("underpaid") for the
     rest, and the one that completes it makes one payment of all the parts (what is over is booked back). Money
     that an expired or cancelled order can no longer take is booked back at once."""
     transaction_id = transaction_id.strip()
     if db.session.scalar(select(BankTransfer.id).where(BankTransfer.transaction_id == transaction_id)):
         raise DuplicateTransfer(transaction_id)
     if order is None:
-        reference = find_reference(content)
-        order = db.session.get(Order, int(reference[3:])) if reference else None
+        order = order_in_content(content)
     if order is not None:
         checkout.lock_order(order.id)  # before the rows that refer to it (their foreign key shares its lock)
     transfer = BankTransfer(transaction_id=transaction_id, amount_vnd=amount_vnd, content=content[:1000],

@@ -12,6 +12,7 @@ from shop import cart as carts
 from shop import payments
 from shop.ledger import LedgerEntry
 from shop.payment_models import BankTransfer, Payment, Refund
+from shop.payments.reference import legacy_reference
 from tests.helpers import count, login_as
 
 PAGES = ["/admin/transfers", "/admin/refunds", "/admin/outbox"]
@@ -90,7 +91,9 @@ def test_unknown_reference_is_refused(client, staff, order):
 
 
 @pytest.mark.parametrize("data, message", [
-    ({"reference": "12345"}, "A reference is KEP followed by 8 digits"),
+    ({"reference": "12345"}, "A reference is KEP followed by 7 letters and digits (never O, I, L, 0 or 1), "
+                             "for example KEPNSPC6RZ."),
+    ({"reference": ""}, "Enter the order reference, for example KEPNSPC6RZ."),
     ({"amount": "mười nghìn"}, "Enter the amount in whole dong"),
     ({"amount": "0"}, "Enter the amount in whole dong"),
     ({"amount": "-150000"}, "Enter the amount in whole dong"),
@@ -101,6 +104,33 @@ def test_bad_input_is_explained_and_nothing_changes(client, staff, order, data, 
     response = record(client, args.pop("reference"), **args)
     assert response.status_code == 400 and message in response.get_data(as_text=True)
     assert count(BankTransfer) == 0
+
+
+def _one_character_wrong(reference: str) -> str:
+    last = reference[-1]
+    return reference[:-1] + ("2" if last != "2" else "3")
+
+
+@pytest.mark.parametrize("lang, message", [
+    ("en", "This reference has a typing mistake: its last character does not fit the others."),
+    ("vi", "Mã đơn này bị gõ nhầm: ký tự cuối không khớp với các ký tự trước."),
+])
+def test_a_reference_with_a_typing_mistake_is_explained(client, staff, order, lang, message):
+    for typo in (_one_character_wrong(order.reference), order.reference[:4] + order.reference[5] + order.reference[4]
+                 + order.reference[6:]):
+        if typo == order.reference:
+            continue
+        response = client.post(f"/admin/transfers?lang={lang}", data={
+            "reference": typo, "amount_vnd": "150000", "transaction_id": "FT-TYPO"})
+        assert response.status_code == 400 and message in response.get_data(as_text=True), typo
+    assert count(BankTransfer) == 0 and order.status == "pending_payment"
+
+
+def test_staff_may_type_the_legacy_reference(client, staff, order):
+    response = record(client, legacy_reference(order.id).lower().replace("kep", "kep "))
+    assert response.status_code == 200
+    assert f"Transfer recorded: order {order.reference} is paid." in response.get_data(as_text=True)
+    assert order.status == "paid"
 
 
 def test_a_used_transaction_id_is_refused(client, staff, order):

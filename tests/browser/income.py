@@ -44,13 +44,14 @@ def _ledger_of(farm_name: str) -> Ledger:
     from accounts.farms import Farm
     from core.extensions import db
     from shop.ledger import LedgerEntry
+    from shop.payments.reference import reference_for
 
     farm_id = db.session.scalar(select(Farm.id).where(Farm.name == farm_name))
     rows = db.session.execute(select(LedgerEntry.kind, func.sum(LedgerEntry.amount_vnd), func.count())
                               .where(LedgerEntry.farm_id == farm_id).group_by(LedgerEntry.kind)).all()
     orders = db.session.scalars(select(LedgerEntry.order_id).where(LedgerEntry.farm_id == farm_id)).all()
     return Ledger({kind: int(total) for kind, total, _n in rows}, sum(n for _k, _t, n in rows),
-                  {f"KEP{order_id:08d}" for order_id in orders if order_id})
+                  {reference_for(order_id) for order_id in orders if order_id})
 
 
 def _kind_labels(world: World) -> dict[str, str]:

@@ -57,7 +57,7 @@ EXTRACT_JS = r"""
 _PATTERNS = [re.compile(p) for p in (
     r"https?://\S+",
     r"[\w.+-]+@[\w-]+(\.[\w-]+)+",
-    r"\bKEP\d{8}\b",                              # order references
+    r"\bKEP[2-9A-HJKMNP-Z]{7}\b",                  # order references (shop/payments/reference.py)
     r"\b[A-Z0-9]{4}-[A-Z0-9]{4}\b",                # ticket codes
     r"\bpi_\w+",                                   # Stripe ids
     r"\bFT\w+",                                    # bank transaction ids (the journeys' transfers are FT…)

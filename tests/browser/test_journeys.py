@@ -54,9 +54,10 @@ def test_journey_2_a_buyer_pays_two_farms_and_a_visit_by_vietqr(world):
     def stored():
         from core.extensions import db
         from shop.order_models import Order
+        from shop.payments.reference import parse_reference
         from shop.payment_models import BankTransfer
 
-        found = db.session.scalar(select(Order).where(Order.id == int(order.reference[3:])))
+        found = db.session.scalar(select(Order).where(Order.id == parse_reference(order.reference)))
         transfer = db.session.scalar(select(BankTransfer).where(BankTransfer.order_id == found.id))
         return (found.status, found.payment_method, found.total_vnd,
                 sorted(fo.total_vnd for fo in found.farm_orders), {fo.status for fo in found.farm_orders},
@@ -73,10 +74,11 @@ def test_journey_3_a_tourist_pays_by_card_and_is_checked_in(world):
     def stored():
         from core.extensions import db
         from shop.order_models import Order, OrderLine
+        from shop.payments.reference import parse_reference
         from shop.payment_models import Payment
         from tours.models import Ticket
 
-        found = db.session.scalar(select(Order).where(Order.id == int(order.reference[3:])))
+        found = db.session.scalar(select(Order).where(Order.id == parse_reference(order.reference)))
         payment = db.session.scalar(select(Payment).where(Payment.order_id == found.id,
                                                           Payment.status == "succeeded"))
         ticket = db.session.scalar(select(Ticket).join(OrderLine, OrderLine.id == Ticket.order_line_id)

@@ -11,6 +11,7 @@ import re
 
 import pytest
 
+from shop.payments.reference import reference_for
 from tests.security.conftest import snapshot
 from tests.security.test_authorization import OK, ROUTES, route_methods
 
@@ -60,7 +61,7 @@ def test_post_without_the_token_is_refused_and_changes_nothing(shared, endpoint)
 
 
 def _bank_body() -> bytes:
-    return json.dumps({"transaction_id": "FTCSRF0001", "amount": 12000, "content": "KEP00000001"}).encode()
+    return json.dumps({"transaction_id": "FTCSRF0001", "amount": 12000, "content": reference_for(1)}).encode()
 
 
 @pytest.mark.parametrize("signature", [None, "", "0" * 64, "not-hex"])

@@ -1,12 +1,11 @@
 import pytest
 
+from shop.payments.reference import reference_for
 from shop.vietqr import (
     VietQRError,
     build_payload,
     crc16_ccitt_false,
-    find_reference,
     parse_payload,
-    payment_reference,
 )
 
 # Published payloads from open-source VietQR libraries (CRCs verified below):
@@ -100,6 +99,8 @@ def test_parse_published_static_example_with_punctuation():
     "bank_bin, account, amount, reference",
     [
         ("970436", "0011001234567", 250000, "KEP00000123"),
+        ("970436", "0011001234567", 250000, reference_for(123)),
+        ("970436", "0011001234567", 250000, reference_for(887_503_680)),
         ("970422", "1", 1, "A"),
         ("970418", "A1B2C3D4E5F6G7H8I9J", 9_999_999_999_999, "x" * 25),
         ("970405", "1111111111", None, "Thanh toan don hang 42"),
@@ -256,68 +257,3 @@ def test_build_rejects_bad_reference(reference):
 
 def test_error_is_value_error():
     assert issubclass(VietQRError, ValueError)
-
-
-# --- Payment references -------------------------------------------------------------
-
-
-def test_payment_reference():
-    assert payment_reference(123) == "KEP00000123"
-    assert payment_reference(1) == "KEP00000001"
-    assert payment_reference(99_999_999) == "KEP99999999"
-    # Fits the QR's reference field.
-    build_payload("970436", "0011001234567", 1000, payment_reference(123))
-
-
-@pytest.mark.parametrize("number", [0, -5, 100_000_000, True, 1.0, "123"])
-def test_payment_reference_rejects_bad_numbers(number):
-    with pytest.raises(VietQRError):
-        payment_reference(number)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "KEP00000123",
-        "kep00000123",
-        "Kep 00000123",
-        "KEP-00000123",
-        "KEP - 00000123",
-        "KEP_00000123",
-        "MBVCB.3278614422.KEP 00000123.CT tu 0011001234567 NGUYEN VAN A toi 190",
-        "NGUYEN VAN A chuyen tien KEP00000123 FT24123456789",
-        "THANHTOANKEP00000123",  # bank stripped the spaces
-        "KEP00000123-Ma GD ACSP/ xy123456",
-        "IBFT KEP00000123 KEP00000123",  # same reference twice
-        "kep00000123\n",
-    ],
-)
-def test_find_reference(text):
-    assert find_reference(text) == "KEP00000123"
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "",
-        "NGUYEN VAN A chuyen tien",
-        "KEP",
-        "KEP 1234567",  # 7 digits
-        "KEP123456789",  # 9 digits: not exactly 8
-        "KEP 0000012 3",  # digits split
-        "KEPT 00000123",  # letter in between
-        "KE P00000123",
-        "KEP....00000123",  # too many separators
-        "KEP 000001２3",  # full-width digit
-        "REF 00000123",
-        "00000123",
-        "KEP00000123 KEP00000456",  # two different references: ambiguous
-    ],
-)
-def test_find_reference_no_match(text):
-    assert find_reference(text) is None
-
-
-def test_find_reference_round_trips_payment_reference():
-    ref = payment_reference(4567)
-    assert find_reference(f"MBVCB.1.{ref.lower()}.CT tu 123") == ref

@@ -20,6 +20,7 @@ from core.transactions import fail
 from shop.payments import registry
 from shop.payments.outcome import DuplicateTransfer, Outcome
 from shop.payments.providers.base import Provider
+from shop.payments.reference import reference_for
 from shop.payments.transfers import BANK_TRANSFER, receiving_account, record_bank_transfer, waiting_parts
 from shop.payments.web import bp, deliver_after_commit, webhook_limit
 from shop.vietqr import VietQRError, build_payload
@@ -114,7 +115,7 @@ def bank_notify():
 
         {"transaction_id": "FT26152123456789",   # the bank's id of the transfer, unique
          "amount": 150000,                       # whole dong, a number or a string of digits
-         "content": "MBVCB.123.KEP00000042.thanh toan",   # the transfer content, as typed
+         "content": "MBVCB.123.KEP9H4DJHE.thanh toan",  # the transfer content, as typed
          "time": "2026-06-01T10:02:37+07:00"}    # optional ISO 8601; no offset = Vietnam time
 
     Header ``X-Signature``: hex HMAC-SHA256 of the raw body with BANK_WEBHOOK_SECRET.
@@ -141,5 +142,5 @@ def bank_notify():
         fail()
         return {"status": Outcome.DUPLICATE}
     deliver_after_commit()
-    reference = f"KEP{transfer.order_id:08d}" if transfer.order_id else None
+    reference = reference_for(transfer.order_id) if transfer.order_id else None
     return {"status": transfer.status, "order": reference}
