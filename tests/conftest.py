@@ -259,13 +259,25 @@ class _Apps:
 
 
 def _empty_tables() -> None:
+    """Every row deleted, children first, and on PostgreSQL the tables' id sequences started again (as
+    ``TRUNCATE ... RESTART IDENTITY`` would, at a tenth of its cost on tables this small); SQLite gives ids
+    from 1 again by itself."""
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     with db.engine.begin() as conn:
-        if db.engine.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(text(f'DELETE FROM "{table}"'))
+        for table in tables:
+            conn.execute(text(f'DELETE FROM "{table}"'))
+        if conn.dialect.name == "postgresql":
+            conn.execute(_RESTART_SEQUENCES, {"tables": tables})
+
+
+# The sequences owned by the columns of these tables (serial or identity), those used since they last started.
+_RESTART_SEQUENCES = text(
+    "SELECT setval(s.seqrelid, s.seqstart, false) FROM pg_sequence s"
+    " JOIN pg_depend d ON d.objid = s.seqrelid AND d.classid = 'pg_class'::regclass"
+    " AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')"
+    " JOIN pg_class t ON t.oid = d.refobjid"
+    " WHERE t.relnamespace = current_schema()::regnamespace AND t.relname = ANY(:tables)"
+    " AND pg_sequence_last_value(s.seqrelid) IS NOT NULL")
 
 
 @pytest.fixture
