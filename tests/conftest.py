@@ -263,11 +263,14 @@ def _empty_tables() -> None:
     ``TRUNCATE ... RESTART IDENTITY`` would, at a tenth of its cost on tables this small); SQLite gives ids
     from 1 again by itself."""
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    deletes = [f'DELETE FROM "{table}"' for table in tables]
     with db.engine.begin() as conn:
-        for table in tables:
-            conn.execute(text(f'DELETE FROM "{table}"'))
         if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("; ".join(deletes))  # one round trip
             conn.execute(_RESTART_SEQUENCES, {"tables": tables})
+        else:
+            for delete in deletes:
+                conn.exec_driver_sql(delete)
 
 
 # The sequences owned by the columns of these tables (serial or identity), those used since they last started.
