@@ -51,12 +51,14 @@ def receiving_account() -> ReceivingAccount:
 
 
 def record_bank_transfer(*, transaction_id: str, amount_vnd: int, content: str, transferred_at: datetime | None,
-                         source: str, now: datetime, actor=None, order: Order | None = None) -> BankTransfer:
+                         source: str, now: datetime, actor=None, order: Order | None = None,
+                         actor_label: str = "webhook:bank") -> BankTransfer:
     """Take in one incoming transfer (bank notification or staff entry), exactly once per bank transaction.
 
     The order is found by the KEP reference in the content (or given by staff). Underpaid stays
     pending and is flagged; overpaid is confirmed and the difference booked for refund; no
-    reference keeps the transfer as unmatched for staff.
+    reference keeps the transfer as unmatched for staff. ``actor_label`` names the notification's service
+    (staff are named by ``actor``).
     """
     transaction_id = transaction_id.strip()
     if db.session.scalar(select(BankTransfer.id).where(BankTransfer.transaction_id == transaction_id)):
@@ -74,7 +76,7 @@ def record_bank_transfer(*, transaction_id: str, amount_vnd: int, content: str, 
             db.session.add(transfer)
     except IntegrityError:
         raise DuplicateTransfer(transaction_id) from None
-    actor_label = "webhook:bank" if actor is None else f"staff:{actor.id}"
+    actor_label = actor_label if actor is None else f"staff:{actor.id}"
     if order is None:
         audit.record("bank_transfer.unmatched", "bank_transfer", transfer.id, actor=actor, actor_label=actor_label)
         notices.staff_alert(None, "unmatched_transfer", transfer=transfer)
