@@ -21,4 +21,4 @@ amounts, times and ids the same way for all.
 Adding a service (another aggregator, a bank's own API): one module here with its ``Source`` and endpoint, its
 import below, its secret in config.py, its code in ``shop.payment_models.NOTIFICATION_SOURCES`` (and the CHECK of
 ``bank_notifications.source`` by a migration), and its rows in the route tables of tests/security."""
-from shop.payments.banks import generic  # noqa: F401
+from shop.payments.banks import casso, generic, sepay  # noqa: F401
