@@ -174,7 +174,8 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(expire_orders)
 
-    from shop.payment_cli import send_notifications, send_refunds
+    from shop.payment_cli import process_bank_notifications, send_notifications, send_refunds
 
     app.cli.add_command(send_notifications)
     app.cli.add_command(send_refunds)
+    app.cli.add_command(process_bank_notifications)

@@ -204,7 +204,18 @@ def load(instance_path: str, env: dict[str, str] | None = None) -> dict:
         # The cooperative's bank account that receives VietQR transfers
         # (the demo account in development only; production refuses to start without a real one)
         **{name: env.get(name, bank_defaults.get(name, "")) for name in DEMO_BANK},
+        # The bank-notification services that report transfers into that account (shop/payments/banks/); each
+        # endpoint answers 503 while its secret is unset. The generic signed webhook, POST /payments/bank/notify:
+        # the HMAC-SHA256 key shared with the sender.
         "BANK_WEBHOOK_SECRET": env.get("BANK_WEBHOOK_SECRET", ""),
+        # SePay, POST /payments/sepay/notify: the "API Key" entered in the SePay webhook's Security step (SePay
+        # sends "Authorization: Apikey <key>").
+        "SEPAY_API_KEY": env.get("SEPAY_API_KEY", ""),
+        # Casso Webhook V2, POST /payments/casso/notify: the integration's security key ("Key bảo mật"), which
+        # signs X-Casso-Signature; and how far its timestamp may be from our clock, in seconds (a replayed or
+        # long-delayed delivery is refused).
+        "CASSO_WEBHOOK_SECRET": env.get("CASSO_WEBHOOK_SECRET", ""),
+        "CASSO_SIGNATURE_TOLERANCE_SECONDS": _int(env, "CASSO_SIGNATURE_TOLERANCE_SECONDS", 300),
         # The channels messages go out by (core/channels/<name>.py), comma-separated; e-mail only by default.
         "MESSAGE_CHANNELS": _list(env.get("MESSAGE_CHANNELS")) or ["email"],
         # Outgoing mail; without MAIL_SERVER messages wait in the outbox for staff.

@@ -26,7 +26,12 @@ STAFF_REASONS = {"duplicate_payment": _l("An order was paid twice: refund the se
                  "underpaid": _l("A bank transfer is less than the order total"),
                  "overpaid": _l("A bank transfer is more than the order total: refund the difference"),
                  "amount_mismatch": _l("A card payment does not match its order's amount"),
-                 "late_payment_refunded": _l("A payment arrived after its order expired and is being refunded")}
+                 "late_payment_refunded": _l("A payment arrived after its order expired and is being refunded"),
+                 "notification_flagged": _l("A bank notification names another account than the cooperative's: "
+                                            "it was not applied"),
+                 "notification_unmatched": _l("A bank notification could not be taken in by itself: enter the "
+                                              "transfer by hand"),
+                 "notification_failed": _l("A bank notification could not be read")}
 
 
 def _lookup(table: dict):

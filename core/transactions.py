@@ -19,7 +19,8 @@ database cannot be reached, and all of them succeed when the transaction simply 
 
 * every view is run again after a rollback, up to ``ATTEMPTS`` times with a short random pause, before
   anyone sees an error; each retry is logged at WARNING as "<kind>, retried". A view is not re-run once the
-  request has committed something, nor when it is marked ``@no_retry`` (it talks to Stripe: a second call
+  request has committed something (unless it is marked ``@idempotent``: what it committed first is found again,
+  not repeated, by the next run), nor when it is marked ``@no_retry`` (it talks to Stripe: a second call
   could double the time the buyer waits). When the attempts run out the error reaches
   ``core.errors``, which shows the "busy, try again" page and logs it as the conflict it is;
 * jobs (``flask expire-orders``…) wrap each of their short transactions in ``run``.
@@ -174,6 +175,14 @@ def no_retry(view):
     return view
 
 
+def idempotent(view):
+    """Mark a view that commits a first step of its own and finds it again when run again (a webhook that stores
+    a notification under its unique id before acting on it): a lock conflict after that commit still re-runs
+    the view."""
+    view.db_retry_after_commit = True
+    return view
+
+
 def restore_session(*, freeze: bool = True) -> None:
     """Put the session back as the request opened it (cart, flashes). ``freeze``: the request failed and
     writes nothing of it; without it the view runs again and its session changes are saved. A server-side
@@ -230,6 +239,8 @@ def _finish(response):
 
 
 def _unit_of_work(view, *, retry: bool):
+    after_commit_too = getattr(view, "db_retry_after_commit", False)
+
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         attempts = ATTEMPTS if retry else 1
@@ -244,7 +255,7 @@ def _unit_of_work(view, *, retry: bool):
                 return _finish(response)
             except DBAPIError as error:
                 kind = conflict_kind(error)
-                if kind is None or attempt == attempts or g.get("db_committed"):
+                if kind is None or attempt == attempts or (g.get("db_committed") and not after_commit_too):
                     raise
                 discard_session_changes()
                 _rewind_request()

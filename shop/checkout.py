@@ -18,7 +18,8 @@ wait for each other in a circle:
    serialises them, so their order among themselves does not matter);
 3. products, in id order (stock, orders_count);
 4. tour slots, in id order (seats).
-Steps 3 and 4 are the kinds of line (shop/lines.py) by their ``rank``, each in id order.
+Steps 3 and 4 are the kinds of line (shop/lines.py) by their ``rank``, each in id order. A bank
+notification's row (shop.payments.notifications) is locked before step 1; nothing else locks it.
 
 A new order (checkout) starts at 3 (after the advisory locks of its unpaid-order counts, which only
 checkouts take). The expiry job changes one order per short transaction and

@@ -55,10 +55,12 @@ def received_money_refunded(order, transfers, refund, *, market_delay: bool = Fa
     staff_alert(order, "late_payment_refunded")
 
 
-def staff_alert(order, reason: str, transfer=None) -> None:
-    """A note to commune staff (STAFF_EMAIL, in Vietnamese); also visible on the admin pages."""
+def staff_alert(order, reason: str, transfer=None, notification=None) -> None:
+    """A note to commune staff (STAFF_EMAIL, in Vietnamese); also visible on the admin pages. ``notification``: the
+    bank notification it is about (shop.payment_models.BankNotification)."""
     staff = Recipient.by_email(current_app.config.get("STAFF_EMAIL", ""))
-    notify(f"staff_{reason}", staff, template="staff_alert", order=order, reason=reason, transfer=transfer)
+    notify(f"staff_{reason}", staff, template="staff_alert", order=order, reason=reason, transfer=transfer,
+           notification=notification)
 
 
 def refund_after_delivery(farm_order, refund) -> None:

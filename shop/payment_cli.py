@@ -1,4 +1,5 @@
-"""``flask send-notifications`` and ``flask send-refunds``: retry what waits after a commit (for cron)."""
+"""``flask send-notifications``, ``flask send-refunds`` and ``flask process-bank-notifications``: retry what waits
+after a commit (for cron)."""
 from __future__ import annotations
 
 import click
@@ -10,6 +11,7 @@ from core import outbox
 from core.extensions import db
 from core.time import utcnow
 from shop import payments
+from shop.payments import notifications
 
 
 @click.command("send-notifications")
@@ -35,3 +37,14 @@ def send_refunds() -> None:
     sent = payments.send_pending_refunds(utcnow())
     waiting = db.session.scalar(payments.refunds.pending_sent_by_providers().with_only_columns(func.count()))
     click.echo(f"card refunds sent {sent}, still waiting {waiting}")
+
+
+@click.command("process-bank-notifications")
+@click.option("--limit", default=500, show_default=True, help="At most this many notifications in one run.")
+@with_appcontext
+def process_bank_notifications(limit: int) -> None:
+    """Process the bank notifications that were stored but could not be processed when they came (a deadlock, a
+    database hiccup); each is taken in once, whoever processes it. Safe to run twice at once."""
+    counts = notifications.process_waiting(utcnow(), limit=limit)
+    done = ", ".join(f"{counts[status]} {status}" for status in sorted(counts)) or "none"
+    click.echo(f"bank notifications: {done}; still waiting {notifications.still_waiting()}")

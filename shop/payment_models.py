@@ -1,9 +1,10 @@
-"""Money coming in and going back: payments, bank transfers, Stripe events, refunds."""
+"""Money coming in and going back: payments, bank transfers and the bank notifications they came from, Stripe
+events, refunds."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import BigIntPK, db
@@ -14,6 +15,9 @@ from shop.order_models import _in
 PAYMENT_STATUSES = ("pending", "succeeded", "failed")
 TRANSFER_STATUSES = ("matched", "underpaid", "overpaid", "unmatched", "late", "resolved")
 REFUND_STATUSES = ("pending", "done", "failed")
+# Where a bank notification came from (shop/payments/banks/), and what came of it (shop/payments/notifications.py).
+NOTIFICATION_SOURCES = ("sepay", "casso", "generic")
+NOTIFICATION_STATUSES = ("received", "processed", "unmatched", "ignored", "flagged", "failed")
 
 
 class Payment(db.Model):
@@ -66,6 +70,38 @@ class BankTransfer(db.Model):
     note: Mapped[str | None] = mapped_column(Text)
 
     order = relationship("Order")
+
+
+class BankNotification(db.Model):
+    """One notification from a bank-notification service, stored as it came before anything acts on it.
+
+    ``source_id`` is the service's own id of the transaction (a digest of the body when the body has none), so a
+    retry is stored once. ``status``: received (stored, not yet processed), processed (it made
+    ``bank_transfer``, matched to an order), unmatched (it made an unmatched transfer, or could not make one:
+    staff look at it), ignored (money out, nothing moved), flagged (another account than the cooperative's:
+    never applied, staff told), failed (the body could not be read)."""
+    __tablename__ = "bank_notifications"
+    __table_args__ = (
+        CheckConstraint(_in("source", NOTIFICATION_SOURCES), name="source"),
+        CheckConstraint(_in("status", NOTIFICATION_STATUSES), name="status"),
+        UniqueConstraint("source", "source_id", name="uq_bank_notifications_source_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    source: Mapped[str] = mapped_column(String(10))
+    source_id: Mapped[str] = mapped_column(String(100))
+    # The body as text (bytes that are not UTF-8, and NUL, written as \xNN), and the headers worth keeping as
+    # JSON (never the secret ones).
+    raw_body: Mapped[str] = mapped_column(Text)
+    headers: Mapped[str] = mapped_column(Text, default="{}")
+    received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(10), default="received", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # failed processing runs (the job gives up at 5)
+    error: Mapped[str | None] = mapped_column(Text)  # why it failed, or what was odd in it
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    bank_transfer_id: Mapped[int | None] = mapped_column(ForeignKey("bank_transfers.id"), index=True)
+
+    bank_transfer = relationship("BankTransfer")
 
 
 class StripeEvent(db.Model):

@@ -7,11 +7,18 @@ transfers and the paid farm order's life.
 - ``refunds.py``: refunds booked on their payment, sent after the commit (``flask send-refunds``) by the
   providers that send their own, made by staff for the others.
 - ``transfers.py``: the cooperative's receiving account and each incoming bank transfer, taken in once.
+- ``notifications.py``: what the bank-notification services report, stored raw and committed first, then
+  processed once (``flask process-bank-notifications`` takes again what could not be processed at once).
+- ``banks/``: the bank-notification services (SePay, Casso, the generic signed webhook), one module each with its
+  endpoint: the sources of the VietQR provider's bank transfers, not ways to pay.
 - ``farm_orders.py``: the farmer's steps on a paid farm order, and cancelling it or one line with a refund.
 - ``registry.py``: the providers by code, and those configured (``PAYMENT_PROVIDERS``) and enabled.
 - ``providers/``: one module per provider, implementing ``providers/base.py``'s ``Provider``: its code and
   label, its part of the pay page (templates/payments/providers/<code>.html), its refund (sent, or made by
   staff) and its wording, and its routes (webhook, return page) on ``web.py``'s blueprint.
+
+Order of the imports: ``providers`` and ``banks`` register themselves (with ``registry`` and ``notifications``)
+when imported here.
 
 Adding a provider (MoMo, say): ``providers/momo.py`` with a ``Provider`` subclass registered on import and
 its webhook route; ``templates/payments/providers/momo.html``; its keys in config.py and "momo" in
@@ -19,7 +26,8 @@ its webhook route; ``templates/payments/providers/momo.html``; its keys in confi
 ``providers/__init__.py``. Nothing else names a provider.
 
 The functions other packages use are imported here, so callers write ``from shop import payments``."""
-from shop.payments import providers, registry  # noqa: F401
+from shop.payments import providers, registry  # noqa: F401  (first: the providers import the rest)
+from shop.payments import banks  # noqa: F401
 from shop.payments.confirm import confirm_payment
 from shop.payments.farm_orders import cancel_paid_farm_order, move_farm_order, refund_farm_order, refund_line
 from shop.payments.outcome import DuplicateTransfer, Outcome, PaymentError

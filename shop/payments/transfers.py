@@ -64,13 +64,15 @@ def order_in_content(content: str) -> Order | None:
 
 
 def record_bank_transfer(*, transaction_id: str, amount_vnd: int, content: str, transferred_at: datetime | None,
-                         source: str, now: datetime, actor=None, order: Order | None = None) -> BankTransfer:
+                         source: str, now: datetime, actor=None, order: Order | None = None,
+                         actor_label: str = "webhook:bank") -> BankTransfer:
     """Take in one incoming transfer (bank notification or staff entry), exactly once per bank transaction.
 
     The order is found by its reference in the content (or given by staff); no reference keeps the transfer as
     unmatched for staff. Transfers add up: one that leaves an unpaid order short waits ("underpaid") for the
     rest, and the one that completes it makes one payment of all the parts (what is over is booked back). Money
-    that an expired or cancelled order can no longer take is booked back at once."""
+    that an expired or cancelled order can no longer take is booked back at once. ``actor_label`` names the
+    notification's service (staff are named by ``actor``)."""
     transaction_id = transaction_id.strip()
     if db.session.scalar(select(BankTransfer.id).where(BankTransfer.transaction_id == transaction_id)):
         raise DuplicateTransfer(transaction_id)
@@ -88,20 +90,21 @@ def record_bank_transfer(*, transaction_id: str, amount_vnd: int, content: str, 
         raise DuplicateTransfer(transaction_id) from None
     if order is None:
         audit.record("bank_transfer.unmatched", "bank_transfer", transfer.id, actor=actor,
-                     actor_label=_actor_label(actor))
+                     actor_label=_actor_label(actor, actor_label))
         notices.staff_alert(None, "unmatched_transfer", transfer=transfer)
         return transfer
-    return apply_to_order(transfer, order, now=now, actor=actor)
+    return apply_to_order(transfer, order, now=now, actor=actor, actor_label=actor_label)
 
 
-def _actor_label(actor) -> str:
-    return "webhook:bank" if actor is None else f"staff:{actor.id}"
+def _actor_label(actor, service: str = "webhook:bank") -> str:
+    return service if actor is None else f"staff:{actor.id}"
 
 
-def apply_to_order(transfer: BankTransfer, order: Order, *, now: datetime, actor=None) -> BankTransfer:
+def apply_to_order(transfer: BankTransfer, order: Order, *, now: datetime, actor=None,
+                   actor_label: str = "webhook:bank") -> BankTransfer:
     """What a transfer does to its order (the caller holds the order's lock): a part that waits for the rest, the
     payment that completes it, or money booked back that the order can no longer take."""
-    actor_label = _actor_label(actor)
+    actor_label = _actor_label(actor, actor_label)
     amount_vnd, transferred_at = transfer.amount_vnd, transfer.transferred_at
     parts: list[BankTransfer] = []
     received = amount_vnd

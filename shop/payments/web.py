@@ -1,6 +1,7 @@
 """The ``payments`` blueprint and what its pages share: who may see an order, its secret-link key, no caching,
 and messages sent once the payment has committed. The pay page is in shop/payment_views.py; each provider
-adds its own routes (webhook, return page) to this blueprint."""
+adds its own routes (webhook, return page) to this blueprint, and each bank-notification service (banks/) its
+endpoint."""
 from __future__ import annotations
 
 import hmac

@@ -100,6 +100,8 @@ ROUTES: dict[str, Route] = {
     "tours.cancel": route("/tickets/{ticket_a}/cancel", POST=BUYER_A),
     # -- webhooks: CSRF-exempt, so an unsigned request is refused by its signature check ---------------------------
     "payments.bank_notify": route("/payments/bank/notify", POST=(401,) * 6),
+    "payments.sepay_notify": route("/payments/sepay/notify", POST=(401,) * 6),
+    "payments.casso_notify": route("/payments/casso/notify", POST=(401,) * 6),
     "payments.stripe_webhook": route("/payments/stripe/webhook", POST=(400,) * 6),
     # -- selling: the application, the farmer's products ---------------------------------------------------------
     "farmers.sell": route("/sell", GET=SIGNED_IN, POST=SIGNED_IN),
@@ -189,8 +191,9 @@ ASSIST_CELLS = [(endpoint, method) for endpoint, entry in ROUTES.items() for met
                 if outcomes[ROLES.index("admin")] == ASSIST]
 
 
-# Both webhooks configured, so that an unsigned request meets the signature check (not "not configured").
-APP_CONFIG = {"BANK_WEBHOOK_SECRET": "matrix-bank-secret", "STRIPE_WEBHOOK_SECRET": "whsec_matrix"}
+# Every webhook configured, so that an unsigned request meets the signature check (not "not configured").
+APP_CONFIG = {"BANK_WEBHOOK_SECRET": "matrix-bank-secret", "STRIPE_WEBHOOK_SECRET": "whsec_matrix",
+              "SEPAY_API_KEY": "matrix-sepay-key", "CASSO_WEBHOOK_SECRET": "matrix-casso-secret"}
 
 
 def route_methods(app) -> set[tuple[str, str]]:

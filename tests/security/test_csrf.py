@@ -1,13 +1,14 @@
 """CSRF: every POST route of ``app.url_map`` refuses a request without the token (400, the "form has expired"
 page) from a logged-in user allowed to use it, and nothing in the database changes; the same request with the
-token gets past the check. The two webhooks are exempt on purpose (a bank and Stripe cannot hold a session):
-they refuse a request that is not signed instead, and change nothing either."""
+token gets past the check. The webhooks are exempt on purpose (a bank-notification service and Stripe cannot hold a
+session): they refuse a request that is not signed instead, and change nothing either."""
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
 import re
+import time
 
 import pytest
 
@@ -16,8 +17,9 @@ from tests.security.conftest import snapshot
 from tests.security.test_authorization import OK, ROUTES, route_methods
 
 APP_CONFIG = {"WTF_CSRF_ENABLED": True, "BANK_WEBHOOK_SECRET": "csrf-bank-secret",
-              "STRIPE_WEBHOOK_SECRET": "whsec_csrf"}
-WEBHOOKS = {"payments.bank_notify", "payments.stripe_webhook"}
+              "STRIPE_WEBHOOK_SECRET": "whsec_csrf", "SEPAY_API_KEY": "csrf-sepay-key",
+              "CASSO_WEBHOOK_SECRET": "csrf-casso-secret"}
+WEBHOOKS = {"payments.bank_notify", "payments.stripe_webhook", "payments.sepay_notify", "payments.casso_notify"}
 CSRF_MESSAGE = "Biểu mẫu đã hết hạn"  # "This form has expired or was not sent from our site."
 # Whom to act as: someone logged in who may use the route (the first of these the matrix allows).
 PREFERRED = ("buyer_a", "farmer_a", "admin", "farmer_b", "buyer_b")
@@ -98,3 +100,37 @@ def test_the_stripe_webhook_refuses_unsigned_or_badly_signed_requests(shared, si
                                                content_type="application/json")
     assert response.status_code == 400 and response.is_json
     assert snapshot() == before
+
+
+@pytest.mark.parametrize("url, headers", [
+    ("/payments/sepay/notify", {}), ("/payments/sepay/notify", {"Authorization": "Apikey not-the-key"}),
+    ("/payments/sepay/notify", {"Authorization": "Bearer csrf-sepay-key"}),
+    ("/payments/casso/notify", {}), ("/payments/casso/notify", {"X-Casso-Signature": "t=1,v1=" + "0" * 128}),
+    ("/payments/casso/notify", {"X-Casso-Signature": f"t={int(time.time() * 1000)},v1=" + "0" * 128}),
+])
+def test_the_bank_services_webhooks_refuse_unauthenticated_requests(shared, url, headers):
+    shared.clean()
+    shared.dirty = True
+    before = snapshot()
+    response = shared.client("anonymous").post(url, data=_bank_body(), headers=headers,
+                                               content_type="application/json")
+    assert response.status_code == 401 and response.is_json and response.json["success"] is False
+    assert snapshot() == before
+
+
+def test_the_bank_services_webhooks_take_an_authenticated_request_without_any_csrf_token(shared):
+    shared.clean()
+    shared.dirty = True
+    body = json.dumps({"id": 4242, "transferType": "in", "transferAmount": 12000, "accountNumber": "0",
+                       "content": "KEP00000001"}).encode()
+    response = shared.client("anonymous").post("/payments/sepay/notify", data=body, content_type="application/json",
+                                               headers={"Authorization": "Apikey csrf-sepay-key"})
+    assert response.status_code == 200 and response.json == {"success": True}
+    casso = {"error": 0, "data": {"id": 4242, "amount": 12000, "accountNumber": "0", "description": "KEP00000001"}}
+    stamp = int(time.time() * 1000)
+    signed = f"{stamp}." + json.dumps(casso, sort_keys=True, separators=(",", ":"))
+    signature = hmac.new(b"csrf-casso-secret", signed.encode(), hashlib.sha512).hexdigest()
+    response = shared.client("anonymous").post("/payments/casso/notify", data=json.dumps(casso).encode(),
+                                               content_type="application/json",
+                                               headers={"X-Casso-Signature": f"t={stamp},v1={signature}"})
+    assert response.status_code == 200 and response.json == {"success": True}
