@@ -232,8 +232,9 @@ def refund_done(refund_id: int):
         flash(" ".join(str(e) for e in form.bank_reference.errors), "error")
         return redirect(url_for("admin_payments.refunds"))
     payments.mark_refund_done(refund, current_user, form.bank_reference.data, utcnow())
+    what = refund.order.reference if refund.order else refund.bank_transfer.transaction_id  # a credit no order's
     flash(_("The refund of %(amount)s for order %(reference)s is marked done.", amount=vnd(refund.amount_vnd),
-            reference=refund.order.reference), "success")
+            reference=what), "success")
     return redirect(url_for("admin_payments.refunds"))
 
 

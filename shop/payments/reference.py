@@ -21,9 +21,9 @@ The form: ``KEP`` + 6 body characters + 1 check character, for example ``KEPNSPC
   Changing the character at position i changes the sum by i*d, where i is 1 to 7 and d, the change of value,
   is -30 to 30 and not 0: the prime 31 divides neither, so not their product, and every single substitution
   is caught. Swapping the characters at positions i and j changes it by (i - j)(vj - vi), caught the same way
-  whenever the two differ: every adjacent transposition (and every other swap of two characters) is caught. An added or dropped
-  character, when more letters follow, passes the check once in 31 times, and then almost always names no
-  order (above).
+  whenever the two differ: every adjacent transposition (and every other swap of two characters) is caught.
+  An added or dropped character, when more letters follow, passes the check once in 31 times, and then almost
+  always names no order (above).
 
 Legacy references: before these, a reference was ``KEP`` + the order id in 8 digits (``KEP00000042``). The
 buyers of orders placed before the change may still type one, so it is still read. It has no check digit: a

@@ -20,7 +20,8 @@ REFUND_REASONS = {"overpaid": _l("paid too much"), "late_payment": _l("paid afte
                   "duplicate_payment": _l("paid twice"), "cancelled": _l("farm order cancelled"),
                   "unpaid_in_time": _l("not paid in full before the order expired"),
                   "cancelled_unpaid": _l("order cancelled before it was paid in full"),
-                  "unmatched": _l("a transfer that matched no order"), "visit_cancelled": _l("booking cancelled"), "slot_cancelled": _l("visit cancelled by the farm")}
+                  "unmatched": _l("a transfer that matched no order"), "visit_cancelled": _l("booking cancelled"),
+                  "slot_cancelled": _l("visit cancelled by the farm")}
 
 
 def refund_reason_label(reason: str):

@@ -71,6 +71,10 @@ def test_an_unmatched_credit_no_order_is_goes_back_as_a_refund_task(client, staf
     assert db.session.get(BankTransfer, transfer.id).status == "resolved"
     page = client.get("/admin/refunds?lang=en").get_data(as_text=True)
     assert "FT-TYPO-1" in page and "a transfer that matched no order" in page
+    done = client.post(f"/admin/refunds/{refund.id}/done", data={f"r{refund.id}-bank_reference": "FT-BACK-1"})
+    assert done.status_code in (302, 303), "a refund that belongs to no order is marked done too"
+    db.session.refresh(refund)
+    assert (refund.status, refund.bank_reference) == ("done", "FT-BACK-1")
 
 
 def test_staff_refund_part_of_a_completed_farm_order_and_the_ledger_follows(client, staff):

@@ -80,7 +80,8 @@ def test_overpaid_is_confirmed_and_the_difference_booked_for_refund(order):
     transfer = _transfer(order, amount=order.total_vnd + 20000)
     assert transfer.status == "overpaid" and order.status == "paid"
     refund = db.session.scalar(select(Refund))
-    assert (refund.amount_vnd, refund.provider, refund.reason, refund.status) == (20000, "vietqr", "overpaid", "pending")
+    assert (refund.amount_vnd, refund.provider, refund.reason, refund.status) == (20000, "vietqr", "overpaid",
+                                                                                  "pending")
 
 
 def test_unknown_reference_is_kept_for_staff(order):

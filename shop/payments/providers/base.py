@@ -41,6 +41,7 @@ class Provider:
 
     def send_refund(self, payment, refund) -> str:
         """Send ``refund`` of ``payment`` to the service; returns the service's id of the refund. Raises
-        ``ProviderUnavailable`` when it could not be sent (it stays pending and is tried again)."""
-        raise NotImplementedError
+        ``ProviderUnavailable`` when it could not be sent (it stays pending and is tried again). Only called for
+        providers with ``sends_refunds``; the others' refunds are made by staff."""
+        raise NotImplementedError(f"{self.code} sets sends_refunds but does not implement send_refund")
 
