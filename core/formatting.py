@@ -51,3 +51,20 @@ def party(adults: int, children: int) -> str:
 def register(app) -> None:
     app.jinja_env.filters.update(vnd=vnd, number=number, datetime=datetime_local, date=date_local)
     app.jinja_env.globals.update(party=party)
+
+
+class Shown(str):
+    """A farm's own text in the reader's language: the English version where the farm wrote one and the reader
+    reads English, else the Vietnamese original. ``untranslated``: an English reader is shown the Vietnamese
+    (the page marks it with ``lang="vi"`` and a line saying so)."""
+    untranslated = False
+
+
+def in_reader_language(vietnamese: str, english: str | None) -> Shown:
+    locale = get_locale()
+    reads_english = locale is not None and locale.language == "en"
+    if reads_english and english:
+        return Shown(english)
+    shown = Shown(vietnamese or "")
+    shown.untranslated = reads_english and bool(vietnamese)
+    return shown

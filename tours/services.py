@@ -111,8 +111,8 @@ class TourCard:
     next_start: datetime | None
 
     @property
-    def title(self) -> str:
-        return self.tour.title
+    def title(self):
+        return self.tour.shown_title
 
     @property
     def slug(self) -> str:
