@@ -59,6 +59,19 @@ PRODUCTS = [
      "Chồi ngọn và chồi nách dứa Queen khỏe, để trồng vụ mới."),
 ]
 
+# English names and descriptions of the demo products; the juice and the seedlings keep only their Vietnamese,
+# so that an English visitor also sees how untranslated text is marked.
+ENGLISH = {
+    "Dứa Queen tươi": ("Fresh Queen pineapple", "Queen pineapples ripened on the plant on the Kep hills: deep eyes, "
+                       "golden flesh, light and sweet. Picked in the morning, sent the same day."),
+    "Dứa Queen loại 1 (quả to)": ("Queen pineapple, grade 1 (large fruit)", "Fruit of 1.2 kg and more, each chosen "
+                                  "by hand."),
+    "Dứa sấy dẻo": ("Soft dried pineapple", "Soft dried Queen pineapple, no added sugar, 200 g bag."),
+    "Mứt dứa": ("Pineapple jam", "Pineapple jam cooked by hand, 300 g jar."),
+}
+TOUR_ENGLISH = ("Visit to the Huong Son pineapple hill", "Walk up the pineapple hill, hear a farmer tell how "
+                "pineapples are grown, pick and taste fresh pineapple yourself.")
+
 TOUR = ("Tham quan đồi dứa Hương Sơn", 150000, 50000, 20,
         "Đi bộ lên đồi dứa, nghe nông dân kể chuyện trồng dứa, tự tay hái và nếm dứa tươi.",
         "Nếm dứa tươi; hái dứa; xem làm dứa sấy")
@@ -106,18 +119,21 @@ def seed(today: date | None = None) -> dict:
         for offset in range(3):
             name_p, category, unit, price, stock, min_qty, season, description = PRODUCTS[(index + offset) % len(PRODUCTS)]
             full_name = f"{name_p} – {farm_name}"
+            name_en, description_en = ENGLISH.get(name_p, ("", ""))
             product, new_product = _get_or_create(
                 Product, {"slug": slugify(full_name)}, farm_id=farm.id, name=full_name, description=description,
+                name_en=f"{name_en} – {farm_name}" if name_en else "", description_en=description_en,
                 category=category, unit=unit, price_vnd=price + 1000 * (index % 3), stock=stock,
                 min_order_qty=min_qty, season_start=season[0] if season else None,
                 season_end=season[1] if season else None,
-                search_text=fold(f"{full_name} {description} {farm_name} {village}"))
+                search_text=fold(f"{full_name} {description} {name_en} {description_en} {farm_name} {village}"))
             created["products"] += new_product
         if index < 4:
             title, adult, child, capacity, description, included = TOUR
             tour_title = f"{title} – {farm_name}"
             tour, new_tour = _get_or_create(
                 Tour, {"slug": slugify(tour_title)}, farm_id=farm.id, title=tour_title, description=description,
+                title_en=f"{TOUR_ENGLISH[0]} – {farm_name}", description_en=TOUR_ENGLISH[1],
                 included=included, duration_minutes=150, meeting_point=f"Cổng {farm_name}, thôn {village}",
                 languages="vi,en" if index % 2 == 0 else "vi", price_adult_vnd=adult, price_child_vnd=child,
                 default_capacity=capacity)

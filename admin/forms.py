@@ -8,7 +8,7 @@ from wtforms import DateField, PasswordField, SelectField, StringField, TextArea
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
-from core.banks import BANKS
+from core.banks import ACCOUNT_NUMBER, BANKS, account_digits
 from core.forms import Form
 
 MAX_FEE_PERCENT = Decimal("30")
@@ -31,9 +31,9 @@ class FeeForm(Form):
 
 class BankAccountForm(Form):
     bank_bin = SelectField(_l("Bank"), validators=[DataRequired(message=_l("Choose the bank."))])
-    account_number = StringField(_l("Account number"), validators=[
+    account_number = StringField(_l("Account number"), filters=[account_digits], validators=[
         DataRequired(message=_l("Enter the account number.")),
-        Regexp(r"^[0-9]{6,19}$", message=_l("An account number has 6 to 19 digits, without spaces."))])
+        Regexp(ACCOUNT_NUMBER, message=_l("An account number has 6 to 19 digits."))])
     account_name = StringField(_l("Account holder's name"), validators=[
         DataRequired(message=_l("Enter the name on the account.")), Length(max=120)])
     # Checked by admin.bank_account against the staff member's own password.

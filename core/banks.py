@@ -25,3 +25,13 @@ BANKS: dict[str, str] = {
 
 def bank_name(bin_code: str | None) -> str:
     return BANKS.get(bin_code or "", bin_code or "")
+
+ACCOUNT_NUMBER = r"^[0-9]{6,19}$"
+
+
+def account_digits(value: str | None) -> str | None:
+    """An account number as people copy it from cards and statements ("0123 456 789", "0123.456.789",
+    "0123-456-789"), as the digits alone; a form filter, so its validators see the cleaned number."""
+    if value is None:
+        return None
+    return value.strip().replace(" ", "").replace(".", "").replace("-", "").replace("\u00a0", "")

@@ -7,7 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
 from accounts.farms import OTHER_VILLAGE, VILLAGES
-from core.banks import BANKS
+from core.banks import ACCOUNT_NUMBER, BANKS, account_digits
 from core.forms import Form
 
 
@@ -23,9 +23,9 @@ class FarmApplicationForm(Form):
     vietgap_certified = BooleanField(_l("VietGAP certified"))
     vietgap_certificate_no = StringField(_l("VietGAP certificate number"), validators=[Length(max=60)])
     bank_bin = SelectField(_l("Bank for payouts"), validators=[DataRequired(message=_l("Choose your bank."))])
-    bank_account_number = StringField(_l("Account number"), validators=[
+    bank_account_number = StringField(_l("Account number"), filters=[account_digits], validators=[
         DataRequired(message=_l("Enter your account number.")),
-        Regexp(r"^[0-9]{6,19}$", message=_l("An account number has 6 to 19 digits, without spaces."))])
+        Regexp(ACCOUNT_NUMBER, message=_l("An account number has 6 to 19 digits."))])
     bank_account_name = StringField(_l("Account holder's name"), validators=[
         DataRequired(message=_l("Enter the name on the account.")),
         Length(max=120, message=_l("The name is too long (at most %(max)d characters)."))])

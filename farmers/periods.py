@@ -1,4 +1,5 @@
-"""The periods of the income dashboard: this week, month, season or year, or two dates the farmer chose.
+"""The periods of the income dashboard: the last 30 days (the default, so that the first days of a month do not
+show a page of zeros), this week, month, season or year, or two dates the farmer chose.
 
 Every period is a range of local (Asia/Ho_Chi_Minh) calendar days, first and last included; the ledger stores
 naive UTC, so ``start_utc``/``end_utc`` give the half-open UTC range to filter on.
@@ -16,13 +17,13 @@ from flask_babel import lazy_gettext as _l
 
 from core.time import local_to_utc
 
-NAMED = ("week", "month", "season", "year")
-DEFAULT = "month"
+NAMED = ("30days", "week", "month", "season", "year")
+DEFAULT = "30days"
 SEASON_FIRST_MONTH, SEASON_LAST_MONTH = 4, 9
 MAX_DAYS = 5 * 366          # longer than five years is a typing mistake
 EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
 
-LABELS = {"week": _l("This week"), "month": _l("This month"), "season": _l("This season"),
+LABELS = {"30days": _l("Last 30 days"), "week": _l("This week"), "month": _l("This month"), "season": _l("This season"),
           "year": _l("This year"), "custom": _l("Chosen dates")}
 
 
@@ -72,7 +73,9 @@ class Period:
 
 
 def named(key: str, today: date) -> Period:
-    if key == "week":
+    if key == "30days":
+        start = today - timedelta(days=29)
+    elif key == "week":
         start = today - timedelta(days=today.weekday())
     elif key == "month":
         start = today.replace(day=1)
@@ -106,13 +109,13 @@ def custom(start_raw: str, end_raw: str) -> Period:
 
 
 def from_args(args: Mapping[str, str], today: date) -> tuple[Period, str | None]:
-    """The period the URL asks for, or this month and a message saying why not."""
+    """The period the URL asks for, or the last 30 days and a message saying why not."""
     if args.get("from") or args.get("to"):
         try:
             return custom(args.get("from", ""), args.get("to", "")), None
         except PeriodError as error:
-            return named(DEFAULT, today), _l("%(problem)s Showing this month instead.", problem=error.message)
+            return named(DEFAULT, today), _l("%(problem)s Showing the last 30 days instead.", problem=error.message)
     key = args.get("period") or DEFAULT
     if key not in NAMED:
-        return named(DEFAULT, today), _l("Unknown period. Showing this month instead.")
+        return named(DEFAULT, today), _l("Unknown period. Showing the last 30 days instead.")
     return named(key, today), None

@@ -26,6 +26,9 @@ class ProductForm(Form):
     name = StringField(_l("Product name"), validators=[InputRequired(message=_l("Enter the name of the product."))],
                        render_kw={"maxlength": MAX_NAME, "autocomplete": "off"})
     description = TextAreaField(_l("Description"), render_kw={"rows": 6, "maxlength": MAX_DESCRIPTION})
+    name_en = StringField(_l("Name in English (optional)"), render_kw={"maxlength": MAX_NAME, "autocomplete": "off"})
+    description_en = TextAreaField(_l("Description in English (optional)"),
+                                   render_kw={"rows": 6, "maxlength": MAX_DESCRIPTION})
     category = SelectField(_l("Category"), choices=[SelectChoice(v, label) for v, label in CATEGORIES.items()],
                            default="fresh")
     unit = SelectField(_l("Sold by"), choices=[SelectChoice(v, label) for v, label in UNITS.items()], default="kg")
@@ -51,7 +54,8 @@ class ProductForm(Form):
             stock=self.stock.data, min_order_qty=self.min_order_qty.data,
             season_start=int(self.season_start.data) if self.season_start.data else None,
             season_end=int(self.season_end.data) if self.season_end.data else None,
-            max_order_qty=self.max_order_qty.data,
+            max_order_qty=self.max_order_qty.data, name_en=self.name_en.data or "",
+            description_en=self.description_en.data or "",
         )
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Intege
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
+from core.formatting import Shown, in_reader_language
 from core.time import utcnow
 
 CATEGORIES = ("fresh", "processed", "seedlings", "other")
@@ -42,6 +43,9 @@ class Product(db.Model):
     name: Mapped[str] = mapped_column(String(120))
     slug: Mapped[str] = mapped_column(String(140), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
+    # The farm's English name and description for visitors reading English, both optional.
+    name_en: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    description_en: Mapped[str] = mapped_column(Text, default="", server_default="")
     category: Mapped[str] = mapped_column(String(12), index=True)
     unit: Mapped[str] = mapped_column(String(10))
     price_vnd: Mapped[int] = mapped_column(BigInteger)
@@ -63,6 +67,14 @@ class Product(db.Model):
     farm = relationship("Farm", backref=db.backref("products", lazy="dynamic"))
     photos = relationship("ProductPhoto", order_by="ProductPhoto.position", cascade="all, delete-orphan",
                           back_populates="product")
+
+    @property
+    def shown_name(self) -> Shown:
+        return in_reader_language(self.name, self.name_en)
+
+    @property
+    def shown_description(self) -> Shown:
+        return in_reader_language(self.description, self.description_en)
 
     @property
     def order_limit(self) -> int:

@@ -316,19 +316,6 @@ def detail(public_id: str):
                            show_reference=registry.get(order.payment_method).transfer_reference)
 
 
-@bp.route("/orders/<public_id>/cancel", methods=["POST"])
-def cancel(public_id: str):
-    order, key = _order_or_404(public_id)
-    try:
-        checkout.cancel_unpaid(order, current_user if current_user.is_authenticated else None, utcnow())
-    except checkout.CheckoutError as error:
-        transactions.fail()
-        flash(error.message, "error")
-    else:
-        flash(_l("Your order is cancelled. Nothing will be charged."), "success")
-    return redirect(url_for("orders.detail", public_id=order.public_id, key=key))
-
-
 @bp.route("/orders/<public_id>/receipt")
 def receipt(public_id: str):
     order, key = _order_or_404(public_id)

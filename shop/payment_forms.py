@@ -6,10 +6,10 @@ import re
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
 from core import inputs
-from core.banks import BANKS
+from core.banks import ACCOUNT_NUMBER, BANKS, account_digits
 from core.forms import Form
 from shop.payments import reference as references
 
@@ -100,8 +100,9 @@ class StaffRefundForm(Form):
 class RefundDetailsForm(Form):
     """The buyer's bank account for a refund made by bank transfer."""
     bank_bin = SelectField(_l("Bank"), validators=[DataRequired(message=_l("Choose your bank."))])
-    account_number = StringField(_l("Account number"), validators=[
-        DataRequired(message=_l("Enter your account number."))])
+    account_number = StringField(_l("Account number"), filters=[account_digits], validators=[
+        DataRequired(message=_l("Enter your account number.")),
+        Regexp(ACCOUNT_NUMBER, message=_l("An account number has 6 to 19 digits."))])
     account_name = StringField(_l("Account holder's name"), validators=[
         DataRequired(message=_l("Enter the name on the account.")),
         Length(max=120, message=_l("The name is too long (at most %(max)d characters)."))])
@@ -109,9 +110,3 @@ class RefundDetailsForm(Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.bank_bin.choices = [SelectChoice("", _l("— choose —"))] + [SelectChoice(*item) for item in BANKS.items()]
-
-    def validate_account_number(self, field):
-        digits = re.sub(r"[\s.\-]", "", field.data or "")  # as printed on cards and statements: "0123 456 789"
-        if not re.fullmatch(r"[0-9]{6,19}", digits):
-            raise ValidationError(_l("An account number has 6 to 19 digits."))
-        field.data = digits

@@ -78,6 +78,8 @@ class ProductData:
     season_start: int | None = None  # months 1..12; both None = all year; may wrap over the new year
     season_end: int | None = None
     max_order_qty: int | None = None  # the most one order may hold; None = the market's default
+    name_en: str = ""          # optional English name and description, for visitors reading English
+    description_en: str = ""
 
 
 # --- who may do what ------------------------------------------------------------------------------------------
@@ -121,14 +123,18 @@ def farm_products(farm: Farm) -> list[Product]:
 def clean(data: ProductData) -> ProductData:
     """``data`` trimmed and checked; ProductError(field=...) for the first rule it breaks."""
     name = " ".join((data.name or "").split())
-    description = (data.description or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    name_en = " ".join((data.name_en or "").split())
+    description = _text(data.description)
+    description_en = _text(data.description_en)
     if not name:
         raise ProductError(_l("Enter the name of the product."), "name")
     if len(name) > MAX_NAME:
         raise ProductError(_l("The name is too long (at most %(max)d characters).", max=MAX_NAME), "name")
-    if len(description) > MAX_DESCRIPTION:
-        raise ProductError(_l("The text is too long (at most %(max)d characters).", max=MAX_DESCRIPTION),
-                           "description")
+    if len(name_en) > MAX_NAME:
+        raise ProductError(_l("The name is too long (at most %(max)d characters).", max=MAX_NAME), "name_en")
+    for text, field in ((description, "description"), (description_en, "description_en")):
+        if len(text) > MAX_DESCRIPTION:
+            raise ProductError(_l("The text is too long (at most %(max)d characters).", max=MAX_DESCRIPTION), field)
     if data.category not in CATEGORIES:
         raise ProductError(_l("Choose a category."), "category")
     if data.unit not in UNITS:
@@ -155,7 +161,12 @@ def clean(data: ProductData) -> ProductData:
     for month, field in ((start, "season_start"), (end, "season_end")):
         if month is not None and (type(month) is not int or not 1 <= month <= 12):
             raise ProductError(_l("Choose a month."), field)
-    return dataclasses.replace(data, name=name, description=description)
+    return dataclasses.replace(data, name=name, description=description, name_en=name_en,
+                               description_en=description_en)
+
+
+def _text(value: str | None) -> str:
+    return (value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 def _check_range(value: int, low: int, high: int, field: str, too_low, too_high) -> None:
@@ -204,7 +215,8 @@ def update_product(actor: User, farm: Farm, product: Product, data: ProductData,
 def _apply(product: Product, data: ProductData, farm: Farm) -> None:
     for field in dataclasses.fields(data):
         setattr(product, field.name, getattr(data, field.name))
-    product.search_text = fold(" ".join((data.name, data.description, farm.name, farm.village)))
+    product.search_text = fold(" ".join((data.name, data.description, data.name_en, data.description_en, farm.name,
+                                         farm.village)))
 
 
 def pause_product(actor: User, farm: Farm, product: Product, *, now: datetime) -> bool:

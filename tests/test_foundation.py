@@ -193,6 +193,24 @@ def test_dates_are_shown_in_ho_chi_minh_time(app):
             assert "00:30" in shown and "22" in shown
 
 
+def test_dates_are_day_first_with_a_24_hour_clock_in_both_languages(app):
+    from datetime import date, datetime
+
+    from flask_babel import force_locale
+
+    from core.formatting import date_local, datetime_local, party
+    with app.test_request_context():
+        with force_locale("en"):
+            # 22:16 UTC on 1 December is 05:16 on 2 December in Vietnam; never "12/2/26, 5:16 AM".
+            assert datetime_local(datetime(2026, 12, 1, 22, 16)) == "2 Dec 2026, 05:16"
+            assert date_local(date(2026, 12, 2)) == "2 Dec 2026"
+            assert (party(1, 0), party(2, 1), party(1, 3)) == ("1 adult", "2 adults, 1 child", "1 adult, 3 children")
+        with force_locale("vi"):
+            assert datetime_local(datetime(2026, 12, 1, 22, 16)) == "05:16, 02/12/2026"
+            assert date_local(date(2026, 12, 2)) == "02/12/2026"
+            assert party(2, 1) == "2 người lớn, 1 trẻ em"
+
+
 def test_every_string_in_the_code_has_a_vietnamese_translation():
     """Extract the messages from the code now, and find each in the Vietnamese catalogue."""
     from pathlib import Path

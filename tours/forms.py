@@ -40,6 +40,8 @@ class TourForm(Form):
     title = StringField(_l("Name of the visit"), validators=[InputRequired(message=_l("Enter the name of the visit."))],
                         render_kw={"maxlength": MAX_TITLE, "autocomplete": "off"})
     description = TextAreaField(_l("Description"), render_kw={"rows": 5, "maxlength": MAX_TEXT})
+    title_en = StringField(_l("Name in English (optional)"), render_kw={"maxlength": MAX_TITLE, "autocomplete": "off"})
+    description_en = TextAreaField(_l("Description in English (optional)"), render_kw={"rows": 5, "maxlength": MAX_TEXT})
     included = TextAreaField(_l("What is included"), render_kw={"rows": 4, "maxlength": MAX_TEXT})
     duration_minutes = WholeNumberField(_l("How long it lasts (minutes)"), default=120,
                                         validators=[InputRequired(message=_l("Enter how long the visit lasts."))])
@@ -66,7 +68,8 @@ class TourForm(Form):
                         meeting_point=self.meeting_point.data or "", map_url=self.map_url.data or "",
                         languages=tuple(self.languages.data or ()), price_adult_vnd=self.price_adult_vnd.data,
                         price_child_vnd=self.price_child_vnd.data, default_capacity=self.default_capacity.data,
-                        free_cancel_hours=self.free_cancel_hours.data, max_party=self.max_party.data)
+                        free_cancel_hours=self.free_cancel_hours.data, max_party=self.max_party.data,
+                        title_en=self.title_en.data or "", description_en=self.description_en.data or "")
 
 
 class NewTourForm(TourForm):

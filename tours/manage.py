@@ -60,6 +60,8 @@ class TourData:
     default_capacity: int
     free_cancel_hours: int = 48
     max_party: int | None = None  # the largest group per booking; None = DEFAULT_MAX_PARTY
+    title_en: str = ""          # optional English title and description, for visitors reading English
+    description_en: str = ""
 
 
 def check(actor, farm, tour: Tour | None = None) -> None:
@@ -111,13 +113,16 @@ def _whole(value, low: int, high: int, field: str, too_low, too_high) -> None:
 
 def clean(data: TourData) -> TourData:
     title = " ".join((data.title or "").split())
+    title_en = " ".join((data.title_en or "").split())
     meeting_point = " ".join((data.meeting_point or "").split())
     map_url = (data.map_url or "").strip()
     if not title:
         raise TourError(_l("Enter the name of the visit."), "title")
     if len(title) > MAX_TITLE:
         raise TourError(_l("The name is too long (at most %(max)d characters).", max=MAX_TITLE), "title")
-    for field in ("description", "included"):
+    if len(title_en) > MAX_TITLE:
+        raise TourError(_l("The name is too long (at most %(max)d characters).", max=MAX_TITLE), "title_en")
+    for field in ("description", "description_en", "included"):
         if len(_text(getattr(data, field))) > MAX_TEXT:
             raise TourError(_l("The text is too long (at most %(max)d characters).", max=MAX_TEXT), field)
     _whole(data.duration_minutes, 15, 24 * 60, "duration_minutes", _l("A visit lasts at least 15 minutes."),
@@ -146,7 +151,7 @@ def clean(data: TourData) -> TourData:
                _l("At most %(max)d people per booking; larger groups can call you.", max=MAX_PARTY))
     return dataclasses.replace(data, title=title, meeting_point=meeting_point, map_url=map_url,
                                description=_text(data.description), included=_text(data.included),
-                               languages=languages)
+                               languages=languages, title_en=title_en, description_en=_text(data.description_en))
 
 
 def data_of(tour: Tour) -> TourData:

@@ -7,6 +7,7 @@ from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Intege
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
+from core.formatting import Shown, in_reader_language
 from core.states import Moves
 from core.time import utcnow
 
@@ -35,6 +36,9 @@ class Tour(db.Model):
     title: Mapped[str] = mapped_column(String(120))
     slug: Mapped[str] = mapped_column(String(140), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
+    # The farm's English title and description for visitors reading English, both optional.
+    title_en: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    description_en: Mapped[str] = mapped_column(Text, default="", server_default="")
     included: Mapped[str] = mapped_column(Text, default="")
     duration_minutes: Mapped[int] = mapped_column(Integer, default=120)
     meeting_point: Mapped[str] = mapped_column(String(200), default="")
@@ -53,6 +57,14 @@ class Tour(db.Model):
     slots = relationship("TourSlot", back_populates="tour", order_by="TourSlot.starts_at", lazy="dynamic")
     photos = relationship("TourPhoto", order_by="TourPhoto.position", cascade="all, delete-orphan",
                           back_populates="tour")
+
+    @property
+    def shown_title(self) -> Shown:
+        return in_reader_language(self.title, self.title_en)
+
+    @property
+    def shown_description(self) -> Shown:
+        return in_reader_language(self.description, self.description_en)
 
     @property
     def party_limit(self) -> int:

@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext as ngettext  # named so that ``pybabel extract`` finds the plural
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
@@ -71,8 +72,11 @@ def booking_problems(slot: TourSlot, adults: int, children: int, now: datetime) 
         return [_l("A visit needs at least one adult.")]
     if seats > tour.party_limit:  # the farm's largest group per booking, so one booking cannot hold every seat
         return [_l("Groups of more than %(max)d people: please contact the farm.", max=tour.party_limit)]
-    if seats > slot.capacity - slot.seats_taken:
-        return [_l("Only %(left)d places left at this time.", left=max(slot.capacity - slot.seats_taken, 0))]
+    left = max(slot.capacity - slot.seats_taken, 0)
+    if left == 0:
+        return [_l("This time is full. Please choose another time.")]
+    if seats > left:
+        return [ngettext("Only %(num)d place left at this time.", "Only %(num)d places left at this time.", left)]
     return []
 
 
@@ -107,8 +111,8 @@ class TourCard:
     next_start: datetime | None
 
     @property
-    def title(self) -> str:
-        return self.tour.title
+    def title(self):
+        return self.tour.shown_title
 
     @property
     def slug(self) -> str:

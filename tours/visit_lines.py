@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from core import inputs
+from core.formatting import datetime_local
 from core.extensions import db
 from shop import lines
 from shop.cart import CartError
@@ -48,7 +49,7 @@ class VisitLines:
 
     def sold_out(self, line):
         return _l("Sorry, the visit on %(when)s has just filled up. Please choose another time.",
-                  when=line.slot.starts_at.strftime("%d/%m %H:%M"))
+                  when=datetime_local(line.slot.starts_at))  # stored UTC, shown in Vietnam time
 
     def snapshot(self, farm_order, line):
         tour = line.slot.tour

@@ -97,6 +97,12 @@ def test_applying_and_deciding_are_dated_with_the_time_they_are_given(make_user)
     assert (farm.status, farm.decided_at, farm.decided_by_id) == ("approved", NOW + timedelta(days=2), admin.id)
 
 
+def test_an_account_number_is_taken_as_people_copy_it(client, make_user):
+    login_as(client, make_user())
+    client.post("/sell", data=dict(APPLICATION, bank_account_number=" 2500 2051.2345-6 "))
+    assert db.session.scalar(select(Farm.bank_account_number)) == "2500205123456"
+
+
 @pytest.mark.parametrize("change,message", [
     ({"name": ""}, "Hãy nhập tên trang trại của bạn."),
     ({"village": ""}, "Hãy chọn thôn của bạn."),

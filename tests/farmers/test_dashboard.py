@@ -48,11 +48,17 @@ def test_period_buckets_and_utc_bounds():
     ({"from": "2026-06-01"}, "both"),
     ({"period": "decade"}, "Unknown period"),
 ])
-def test_bad_dates_fall_back_to_this_month_with_a_message(app, args, problem):
+def test_bad_dates_fall_back_to_the_last_30_days_with_a_message(app, args, problem):
     period, message = periods.from_args(args, date(2026, 6, 10))
-    assert (period.key, period.start, period.end) == ("month", date(2026, 6, 1), date(2026, 6, 10))
+    assert (period.key, period.start, period.end) == ("30days", date(2026, 5, 12), date(2026, 6, 10))
     with force_locale("en"):
-        assert problem in str(message) and "this month" in str(message)
+        assert problem in str(message) and "the last 30 days" in str(message)
+
+
+def test_the_default_period_is_the_last_30_days_so_the_first_of_a_month_is_not_empty():
+    period, message = periods.from_args({}, date(2026, 7, 1))
+    assert message is None and (period.key, period.start, period.end) == ("30days", date(2026, 6, 2), date(2026, 7, 1))
+    assert period.bucket == "day" and period.query_args() == {"period": "30days"}
 
 
 def test_custom_dates_are_kept():

@@ -119,12 +119,12 @@ def test_a_suspended_farm_still_sees_what_it_is_owed(client, farmer_farm):
     ("from=9999-12-31&to=9999-12-31", "Choose dates between the years 2000 and 2099."),
     ("period=forever", "Unknown period."),
 ])
-def test_bad_dates_give_a_message_and_this_month(client, farmer_farm, query, message):
+def test_bad_dates_give_a_message_and_the_last_30_days(client, farmer_farm, query, message):
     login_as(client, farmer_farm.owner)
     response = client.get(f"/farmer/dashboard?{query}&lang=en")
     body = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert message in body and "Showing this month instead." in body
+    assert message in body and "Showing the last 30 days instead." in body
     statement = client.get(f"/farmer/statement?{query}&lang=en")
     assert statement.status_code == 200 and message in statement.get_data(as_text=True)
     export = client.get(f"/farmer/dashboard.csv?{query}")

@@ -86,7 +86,6 @@ ROUTES: dict[str, Route] = {
     "orders.mine": route("/orders", GET=SIGNED_IN),
     "orders.detail": route("/orders/{order_a}", GET=BUYER_A),
     "orders.receipt": route("/orders/{order_a}/receipt", GET=BUYER_A),
-    "orders.cancel": route("/orders/{order_a}/cancel", POST=BUYER_A),
     "payments.pay": route("/orders/{order_a}/pay", GET=BUYER_A),
     "payments.status": route("/orders/{order_a}/pay/status", GET=BUYER_A),
     # Whoever has a refund's secret link gives the account it goes to (the link is the key, as a reset link is).

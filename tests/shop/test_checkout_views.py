@@ -329,8 +329,8 @@ class TestCsrf:
         response = client.post("/checkout", data={**form_values(html), **CONTACT, "place": "1"})
         order = placed_order()
         assert_goes_to_payment(response, order)
-        html = client.get(f"/orders/{order.public_id}?key={order.secret}").get_data(as_text=True)
-        assert client.post(f"/orders/{order.public_id}/cancel?key={order.secret}").status_code == 400
-        client.post(f"/orders/{order.public_id}/cancel?key={order.secret}",
-                    data={"csrf_token": csrf_token_from(html)})
+        confirm = f"/orders/{order.public_id}/pay/cancel?key={order.secret}"
+        html = client.get(confirm).get_data(as_text=True)
+        assert client.post(confirm, data={"then": "cancel"}).status_code == 400
+        client.post(confirm, data={"then": "cancel", "csrf_token": csrf_token_from(html)})
         assert placed_order().status == "cancelled"

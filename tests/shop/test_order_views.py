@@ -102,7 +102,8 @@ def test_another_buyers_order_is_not_found(client, make_user, order_for):
     login_as(client, make_user())
     assert client.get(f"/orders/{order.public_id}").status_code == 404
     assert client.get(f"/orders/{order.public_id}/receipt").status_code == 404
-    assert client.post(f"/orders/{order.public_id}/cancel").status_code == 404
+    assert client.get(f"/orders/{order.public_id}/pay/cancel").status_code == 404
+    assert client.post(f"/orders/{order.public_id}/pay/cancel", data={"then": "cancel"}).status_code == 404
     assert order.status == "pending_payment"
 
 
@@ -128,7 +129,7 @@ def test_guest_link_keeps_the_key_in_its_links(client, order_for):
     order = order_for()
     text = page(client.get(f"/orders/{order.public_id}?key={order.secret}&lang=en"))
     assert "Keep this link" in text
-    assert f"/orders/{order.public_id}/cancel?key={order.secret}" in text
+    assert f"/orders/{order.public_id}/pay/cancel?key={order.secret}" in text
     mark_paid(order)
     text = page(client.get(f"/orders/{order.public_id}?key={order.secret}&lang=en"))
     assert f"/orders/{order.public_id}/receipt?key={order.secret}" in text
@@ -156,14 +157,19 @@ def test_guest_cancels_an_unpaid_order_and_the_stock_comes_back(client, order_fo
     order = order_for(quantity="3")
     product = order.farm_orders[0].lines[0].product
     assert product.stock == 7
-    response = client.post(f"/orders/{order.public_id}/cancel?key={order.secret}")
+    # The order page's button opens a confirmation page; one tap cancels nothing.
+    detail = page(client.get(f"/orders/{order.public_id}?key={order.secret}&lang=en"))
+    confirm_url = f"/orders/{order.public_id}/pay/cancel?key={order.secret}"
+    assert f'href="{confirm_url}"' in detail and f'action="/orders/{order.public_id}/cancel' not in detail
+    assert "Cancel order" in page(client.get(confirm_url + "&lang=en"))
+    assert order.status == "pending_payment" and product.stock == 7
+    response = client.post(confirm_url, data={"then": "cancel"})
     assert response.status_code == 302 and f"key={order.secret}" in response.headers["Location"]
     assert order.status == "cancelled" and product.stock == 10
     assert {fo.status for fo in order.farm_orders} == {"cancelled"}
-    text = page(client.get(response.headers["Location"] + "&lang=en"))
-    assert "Your order is cancelled." in text
+    assert "is cancelled. Nothing will be charged." in page(client.get(response.headers["Location"] + "&lang=en"))
     # Cancelling twice changes nothing more.
-    client.post(f"/orders/{order.public_id}/cancel?key={order.secret}")
+    client.post(confirm_url, data={"then": "cancel"})
     assert product.stock == 10
 
 
@@ -173,14 +179,14 @@ def test_a_paid_order_cannot_be_cancelled_here(client, make_user, order_for):
     order = order_for(buyer)
     mark_paid(order)
     login_as(client, buyer)
-    client.post(f"/orders/{order.public_id}/cancel")
+    client.post(f"/orders/{order.public_id}/pay/cancel", data={"then": "cancel"})
     assert order.status == "paid"
-    assert "can no longer be cancelled" in page(client.get(f"/orders/{order.public_id}?lang=en"))
+    assert "Cancel this order" not in page(client.get(f"/orders/{order.public_id}?lang=en"))
 
 
 def test_cancel_with_a_wrong_key_is_not_found(client, order_for):
     order = order_for()
-    assert client.post(f"/orders/{order.public_id}/cancel?key=wrong").status_code == 404
+    assert client.post(f"/orders/{order.public_id}/pay/cancel?key=wrong", data={"then": "cancel"}).status_code == 404
     assert order.status == "pending_payment"
 
 

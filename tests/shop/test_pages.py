@@ -108,7 +108,7 @@ def market(make_farm, make_product):
 
 
 def _names(html: str) -> list[str]:
-    return re.findall(r"<h3>(.*?)</h3>", html)
+    return re.findall(r"<h3[^>]*>(.*?)</h3>", html)
 
 
 @pytest.mark.parametrize("q", ["dua", "DỨA", "dứa", "%C4%91%E1%BB%A9a", "Dua"])

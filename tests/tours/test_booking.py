@@ -119,7 +119,23 @@ def test_a_full_slot_refuses_the_next_order(book, make_slot):
     visit_lines.add_visit(store, slot.id, "2", "0", now=NOW)
     book(slot, 3, 0)
     cart = carts.load(store, NOW)
-    assert "Only 1 places left" in str(cart.lines[0].problems[0])
+    assert "Only 1 place left" in str(cart.lines[0].problems[0])
+    book(slot, 1, 0)
+    assert str(carts.load(store, NOW).lines[0].problems[0]) == "This time is full. Please choose another time."
+
+
+def test_the_sold_out_message_gives_the_visit_time_in_vietnam(app, make_slot):
+    from datetime import datetime
+
+    from flask_babel import force_locale
+
+    slot = make_slot(starts_at=datetime(2026, 12, 5, 1, 0))  # 08:00 in Vietnam
+    store = MemoryStore()
+    visit_lines.add_visit(store, slot.id, "2", "0", now=NOW)
+    line = carts.load(store, NOW).lines[0]
+    with app.test_request_context(), force_locale("en"):
+        text = str(visit_lines.VisitLines().sold_out(line))
+    assert "08:00" in text and "5 Dec 2026" in text and "01:00" not in text
 
 
 def test_payment_issues_one_ticket_per_visit_and_mails_it(book, pay, make_slot):

@@ -61,7 +61,7 @@ def test_detail_shows_lines_totals_buyer_and_the_next_step(client, farmer, farm,
     page = html(client.get(f"/farmer/orders/{farm_order.id}?lang=en"))
     assert farm_order.order.reference in page
     assert "Dứa Queen loại 1" in page and "4 kg" in page and "25,000" in page and "100,000" in page
-    assert "Tham quan đồi dứa" in page and "2 adults, 1 children" in page and "350,000" in page
+    assert "Tham quan đồi dứa" in page and "2 adults, 1 child" in page and "350,000" in page
     assert "30,000" in page and "480,000" in page  # delivery fee and total
     assert 'href="tel:0987654321"' in page and "mailto:mai@example.vn" in page and "Trịnh Thị Mai" in page
     assert "Giao buổi sáng, số 12 thôn Kép" in page and "Delivery" in page
@@ -211,7 +211,7 @@ def test_todays_packing_list_adds_up_the_orders_to_prepare(client, farmer, pinea
     totals = page.split("All together")[1].split(first.order.reference)[0]
     assert "5 kg" in totals and "1 jar" in totals and "7 jar" not in totals and "Tham quan" not in totals
     assert first.order.reference in page and second.order.reference in page
-    assert "Visit, not packed: Tham quan đồi dứa, 2 adults, 1 children" in page and page.count('type="checkbox"') == 5
+    assert "Visit, not packed: Tham quan đồi dứa, 2 adults, 1 child" in page and page.count('type="checkbox"') == 5
     for absent in (ready, visit_only):
         assert absent.order.reference not in page
     assert "/farmer/orders/packing-list" in html(client.get("/farmer/orders"))
