@@ -132,7 +132,7 @@ def _store(order: Order, code: int, attempt: int, due: int, data: dict) -> Payos
     if wrong:
         current_app.logger.error("payOS's link for order %s cannot be shown (%s differ from what was asked or from "
                                  "the cooperative's account); the plain VietQR is shown", order.id, ", ".join(wrong))
-        after_commit(_cancel, data.get("paymentLinkId") or code, "mismatch", None)
+        _cancel(data.get("paymentLinkId") or code, "mismatch", None)  # nothing of ours refers to it: no commit to wait
         return None
     status = data.get("status") if data.get("status") in PAYOS_LINK_STATUSES else "PENDING"
     expired_at = data.get("expiredAt")
