@@ -1,5 +1,6 @@
 """The shop's own receivers of its events (shop/events.py): the ledger's sale entries and the products'
-popularity when an order is paid; money already received for an order that expires or is cancelled goes back, and its payOS links are cancelled."""
+popularity when an order is paid; money already received for an order that expires or is cancelled goes back, and
+its payOS links are cancelled."""
 from __future__ import annotations
 
 from shop import events, ledger, popularity

@@ -92,8 +92,8 @@ def test_an_answer_not_signed_with_the_checksum_key_is_not_shown(client, order, 
     assert page.status_code == 200 and "data-payos" not in page.get_data(as_text=True) and count(PayosLink) == 0
 
 
-def test_a_link_to_another_account_than_the_cooperatives_is_not_shown_and_is_cancelled(client, order,  # noqa: F811
-                                                                                       payos_server):
+def test_a_link_to_another_account_than_the_cooperatives_is_not_shown_and_is_cancelled(
+        client, order, payos_server):  # noqa: F811
     payos_server.answer_account = "999999999"
     page = pay_page(client, order)
     assert "data-payos" not in page.get_data(as_text=True) and count(PayosLink) == 0
@@ -107,8 +107,8 @@ def test_an_order_code_payos_already_has_moves_to_the_next_attempt(client, order
     assert db.session.scalar(select(PayosLink.attempt)) == 2
 
 
-def test_after_a_part_the_new_link_asks_for_the_rest_and_the_old_one_is_cancelled(client, order,  # noqa: F811
-                                                                                  payos_server):
+def test_after_a_part_the_new_link_asks_for_the_rest_and_the_old_one_is_cancelled(
+        client, order, payos_server):  # noqa: F811
     pay_page(client, order)
     first = order.id * 1000 + 1
     payos_server.pay(first, 200000, "FT26336000001")

@@ -1,7 +1,8 @@
 """Bank transfer by VietQR: the pay page shows the cooperative's account as a VietQR code with the order's
 reference (where payOS is configured, payOS's own code and checkout link for that amount instead: providers/payos.py;
-the plain code whenever payOS is off or fails); a bank-notification service (shop/payments/banks/: SePay, Casso, or the generic signed webhook) reports
-each incoming transfer, or staff enter it; staff make the refunds by bank transfer and mark them done."""
+the plain code whenever payOS is off or fails); a bank-notification service (shop/payments/banks/: SePay, Casso,
+payOS, or the generic signed webhook) reports each incoming transfer, or staff enter it; staff make the refunds by
+bank transfer and mark them done."""
 from __future__ import annotations
 
 from datetime import datetime
