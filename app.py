@@ -174,8 +174,9 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(expire_orders)
 
-    from shop.payment_cli import process_bank_notifications, send_notifications, send_refunds
+    from shop.payment_cli import check_payos_links, process_bank_notifications, send_notifications, send_refunds
 
     app.cli.add_command(send_notifications)
     app.cli.add_command(send_refunds)
     app.cli.add_command(process_bank_notifications)
+    app.cli.add_command(check_payos_links)

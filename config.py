@@ -216,6 +216,15 @@ def load(instance_path: str, env: dict[str, str] | None = None) -> dict:
         # long-delayed delivery is refused).
         "CASSO_WEBHOOK_SECRET": env.get("CASSO_WEBHOOK_SECRET", ""),
         "CASSO_SIGNATURE_TOLERANCE_SECONDS": _int(env, "CASSO_SIGNATURE_TOLERANCE_SECONDS", 300),
+        # payOS (payos.vn), off while any of the three keys is unset: the bank-transfer pay page then shows payOS's
+        # own QR code and checkout link for the amount due (shop/payments/providers/payos.py), and payOS reports
+        # each payment to POST /payments/payos/notify, signed with the checksum key. The three keys of the payment
+        # channel (my.payos.vn: Kênh thanh toán); the API's address (a local stand-in in tests); how long to wait.
+        "PAYOS_CLIENT_ID": env.get("PAYOS_CLIENT_ID", ""),
+        "PAYOS_API_KEY": env.get("PAYOS_API_KEY", ""),
+        "PAYOS_CHECKSUM_KEY": env.get("PAYOS_CHECKSUM_KEY", ""),
+        "PAYOS_API_BASE": env.get("PAYOS_API_BASE", "https://api-merchant.payos.vn"),
+        "PAYOS_TIMEOUT_SECONDS": _int(env, "PAYOS_TIMEOUT_SECONDS", 5),
         # The channels messages go out by (core/channels/<name>.py), comma-separated; e-mail only by default.
         "MESSAGE_CHANNELS": _list(env.get("MESSAGE_CHANNELS")) or ["email"],
         # Outgoing mail; without MAIL_SERVER messages wait in the outbox for staff.

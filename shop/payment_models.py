@@ -16,7 +16,7 @@ PAYMENT_STATUSES = ("pending", "succeeded", "failed")
 TRANSFER_STATUSES = ("matched", "underpaid", "overpaid", "unmatched", "late", "resolved")
 REFUND_STATUSES = ("pending", "done", "failed")
 # Where a bank notification came from (shop/payments/banks/), and what came of it (shop/payments/notifications.py).
-NOTIFICATION_SOURCES = ("sepay", "casso", "generic")
+NOTIFICATION_SOURCES = ("sepay", "casso", "generic", "payos")
 NOTIFICATION_STATUSES = ("received", "processed", "unmatched", "ignored", "flagged", "failed")
 
 
@@ -102,6 +102,39 @@ class BankNotification(db.Model):
     bank_transfer_id: Mapped[int | None] = mapped_column(ForeignKey("bank_transfers.id"), index=True)
 
     bank_transfer = relationship("BankTransfer")
+
+
+# payOS's own statuses of a payment link (its create answer and GET /v2/payment-requests/{id}).
+PAYOS_LINK_STATUSES = ("PENDING", "UNDERPAID", "PROCESSING", "PAID", "CANCELLED", "EXPIRED", "FAILED")
+PAYOS_OPEN_STATUSES = ("PENDING", "UNDERPAID", "PROCESSING")
+
+
+class PayosLink(db.Model):
+    """One payOS payment link (payment request) for an order's amount due: payOS refuses a reused orderCode, so
+    each attempt has its own, ``order id * 1000 + attempt`` (shop/payments/providers/payos.py)."""
+    __tablename__ = "payos_links"
+    __table_args__ = (
+        CheckConstraint("amount_vnd > 0", name="amount_vnd"),
+        CheckConstraint("attempt BETWEEN 1 AND 999", name="attempt"),
+        CheckConstraint(_in("status", PAYOS_LINK_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    order_code: Mapped[int] = mapped_column(BigInteger, unique=True)  # payOS's orderCode
+    attempt: Mapped[int] = mapped_column(Integer)
+    amount_vnd: Mapped[int] = mapped_column(BigInteger)
+    payment_link_id: Mapped[str] = mapped_column(String(64), unique=True)  # payOS's paymentLinkId
+    description: Mapped[str] = mapped_column(String(50))  # the transfer content payOS's QR carries
+    qr_code: Mapped[str] = mapped_column(Text)  # the VietQR payload payOS returned
+    checkout_url: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), default="PENDING", index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    checked_at: Mapped[datetime | None] = mapped_column(DateTime)  # payOS last asked for its status
+    cancel_sent_at: Mapped[datetime | None] = mapped_column(DateTime)  # we asked payOS to cancel it
+
+    order = relationship("Order")
 
 
 class StripeEvent(db.Model):

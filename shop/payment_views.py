@@ -8,6 +8,7 @@ from flask import abort, flash, redirect, render_template, request, session, url
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from core.extensions import db
 from core.formatting import vnd
 from core.time import utcnow
 from core.transactions import on_domain_error
@@ -15,6 +16,7 @@ from shop import cart as carts
 from shop import checkout
 from shop.payment_forms import RefundDetailsForm
 from shop.payments import refunds, registry
+from shop.payments.providers import payos
 from shop.payments.refunds import refund_reason_label
 from shop.payments.transfers import waiting_parts
 from shop.payments.web import bp, key_args, no_store, order_for_viewer
@@ -30,8 +32,12 @@ def payment_labels():
 def pay(public_id: str):
     order = order_for_viewer(public_id)
     now = utcnow()
+    checked = request.args.get("checked") == "1"
+    if checked and order.status == "pending_payment":
+        payos.check_order(order.id, now)  # "check again": payOS's status of its links, in case a webhook was missed
+        db.session.refresh(order)
     state = order.display_status(now)
-    context = dict(order=order, state=state, key_args=key_args(order), checked=request.args.get("checked") == "1",
+    context = dict(order=order, state=state, key_args=key_args(order), checked=checked,
                    received=sum(part.amount_vnd for part in waiting_parts(order.id)))
     if state == "pending_payment":
         offered = sorted(registry.offered(), key=lambda provider: provider.code != order.payment_method)

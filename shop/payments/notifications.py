@@ -20,8 +20,9 @@ Rules (``_apply``): only money in counts (money out is ``ignored``, kept); the r
 names must be the cooperative's (``transfers.receiving_account()``, digits compared), else ``flagged`` and staff
 told, never applied; a notification that cannot be taken in as a transfer (an amount that is not whole dong, an
 unclear direction) is ``unmatched`` for staff; the others go to ``record_bank_transfer`` under the transaction id
-``<source>:<id>`` (the generic webhook keeps its bare id), and are ``processed`` when the transfer found its
-order, ``unmatched`` when it did not."""
+``<source>:<id>`` (the generic webhook keeps its bare id), with the order the service names (payOS's orderCode) or
+else the order the content names, and are ``processed`` when the transfer found its order, ``unmatched`` when it did
+not. A reading its source marks ``ignore`` (payOS's webhook test) is ``ignored``, kept."""
 from __future__ import annotations
 
 import hashlib
@@ -39,6 +40,7 @@ from core import audit
 from core.extensions import db
 from core.transactions import run
 from shop import notices
+from shop.order_models import Order
 from shop.payment_models import BankNotification, BankTransfer
 from shop.payments.outcome import DuplicateTransfer
 from shop.payments.transfers import receiving_account, record_bank_transfer
@@ -62,6 +64,8 @@ class Reading:
     transferred_at: datetime | None  # the bank's time of the transfer, naive UTC
     accounts: tuple[str, ...] | None  # the receiving account (and virtual account) it names; None: none by design
     notes: tuple[str, ...] = ()  # what was odd in it, kept on the row for staff
+    order_id: int | None = None  # the order it pays, when the service names it (payOS's orderCode); else the content
+    ignore: str | None = None  # why it moves no money though it reads well (payOS's webhook test), kept ``ignored``
 
 
 @dataclass(frozen=True)
@@ -164,6 +168,9 @@ def process(row_id: int, now: datetime) -> str | None:
 
 def _apply(row: BankNotification, source: Source, reading: Reading, now: datetime) -> str:
     notes = list(reading.notes)
+    if reading.ignore:
+        _finish(row, "ignored", now, notes + [reading.ignore])
+        return "done"
     if reading.direction == "out":
         _finish(row, "ignored", now, notes + ["money out of the account: nothing to take in"])
         return "done"
@@ -182,7 +189,8 @@ def _apply(row: BankNotification, source: Source, reading: Reading, now: datetim
     try:
         transfer = record_bank_transfer(transaction_id=reading.transaction_id, amount_vnd=reading.amount_vnd,
                                         content=reading.content, transferred_at=reading.transferred_at,
-                                        source=source.transfer_source, now=now, actor_label=source.actor_label)
+                                        source=source.transfer_source, now=now, actor_label=source.actor_label,
+                                        order=db.session.get(Order, reading.order_id) if reading.order_id else None)
     except DuplicateTransfer:
         transfer = db.session.scalar(select(BankTransfer).where(
             BankTransfer.transaction_id == reading.transaction_id.strip()))

@@ -101,6 +101,7 @@ ROUTES: dict[str, Route] = {
     "payments.bank_notify": route("/payments/bank/notify", POST=(401,) * 6),
     "payments.sepay_notify": route("/payments/sepay/notify", POST=(401,) * 6),
     "payments.casso_notify": route("/payments/casso/notify", POST=(401,) * 6),
+    "payments.payos_notify": route("/payments/payos/notify", POST=(400,) * 6),  # an empty body is not JSON
     "payments.stripe_webhook": route("/payments/stripe/webhook", POST=(400,) * 6),
     # -- selling: the application, the farmer's products ---------------------------------------------------------
     "farmers.sell": route("/sell", GET=SIGNED_IN, POST=SIGNED_IN),
@@ -192,7 +193,8 @@ ASSIST_CELLS = [(endpoint, method) for endpoint, entry in ROUTES.items() for met
 
 # Every webhook configured, so that an unsigned request meets the signature check (not "not configured").
 APP_CONFIG = {"BANK_WEBHOOK_SECRET": "matrix-bank-secret", "STRIPE_WEBHOOK_SECRET": "whsec_matrix",
-              "SEPAY_API_KEY": "matrix-sepay-key", "CASSO_WEBHOOK_SECRET": "matrix-casso-secret"}
+              "SEPAY_API_KEY": "matrix-sepay-key", "CASSO_WEBHOOK_SECRET": "matrix-casso-secret",
+              "PAYOS_CHECKSUM_KEY": "matrix-payos-checksum"}
 
 
 def route_methods(app) -> set[tuple[str, str]]:

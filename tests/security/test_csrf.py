@@ -18,8 +18,9 @@ from tests.security.test_authorization import OK, ROUTES, route_methods
 
 APP_CONFIG = {"WTF_CSRF_ENABLED": True, "BANK_WEBHOOK_SECRET": "csrf-bank-secret",
               "STRIPE_WEBHOOK_SECRET": "whsec_csrf", "SEPAY_API_KEY": "csrf-sepay-key",
-              "CASSO_WEBHOOK_SECRET": "csrf-casso-secret"}
-WEBHOOKS = {"payments.bank_notify", "payments.stripe_webhook", "payments.sepay_notify", "payments.casso_notify"}
+              "CASSO_WEBHOOK_SECRET": "csrf-casso-secret", "PAYOS_CHECKSUM_KEY": "csrf-payos-checksum"}
+WEBHOOKS = {"payments.bank_notify", "payments.stripe_webhook", "payments.sepay_notify", "payments.casso_notify",
+            "payments.payos_notify"}
 CSRF_MESSAGE = "Biểu mẫu đã hết hạn"  # "This form has expired or was not sent from our site."
 # Whom to act as: someone logged in who may use the route (the first of these the matrix allows).
 PREFERRED = ("buyer_a", "farmer_a", "admin", "farmer_b", "buyer_b")
@@ -107,6 +108,7 @@ def test_the_stripe_webhook_refuses_unsigned_or_badly_signed_requests(shared, si
     ("/payments/sepay/notify", {"Authorization": "Bearer csrf-sepay-key"}),
     ("/payments/casso/notify", {}), ("/payments/casso/notify", {"X-Casso-Signature": "t=1,v1=" + "0" * 128}),
     ("/payments/casso/notify", {"X-Casso-Signature": f"t={int(time.time() * 1000)},v1=" + "0" * 128}),
+    ("/payments/payos/notify", {}),
 ])
 def test_the_bank_services_webhooks_refuse_unauthenticated_requests(shared, url, headers):
     shared.clean()

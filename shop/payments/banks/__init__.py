@@ -8,6 +8,8 @@ endpoint on the ``payments`` blueprint:
 - ``sepay.py``: SePay, ``POST /payments/sepay/notify``, header ``Authorization: Apikey <SEPAY_API_KEY>``;
 - ``casso.py``: Casso Webhook V2, ``POST /payments/casso/notify``, ``X-Casso-Signature`` (HMAC-SHA512 with
   CASSO_WEBHOOK_SECRET);
+- ``payos.py``: payOS, ``POST /payments/payos/notify``, ``signature`` in the body (HMAC-SHA256 of its data with
+  PAYOS_CHECKSUM_KEY): the payments into the payOS links that the pay page shows where payOS is configured;
 - ``generic.py``: the market's own signed format, ``POST /payments/bank/notify`` (HMAC-SHA256 with
   BANK_WEBHOOK_SECRET), for any other service or script.
 
@@ -21,4 +23,4 @@ amounts, times and ids the same way for all.
 Adding a service (another aggregator, a bank's own API): one module here with its ``Source`` and endpoint, its
 import below, its secret in config.py, its code in ``shop.payment_models.NOTIFICATION_SOURCES`` (and the CHECK of
 ``bank_notifications.source`` by a migration), and its rows in the route tables of tests/security."""
-from shop.payments.banks import casso, generic, sepay  # noqa: F401
+from shop.payments.banks import casso, generic, payos, sepay  # noqa: F401
