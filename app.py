@@ -86,6 +86,7 @@ def _import_models() -> None:
     import shop.models  # noqa: F401
     import shop.order_models  # noqa: F401
     import shop.payment_models  # noqa: F401
+    import shop.statement_models  # noqa: F401
     import shop.payout_models  # noqa: F401
     import tours.models  # noqa: F401
 
@@ -138,8 +139,11 @@ def _register_blueprints(app: Flask) -> None:
     from admin.payment_views import bp as admin_payments_bp
     from shop.payment_views import bp as payments_bp
 
+    from admin.reconcile_views import bp as admin_reconcile_bp
+
     app.register_blueprint(payments_bp)
     app.register_blueprint(admin_payments_bp)
+    app.register_blueprint(admin_reconcile_bp)
 
     from admin.payout_views import bp as admin_payouts_bp
     from farmers.dashboard_views import bp as farmer_dashboard_bp

@@ -57,16 +57,22 @@ def _page() -> int:
 
 def _transfers_page(form: ManualTransferForm, status: int = 200):
     attention_first = case((BankTransfer.status.in_(ATTENTION), 0), else_=1)
-    query = (select(BankTransfer).options(selectinload(BankTransfer.order))
+    # One row per credit of the statement; the parts of a split credit are shown under it.
+    query = (select(BankTransfer).where(BankTransfer.parent_id.is_(None)).options(selectinload(BankTransfer.order))
              .order_by(attention_first, BankTransfer.received_at.desc(), BankTransfer.id.desc()))
     page = db.paginate(query, page=_page(), per_page=PER_PAGE, error_out=False, count=True)
+    parts: dict[int, list[BankTransfer]] = {}
+    for part in db.session.scalars(select(BankTransfer).options(selectinload(BankTransfer.order)).where(
+            BankTransfer.parent_id.in_([t.id for t in page.items])).order_by(BankTransfer.id)) if page.items else ():
+        parts.setdefault(part.parent_id, []).append(part)
     resolve_forms = {t.id: ResolveTransferForm(prefix=f"t{t.id}", formdata=None)
                      for t in page.items if t.status in RESOLVABLE}
     unmatched = [t for t in page.items if t.status == "unmatched" and t.order_id is None]
-    assign_forms = {t.id: AssignTransferForm(prefix=f"a{t.id}", formdata=None) for t in unmatched}
+    assign_forms = {t.id: AssignTransferForm(prefix=f"a{t.id}", formdata=None) for t in unmatched
+                    if t.id not in parts}
     refund_forms = {t.id: ResolveTransferForm(prefix=f"r{t.id}", formdata=None) for t in unmatched}
     return render_template("admin/money_transfers.html", page=page, form=form, resolve_forms=resolve_forms,
-                           assign_forms=assign_forms, refund_forms=refund_forms,
+                           assign_forms=assign_forms, refund_forms=refund_forms, parts=parts,
                            attention=ATTENTION), status
 
 

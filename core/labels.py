@@ -20,7 +20,8 @@ ORDER_STATUSES = {"pending_payment": _l("Waiting for payment"), "paid": _l("Paid
                   "refunded": _l("Refunded")}
 REFUND_STATUSES = {"pending": _l("To do"), "done": _l("Done"), "failed": _l("Failed")}
 TRANSFER_STATUSES = {"matched": _l("Matched"), "underpaid": _l("Underpaid"), "overpaid": _l("Overpaid"),
-                     "unmatched": _l("No order found"), "late": _l("Arrived late"), "resolved": _l("Resolved")}
+                     "unmatched": _l("No order found"), "late": _l("Arrived late"), "resolved": _l("Resolved"),
+                     "split": _l("Split across orders")}
 STAFF_REASONS = {"duplicate_payment": _l("An order was paid twice: refund the second payment"),
                  "unmatched_transfer": _l("A bank transfer matches no order"),
                  "underpaid": _l("A bank transfer is less than the order total"),

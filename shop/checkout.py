@@ -19,7 +19,10 @@ wait for each other in a circle:
 3. products, in id order (stock, orders_count);
 4. tour slots, in id order (seats).
 Steps 3 and 4 are the kinds of line (shop/lines.py) by their ``rank``, each in id order. A bank
-notification's row (shop.payments.notifications) is locked before step 1; nothing else locks it.
+notification's row (shop.payments.notifications) is locked before step 1; nothing else locks it. So are, by
+staff's steps only, an unmatched bank credit's row (assigning, splitting or sending it back:
+shop.payments.transfers.lock_credit, then the orders in id order) and a statement line being recorded
+(shop.payments.reconcile.record_line).
 
 A new order (checkout) starts at 3 (after the advisory locks of its unpaid-order counts, which only
 checkouts take). The expiry job changes one order per short transaction and

@@ -13,7 +13,8 @@ from core.time import utcnow
 from shop.order_models import _in
 
 PAYMENT_STATUSES = ("pending", "succeeded", "failed")
-TRANSFER_STATUSES = ("matched", "underpaid", "overpaid", "unmatched", "late", "resolved")
+# "split": a credit whose whole amount went to its parts (child rows, ``parent_id``) or back to the payer.
+TRANSFER_STATUSES = ("matched", "underpaid", "overpaid", "unmatched", "late", "resolved", "split")
 REFUND_STATUSES = ("pending", "done", "failed")
 # Where a bank notification came from (shop/payments/banks/), and what came of it (shop/payments/notifications.py).
 NOTIFICATION_SOURCES = ("sepay", "casso", "generic", "payos")
@@ -49,7 +50,13 @@ class Payment(db.Model):
 
 
 class BankTransfer(db.Model):
-    """A transfer reported by the bank (webhook) or entered by staff; kept whatever it matched."""
+    """A transfer reported by the bank (webhook) or entered by staff; kept whatever it matched.
+
+    A row without ``parent_id`` is one credit of the bank statement. Staff may split an unmatched credit across
+    several orders (shop/payments/split.py): each part is a row of its own with ``parent_id`` the credit's, its
+    order and its amount, so each part adds up with its order's other transfers exactly as a transfer would; the
+    credit keeps its whole amount and is never counted twice (the statement and the daily figures read the rows
+    without a parent)."""
     __tablename__ = "bank_transfers"
     __table_args__ = (
         CheckConstraint("amount_vnd > 0", name="amount_vnd"),
@@ -68,6 +75,8 @@ class BankTransfer(db.Model):
     status: Mapped[str] = mapped_column(String(10), index=True)
     source: Mapped[str] = mapped_column(String(20))
     note: Mapped[str | None] = mapped_column(Text)
+    # The credit this row is a part of (a split); none for a credit of the statement itself.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("bank_transfers.id"), index=True)
 
     order = relationship("Order")
 
@@ -190,5 +199,6 @@ class Refund(db.Model):
 PAYMENT_MOVES = Moves(Payment, [("pending", "succeeded"), ("pending", "failed"), ("failed", "succeeded")])
 REFUND_MOVES = Moves(Refund, [("pending", "done"), ("pending", "failed")])
 # ("unmatched", "unmatched"): staff give it its order, and then it moves as any transfer with an order.
+# ("unmatched", "split"): nothing of it is left unmatched once its parts (and what went back) make its amount.
 TRANSFER_MOVES = Moves(BankTransfer, [(state, "resolved") for state in ("unmatched", "underpaid", "late")]
-                       + [("unmatched", "unmatched")])
+                       + [("unmatched", "unmatched"), ("unmatched", "split")])

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 
 from core import audit, settings_store
@@ -178,9 +178,34 @@ def on_order_closed(order: Order, *, now: datetime, **_) -> None:
     book_unapplied_refund(order, sum(part.amount_vnd for part in parts), reason=reason, transfers=parts, now=now)
 
 
+def lock_credit(transfer_id: int) -> BankTransfer | None:
+    """Hold a bank credit's row until the transaction ends (before any order: shop.checkout's lock order), and
+    read it as it is now. Staff's steps on an unmatched credit (assign, split, send back) take it first."""
+    return db.session.scalar(select(BankTransfer).where(BankTransfer.id == transfer_id)
+                             .with_for_update().execution_options(populate_existing=True))
+
+
+def given_out_vnd(transfer_id: int) -> int:
+    """What of a credit went to its parts (shop/payments/split.py) or was booked back to the payer."""
+    parts = db.session.scalar(select(func.coalesce(func.sum(BankTransfer.amount_vnd), 0))
+                              .where(BankTransfer.parent_id == transfer_id))
+    back = db.session.scalar(select(func.coalesce(func.sum(Refund.amount_vnd), 0))
+                             .where(Refund.bank_transfer_id == transfer_id, Refund.reason == "unmatched"))
+    return int(parts) + int(back)
+
+
+def left_vnd(transfer: BankTransfer) -> int:
+    """What of a credit is still unmatched (its whole amount until it is split)."""
+    return transfer.amount_vnd - given_out_vnd(transfer.id)
+
+
 def assign_transfer(transfer: BankTransfer, order: Order, staff, now: datetime) -> BankTransfer:
     """Staff give an unmatched credit its order (the buyer mistyped the content): the same bank credit, no second
-    row and no re-typing, then what it does to the order as if it had named it."""
+    row and no re-typing, then what it does to the order as if it had named it. A credit already split in part
+    is not given whole to one order (split what is left instead)."""
+    credit = lock_credit(transfer.id)
+    if credit is not None and credit.order_id is None and credit.status == "unmatched" and given_out_vnd(credit.id):
+        raise PaymentError(_l("Part of this transfer went to other orders: split what is left instead."))
     checkout.lock_order(order.id)
     if not TRANSFER_MOVES.move(and_(BankTransfer.id == transfer.id, BankTransfer.order_id.is_(None)), "unmatched",
                                "unmatched", order_id=order.id):
@@ -192,16 +217,19 @@ def assign_transfer(transfer: BankTransfer, order: Order, staff, now: datetime) 
 
 
 def refund_unmatched(transfer: BankTransfer, staff, note: str, now: datetime) -> Refund:
-    """Staff send an unmatched credit back (no order is its): a refund task of its whole amount."""
-    if not TRANSFER_MOVES.move(and_(BankTransfer.id == transfer.id, BankTransfer.order_id.is_(None)), "unmatched",
-                               "resolved", note=note.strip()):
+    """Staff send an unmatched credit back (no order is its): a refund task of what is left of it (its whole
+    amount unless part of it was split to orders)."""
+    credit = lock_credit(transfer.id)
+    left = left_vnd(credit) if credit is not None else 0
+    if left <= 0 or not TRANSFER_MOVES.move(and_(BankTransfer.id == transfer.id, BankTransfer.order_id.is_(None)),
+                                            "unmatched", "resolved", note=note.strip()):
         raise PaymentError(_l("This transfer needs no action."))
-    refund = Refund(bank_transfer_id=transfer.id, provider=BANK_TRANSFER, amount_vnd=transfer.amount_vnd,
+    refund = Refund(bank_transfer_id=transfer.id, provider=BANK_TRANSFER, amount_vnd=left,
                     reason="unmatched", details_token=new_details_token())
     db.session.add(refund)
     db.session.flush()
     audit.record("refund.created", "refund", refund.id, actor=staff, to_state="pending",
-                 details={"transfer_id": transfer.id, "amount_vnd": transfer.amount_vnd, "note": note.strip()})
+                 details={"transfer_id": transfer.id, "amount_vnd": left, "note": note.strip()})
     return refund
 
 

@@ -67,6 +67,7 @@ def build_world(app) -> World:
     from shop import payments
     from shop.models import ProductPhoto
     from shop.payment_models import Payment, Refund
+    from shop.statement_models import StatementImport, StatementLine
     from tours import tickets
     from tours.models import TourPhoto
     from tours.services import tickets_for_order
@@ -95,6 +96,12 @@ def build_world(app) -> World:
     card_payment = Payment(order_id=order_a.id, provider="card", amount_vnd=order_a.total_vnd,
                            provider_ref="pi_security_matrix", status="pending")
     db.session.add_all([refund, card_payment])
+    statement = StatementImport(digest="0" * 64, filename="sao-ke.csv", layout="generic", credits=1, skipped=0)
+    db.session.add(statement)
+    db.session.flush()
+    statement_line = StatementLine(import_id=statement.id, line_key="ref:SEC-LINE-1", booked_on=now.date(),
+                                   amount_vnd=5000, content="chuyen tien", bank_reference="SEC-LINE-1")
+    db.session.add(statement_line)
     lapsed = assist.record_consent(farm_a, users["admin"], way="in_person", note="Nhờ cán bộ giúp.", days=30,
                                    now=now - timedelta(days=60))
     db.session.commit()
@@ -111,7 +118,7 @@ def build_world(app) -> World:
         tour_photo_a=tour_photo_a.id, slot_a=slot_a.id, order_a=order_a.public_id, order_a_key=order_a.secret,
         farm_order_a=order_a.farm_orders[0].id, farm_order_b=order_b.farm_orders[0].id, ticket_a=ticket_a.code,
         checkin_token=tickets.checkin_token(ticket_a), transfer=transfer.id, refund=refund.id,
-        refund_token=refund.details_token,
+        refund_token=refund.details_token, statement=statement.id, statement_line=statement_line.id,
         intent=card_payment.provider_ref, photo_key=media_key, consent_a=lapsed.id,
         reset_token=reset.make_token(users["buyer_a"], now=now))
     return World(users=users, objects=objects, params=params)
