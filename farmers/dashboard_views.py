@@ -69,7 +69,8 @@ def index():
     return render_template(
         "farmers/dashboard.html", farm=farm, period=period, problem=problem, summary=summary, items=items,
         units=dashboard.units_sold(items), buckets=buckets, chart=chart(buckets, period.bucket), balance=balance,
-        slots=slots, fee_rates=dashboard.fee_rates(rows), named_periods=[(key, periods.LABELS[key]) for key in periods.NAMED])
+        slots=slots, fee_rates=dashboard.fee_rates(rows),
+        named_periods=[(key, periods.LABELS[key]) for key in periods.NAMED])
 
 
 @bp.route("/dashboard.csv")
