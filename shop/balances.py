@@ -30,9 +30,11 @@ from sqlalchemy.orm import aliased
 
 from shop import lines
 from shop.ledger import LedgerEntry
-from shop.order_models import FarmOrder, OrderLine
+from shop.order_models import FARM_ORDER_STATUSES, FarmOrder, OrderLine
 
 CLOSED_STATUSES = ("completed", "cancelled")
+# Listed rather than NOT IN, so that the index on (farm_id, status) is used.
+OPEN_STATUSES = tuple(status for status in FARM_ORDER_STATUSES if status not in CLOSED_STATUSES)
 
 
 class Figures:
@@ -77,7 +79,7 @@ def _pending(now: datetime, *columns):
             .select_from(FarmOrder)
             .join(LedgerEntry, LedgerEntry.farm_order_id == FarmOrder.id)
             .outerjoin(own, own.id == LedgerEntry.order_line_id)
-            .where(FarmOrder.status.not_in(CLOSED_STATUSES), waiting, not_(delivered(own, now))))
+            .where(FarmOrder.status.in_(OPEN_STATUSES), waiting, not_(delivered(own, now))))
 
 
 def pending_of(farm_id: int, now: datetime):
