@@ -150,7 +150,9 @@ def seed(today: date | None = None) -> dict:
 
 def seed_season(today: date, start: date | None = None) -> int:
     """A season of paid orders and visits, from April to yesterday, placed and paid through the real
-    services (so the ledger, stock and dashboards are what the market would really show). Runs once."""
+    services (so the ledger, stock and dashboards are what the market would really show). Orders older than
+    three days were picked up or delivered (their money is available); the last days' are not yet (pending).
+    Runs once."""
     from core import settings_store
     from core.outbox import Notification
     from shop import cart as carts
@@ -169,6 +171,8 @@ def seed_season(today: date, start: date | None = None) -> int:
     for offset in range((today - start).days):
         day = start + timedelta(days=offset)
         busy = 3 if 5 <= day.month <= 7 else 1  # the harvest months sell most
+        if day >= today - timedelta(days=3):
+            busy = max(busy, 2)  # orders of the last days are not delivered yet: the dashboards show money pending
         for n in range(rng.randint(0, busy)):
             placed_at = local_to_utc(datetime.combine(day, time(rng.randint(7, 20), rng.randint(0, 59))))
             store = carts.SessionStore({})

@@ -1,4 +1,5 @@
-"""Commune staff pay farms out: each farm's balance, a VietQR code to pay it, and recording the transfer."""
+"""Commune staff pay farms out: each farm's balance (pending, available, or owed to the market), a VietQR code
+paying what is available, and recording the transfer."""
 from __future__ import annotations
 
 import secrets
@@ -28,9 +29,11 @@ def staff_only():
 
 @bp.route("/payouts")
 def payouts():
-    balances = payout_service.balances()
+    balances = payout_service.balances(utcnow())
     return render_template("admin/payouts.html", balances=balances,
-                           total_owed=sum(b.owed for b in balances if b.owed > 0))
+                           total_payable=sum(b.payable for b in balances),
+                           total_pending=sum(b.pending for b in balances),
+                           total_debt=sum(b.debt for b in balances))
 
 
 def _farm_or_404(farm_id: int) -> Farm:
@@ -41,16 +44,20 @@ def _farm_or_404(farm_id: int) -> Farm:
 
 
 def _page(farm: Farm, form: PayoutForm, qr_amount: int | None, status: int = 200):
-    """The farm's payout page; the VietQR code pays ``qr_amount`` if it is a possible payout, else all that is owed."""
-    owed = payout_service.owed(farm.id)
-    if qr_amount is None or not 0 < qr_amount <= owed:
-        qr_amount = owed if owed > 0 else None
-    if request.method == "GET":
+    """The farm's payout page; the VietQR code pays ``qr_amount`` if it is a possible payout, else all that is
+    available. A refused amount above what is available is replaced in the form by the available amount."""
+    figures = payout_service.balance(farm, utcnow())
+    payable = figures.payable
+    if qr_amount is None or not 0 < qr_amount <= payable:
+        qr_amount = payable if payable > 0 else None
+    if request.method == "GET" or (form.amount_vnd.data or 0) > payable:
         form.amount_vnd.data = qr_amount
+        form.amount_vnd.raw_data = None
     payload = payout_service.qr_payload(farm, qr_amount) if qr_amount else None
     qr = qr_svg(payload, scale=5, title=str(_l("VietQR code: transfer %(amount)s to %(farm)s",
                                                amount=vnd(qr_amount), farm=farm.name))) if payload else None
-    return render_template("admin/payouts_farm.html", farm=farm, owed=owed, form=form, qr=qr, qr_amount=qr_amount,
+    return render_template("admin/payouts_farm.html", farm=farm, figures=figures, form=form, qr=qr,
+                           qr_amount=qr_amount,
                            transfer_reference=payout_service.transfer_reference(farm),
                            history=payout_service.history(farm.id)), status
 

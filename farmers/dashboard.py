@@ -8,6 +8,9 @@ product and tour; the all-time balance together with the next tour slots; and fo
 Signs in the ledger: sale +, fee -, refund -, fee_refund +, payout -. Here every figure is shown positive:
 platform fees are the fees charged less the fees given back on refunds, so that
 ``sales - fees - refunds == net`` holds exactly.
+
+The balance splits what was not paid out yet into pending (orders not delivered yet) and available, and shows a
+debt to the market plainly (shop/balances.py): ``pending + available + paid_out == earned``.
 """
 from __future__ import annotations
 
@@ -18,8 +21,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Date, and_, case, cast, func, select, true
 
 from core.extensions import db
-from core.time import LOCAL_TZ
+from core.time import LOCAL_TZ, utcnow
 from farmers.periods import Period
+from shop import balances as money
 from shop.ledger import LedgerEntry
 from shop.models import Product
 from shop.order_models import FarmOrder, OrderLine
@@ -95,18 +99,46 @@ class DayRow:
     kind: str
     amount: int
     quantity: int
+    fee_bp: int | None = None   # the platform fee rate of these entries (None: not kept, or a delivery fee)
 
 
 def day_rows(farm_id: int, period: Period) -> list[DayRow]:
-    """The period's sums by local day, source and kind: one query, at most days x 8 rows."""
+    """The period's sums by local day, source, kind and fee rate: one query, at most days x 8 rows per rate."""
     day = _local_day(LedgerEntry.occurred_at).label("day")
     rows = db.session.execute(
         select(day, LedgerEntry.source, LedgerEntry.kind, func.sum(LedgerEntry.amount_vnd),
-               func.sum(LedgerEntry.quantity))
+               func.sum(LedgerEntry.quantity), LedgerEntry.fee_bp)
         .where(_in_period(farm_id, period))
-        .group_by(day, LedgerEntry.source, LedgerEntry.kind)).all()
-    return [DayRow(_as_date(d), source, kind, int(amount or 0), int(quantity or 0))
-            for d, source, kind, amount, quantity in rows]
+        .group_by(day, LedgerEntry.source, LedgerEntry.kind, LedgerEntry.fee_bp)).all()
+    return [DayRow(_as_date(d), source, kind, int(amount or 0), int(quantity or 0), fee_bp)
+            for d, source, kind, amount, quantity, fee_bp in rows]
+
+
+@dataclass
+class FeeRate:
+    """The sales of the period charged at one platform fee rate, and the fees (less those given back)."""
+    fee_bp: int | None
+    sales: int = 0
+    fees: int = 0
+
+    @property
+    def percent(self):
+        return None if self.fee_bp is None else self.fee_bp / 100
+
+
+def fee_rates(rows: list[DayRow]) -> list[FeeRate]:
+    """The period's sales and fees by the fee rate that applied to them, lowest rate first (delivery fees, which
+    carry no fee, and entries from before rates were kept are left out)."""
+    rates: dict[int, FeeRate] = {}
+    for row in rows:
+        if row.fee_bp is None or row.kind not in ("sale", "fee", "fee_refund"):
+            continue
+        rate = rates.setdefault(row.fee_bp, FeeRate(row.fee_bp))
+        if row.kind == "sale":
+            rate.sales += row.amount
+        else:
+            rate.fees -= row.amount
+    return [rates[key] for key in sorted(rates)]
 
 
 @dataclass
@@ -229,23 +261,21 @@ def units_sold(items: list[ItemRow]) -> list[tuple[str, int]]:
 
 
 @dataclass(frozen=True)
-class Balance:
+class Balance(money.Figures):
+    """All-time figures (shop/balances.py gives ``owed``, ``available``, ``payable`` and ``debt``)."""
     earned: int               # net income of all time
     paid_out: int
     last_payout_on: date | None
     orders_to_prepare: int    # paid farm orders waiting for the farmer
     checked_in: int           # visitors checked in during the period (0 until tours record check-ins)
-
-    @property
-    def owed(self) -> int:
-        return self.earned - self.paid_out
+    pending: int = 0          # of the net income, what waits for its orders to be delivered
 
 
-def _balance_select(farm_id: int, period: Period | None):
-    """All-time balance, last payout, orders to prepare and visitors checked in, as one row.
+def _balance_select(farm_id: int, period: Period | None, now: datetime):
+    """All-time balance, pending, last payout, orders to prepare and visitors checked in, as one row.
 
     The sums read only farm_id, kind and amount_vnd, which the index ix_ledger_entries_farm_kind_amount holds, so
-    the database never visits the table rows."""
+    the database never visits the table rows; the pending sum reads only the farm's open farm orders."""
     payouts = (select(func.coalesce(func.sum(LedgerEntry.amount_vnd), 0))
                .where(LedgerEntry.farm_id == farm_id, LedgerEntry.kind == "payout").scalar_subquery())
     last_payout = select(func.max(Payout.paid_on)).where(Payout.farm_id == farm_id).scalar_subquery()
@@ -253,7 +283,8 @@ def _balance_select(farm_id: int, period: Period | None):
               .where(FarmOrder.farm_id == farm_id, FarmOrder.status == "paid").scalar_subquery())
     return (select(func.coalesce(func.sum(LedgerEntry.amount_vnd), 0).label("owed"), payouts.label("payouts"),
                    last_payout.label("last_payout_on"), orders.label("orders_to_prepare"),
-                   reports.checked_in(farm_id, period).label("checked_in"))
+                   reports.checked_in(farm_id, period).label("checked_in"),
+                   money.pending_of(farm_id, now).label("pending"))
             .where(LedgerEntry.farm_id == farm_id))
 
 
@@ -261,12 +292,13 @@ def _balance_of(row) -> Balance:
     last = row.last_payout_on
     last = date.fromisoformat(last) if isinstance(last, str) else last  # SQLite may give MAX() of a DATE as text
     return Balance(int(row.owed) - int(row.payouts), -int(row.payouts), last, int(row.orders_to_prepare or 0),
-                   int(row.checked_in or 0))
+                   int(row.checked_in or 0), int(row.pending or 0))
 
 
-def balance(farm_id: int, period: Period | None = None) -> Balance:
-    """The farm's balance (and orders to prepare, visitors checked in during ``period``): one query."""
-    return _balance_of(db.session.execute(_balance_select(farm_id, period)).one())
+def balance(farm_id: int, period: Period | None = None, now: datetime | None = None) -> Balance:
+    """The farm's balance at ``now`` (default: this moment), and orders to prepare, visitors checked in during
+    ``period``: one query."""
+    return _balance_of(db.session.execute(_balance_select(farm_id, period, now or utcnow())).one())
 
 
 def next_slots(farm_id: int, now: datetime, limit: int = 5) -> list[reports.SlotRow]:
@@ -277,7 +309,7 @@ def balance_and_slots(farm_id: int, period: Period, now: datetime,
                       limit: int = 5) -> tuple[Balance, list[reports.SlotRow]]:
     """``balance`` and ``next_slots`` in one query, for the dashboard's budget of queries: the single balance row
     left-joined to each next slot comes back once per slot, or once with empty slot columns when none is planned."""
-    totals = _balance_select(farm_id, period).subquery("totals")
+    totals = _balance_select(farm_id, period, now).subquery("totals")
     slots = reports.slots_select(farm_id, now, limit).subquery("slots")
     rows = db.session.execute(select(totals, slots).select_from(totals.outerjoin(slots, true()))
                               .order_by(slots.c.starts_at, slots.c.slot_id)).all()
@@ -286,12 +318,12 @@ def balance_and_slots(farm_id: int, period: Period, now: datetime,
 
 def ledger_lines(farm_id: int, period: Period):
     """The period's entries, oldest first: rows with local_time (text), kind, source, name (as it was on the
-    order), quantity, amount, order_id and payout_reference. One query."""
+    order), quantity, amount, order_id, payout_reference and fee_bp. One query."""
     name = func.coalesce(OrderLine.name, Product.name, Tour.title).label("name")
     return db.session.execute(
         select(_local_minute(LedgerEntry.occurred_at).label("local_time"), LedgerEntry.kind, LedgerEntry.source,
                name, LedgerEntry.quantity, LedgerEntry.amount_vnd.label("amount"), LedgerEntry.order_id,
-               Payout.bank_reference.label("payout_reference"))
+               Payout.bank_reference.label("payout_reference"), LedgerEntry.fee_bp)
         .outerjoin(OrderLine, OrderLine.id == LedgerEntry.order_line_id)
         .outerjoin(Product, Product.id == LedgerEntry.product_id)
         .outerjoin(Tour, Tour.id == LedgerEntry.tour_id)

@@ -18,6 +18,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -68,7 +69,8 @@ def index():
     return render_template(
         "farmers/dashboard.html", farm=farm, period=period, problem=problem, summary=summary, items=items,
         units=dashboard.units_sold(items), buckets=buckets, chart=chart(buckets, period.bucket), balance=balance,
-        slots=slots, named_periods=[(key, periods.LABELS[key]) for key in periods.NAMED])
+        slots=slots, fee_rates=dashboard.fee_rates(rows),
+        named_periods=[(key, periods.LABELS[key]) for key in periods.NAMED])
 
 
 @bp.route("/dashboard.csv")
@@ -81,18 +83,23 @@ def export():
     out.write("\ufeff")  # the BOM: Excel then reads UTF-8 and shows Vietnamese correctly
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([_("Date"), _("Kind"), _("Source"), _("Product or visit"), _("Quantity"), _("Amount (đồng)"),
-                     _("Order"), _("Payout reference")])
+                     _("Order"), _("Payout reference"), _("Platform fee rate")])
     kinds = {key: str(label) for key, label in KIND_LABELS.items()}
     sources = {key: str(label) for key, label in SOURCE_LABELS.items()}
     writer.writerows(
         [local_time, kinds.get(kind, kind), sources.get(source, source), _safe_cell(name or ""), quantity or "",
-         amount, reference_for(order_id) if order_id else "", _safe_cell(payout_reference or "")]
-        for local_time, kind, source, name, quantity, amount, order_id, payout_reference
+         amount, reference_for(order_id) if order_id else "", _safe_cell(payout_reference or ""), _rate(fee_bp)]
+        for local_time, kind, source, name, quantity, amount, order_id, payout_reference, fee_bp
         in dashboard.ledger_lines(farm.id, period))
     filename = f"thu-nhap-{farm.id}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
     return Response(out.getvalue().encode("utf-8"), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"',
                              "Cache-Control": "private, no-store"})
+
+
+def _rate(fee_bp: int | None) -> str:
+    """A fee rate in basis points as the reader writes a percentage ("5 %", "2,5 %"); "" when not kept."""
+    return "" if fee_bp is None else f"{format_decimal(fee_bp / 100)} %"
 
 
 def _safe_cell(text: str) -> str:
@@ -109,4 +116,4 @@ def statement():
     return render_template(
         "farmers/statement.html", farm=farm, period=period, problem=problem, months=months,
         summary=dashboard.summarise(rows), payouts=dashboard.payouts_in(farm.id, period),
-        balance=dashboard.balance(farm.id), issued_at=now)
+        balance=dashboard.balance(farm.id, now=now), fee_rates=dashboard.fee_rates(rows), issued_at=now)

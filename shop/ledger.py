@@ -2,7 +2,12 @@
 
 Entries are written when money moves and never updated or deleted. Signs:
 sale +, fee -, refund -, fee_refund +, payout -. A farm's net income is the sum
-of its sale, fee, refund and fee_refund entries; its balance owed adds payouts.
+of its sale, fee, refund and fee_refund entries; its balance owed adds payouts. What of it is pending (its
+farm order not delivered yet) and what is available to pay out is read from these entries by shop/balances.py.
+
+A sale and its fee carry ``fee_bp``, the platform fee rate (basis points, 100 = 1 %) that applied to the sale, so
+the farmer sees the rule each sale was charged by (there is one rule: the rate staff set, applied to products
+and visits, never to delivery fees). Entries written before the rate was kept have none.
 """
 from __future__ import annotations
 
@@ -30,6 +35,8 @@ class LedgerEntry(db.Model):
         # from the index alone.
         Index("ix_ledger_entries_farm_occurred", "farm_id", "occurred_at"),
         Index("ix_ledger_entries_farm_kind_amount", "farm_id", "kind", "amount_vnd"),
+        # For the pending sums (shop/balances.py): the entries of the farm's open farm orders, from the index.
+        Index("ix_ledger_entries_farm_order", "farm_order_id", "order_line_id", "amount_vnd"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -46,6 +53,8 @@ class LedgerEntry(db.Model):
     product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
     tour_id: Mapped[int | None] = mapped_column(ForeignKey("tours.id"))
     payout_id: Mapped[int | None] = mapped_column(Integer)
+    # The platform fee rate of the sale (on its sale, fee and fee_refund entries), in basis points.
+    fee_bp: Mapped[int | None] = mapped_column(Integer)
     memo: Mapped[str] = mapped_column(String(200), default="")
 
 
@@ -72,7 +81,7 @@ def record_sale(farm_order, occurred_at: datetime, fee_basis_points: int) -> lis
         tour_id = line.slot.tour_id if line.slot_id else None
         common = dict(farm_id=farm_order.farm_id, occurred_at=occurred_at, source=source,
                       order_id=farm_order.order_id, farm_order_id=farm_order.id, order_line_id=line.id,
-                      product_id=line.product_id, tour_id=tour_id)
+                      product_id=line.product_id, tour_id=tour_id, fee_bp=fee_basis_points)
         entries.append(LedgerEntry(kind="sale", amount_vnd=line.line_total_vnd, quantity=line.quantity, **common))
         fee = fee_for(line.line_total_vnd, fee_basis_points)
         if fee:
@@ -95,7 +104,7 @@ def reverse_sales(occurred_at: datetime, *where) -> set[int]:
         LedgerEntry(farm_id=e.farm_id, occurred_at=occurred_at, source=e.source,
                     kind="refund" if e.kind == "sale" else "fee_refund", amount_vnd=-e.amount_vnd,
                     quantity=-e.quantity, order_id=e.order_id, farm_order_id=e.farm_order_id,
-                    order_line_id=e.order_line_id, product_id=e.product_id, tour_id=e.tour_id)
+                    order_line_id=e.order_line_id, product_id=e.product_id, tour_id=e.tour_id, fee_bp=e.fee_bp)
         for e in entries if e.order_line_id is None or e.order_line_id not in done])
     return done
 

@@ -11,7 +11,10 @@ A kind says, for its items:
   stock, seats) with guarded UPDATEs; ``sold_out(line)``: the buyer's message when ``reserve`` fails;
 - ``snapshot(farm_order, line)``: the ``OrderLine`` that keeps what was bought at its price;
 - ``cart_values(order_line)``: an order line back in a cart;
-- ``merge(item, values, existing)``: a guest's cart line joining the account's at login.
+- ``merge(item, values, existing)``: a guest's cart line joining the account's at login;
+- optionally ``delivered(line, now)``: SQL, true when an order line of this kind (``OrderLine`` or an alias)
+  has been delivered on its own, before its farm order is completed (a visit that has taken place). A kind
+  without it is delivered with its farm order (shop/balances.py).
 """
 from __future__ import annotations
 

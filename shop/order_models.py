@@ -109,6 +109,8 @@ class FarmOrder(db.Model):
         CheckConstraint("refunded_vnd >= 0 AND refunded_vnd <= total_vnd", name="refunded_vnd"),
         CheckConstraint(_in("status", FARM_ORDER_STATUSES), name="status"),
         CheckConstraint(_in("fulfilment", FULFILMENTS), name="fulfilment"),
+        # A farm's open farm orders, whose ledger entries are still pending (shop/balances.py).
+        Index("ix_farm_orders_farm_status", "farm_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,6 +1,12 @@
 """Paying farms out: what the market owes each farm, and recording a bank transfer to one.
 
-A payout is at most what the farm is owed at that moment. Two staff members paying the same farm at once cannot
+A payout is at most what is available to the farm at that moment: its money from fulfilled orders less what was
+paid out (shop/balances.py). Money of orders not delivered yet is pending and cannot be paid out; a farm that owes
+the market (a refund after a payout) is paid nothing until its next sales have settled the debt.
+
+A payout's ledger entry is dated when it is recorded, whatever transfer date staff type: a payout recorded late
+with an earlier bank date never changes a statement or period already issued. The bank's date stays on the
+payout (``paid_on``) and is shown as the transfer date. Two staff members paying the same farm at once cannot
 overdraw it: the farm's row is locked (SELECT ... FOR UPDATE on PostgreSQL) before the balance is read, and the
 balance is read inside the same transaction that writes the payout. A form submitted twice carries the same
 form token (UNIQUE), so it records one payout.
@@ -8,7 +14,7 @@ form token (UNIQUE), so it records one payout.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
@@ -19,7 +25,8 @@ from core import audit
 from core.domain import DomainError
 from core.extensions import db
 from core.formatting import vnd
-from core.time import local_to_utc, to_local
+from core.time import to_local
+from shop import balances as money
 from shop import ledger, vietqr
 from shop.ledger import LedgerEntry
 from shop.payout_models import Payout
@@ -32,41 +39,67 @@ class PayoutError(DomainError):
 
 
 @dataclass(frozen=True)
-class FarmBalance:
+class FarmBalance(money.Figures):
+    """A farm's figures (shop/balances.py): earned, paid out, pending; available, payable and debt follow."""
     farm_id: int
     name: str
     village: str
     status: str
     earned: int
     paid_out: int
+    pending: int
     last_payout_on: date | None
 
-    @property
-    def owed(self) -> int:
-        return self.earned - self.paid_out
+
+def _last_payout():
+    return select(Payout.farm_id, func.max(Payout.paid_on).label("paid_on")).group_by(Payout.farm_id).subquery()
 
 
-def balances() -> list[FarmBalance]:
-    """Every farm with ledger entries, with what it earned, was paid and is owed, most owed first: one query.
-
-    The sums read farm_id, kind and amount_vnd only, all in the index ix_ledger_entries_farm_kind_amount."""
-    sums = (select(LedgerEntry.farm_id, func.sum(LedgerEntry.amount_vnd).label("owed"),
+def _sums():
+    """Each farm's net plus payouts ("owed") and payouts, from the index ix_ledger_entries_farm_kind_amount."""
+    return (select(LedgerEntry.farm_id, func.sum(LedgerEntry.amount_vnd).label("owed"),
                    func.sum(case((LedgerEntry.kind == "payout", -LedgerEntry.amount_vnd), else_=0)).label("paid_out"))
-            .group_by(LedgerEntry.farm_id).subquery())
-    last = select(Payout.farm_id, func.max(Payout.paid_on).label("paid_on")).group_by(Payout.farm_id).subquery()
+            .group_by(LedgerEntry.farm_id))
+
+
+def _balances(now: datetime, farm_id: int | None = None) -> list[FarmBalance]:
+    sums = (_sums() if farm_id is None else _sums().where(LedgerEntry.farm_id == farm_id)).subquery()
+    last = _last_payout()
+    pending = money.pending_by_farm(now, farm_id)
     rows = db.session.execute(
-        select(Farm.id, Farm.name, Farm.village, Farm.status, sums.c.owed, sums.c.paid_out, last.c.paid_on)
+        select(Farm.id, Farm.name, Farm.village, Farm.status, sums.c.owed, sums.c.paid_out, pending.c.pending,
+               last.c.paid_on)
         .join(sums, sums.c.farm_id == Farm.id)
+        .outerjoin(pending, pending.c.farm_id == Farm.id)
         .outerjoin(last, last.c.farm_id == Farm.id)).all()
-    result = [FarmBalance(farm_id, name, village, status, int(owed or 0) + int(paid or 0), int(paid or 0),
-                          date.fromisoformat(last_on) if isinstance(last_on, str) else last_on)
-              for farm_id, name, village, status, owed, paid, last_on in rows]
-    return sorted(result, key=lambda b: (-b.owed, b.name))
+    return [FarmBalance(farm_id, name, village, status, int(owed or 0) + int(paid or 0), int(paid or 0),
+                        int(waiting or 0), date.fromisoformat(last_on) if isinstance(last_on, str) else last_on)
+            for farm_id, name, village, status, owed, paid, waiting, last_on in rows]
+
+
+def balances(now: datetime) -> list[FarmBalance]:
+    """Every farm with ledger entries, with what it earned, was paid, is pending and available, most available
+    first (then those owing the market): one query."""
+    return sorted(_balances(now), key=lambda b: (-b.available, b.name))
+
+
+def balance(farm: Farm, now: datetime) -> FarmBalance:
+    """One farm's figures (all 0 when it has no ledger entry): one query."""
+    found = _balances(now, farm.id)
+    return found[0] if found else FarmBalance(farm.id, farm.name, farm.village, farm.status, 0, 0, 0, None)
 
 
 def owed(farm_id: int) -> int:
-    """What the market owes the farm now: the sum of all its ledger entries, payouts included."""
+    """The farm's net income not paid out yet, pending and available together: the sum of all its ledger
+    entries, payouts included."""
     return int(db.session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_vnd), 0))
+                                 .where(LedgerEntry.farm_id == farm_id)))
+
+
+def available(farm_id: int, now: datetime) -> int:
+    """What the farm's fulfilled orders left after payouts (negative: the farm owes the market): one query."""
+    return int(db.session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_vnd), 0)
+                                        - money.pending_of(farm_id, now))
                                  .where(LedgerEntry.farm_id == farm_id)))
 
 
@@ -88,6 +121,20 @@ def qr_payload(farm: Farm, amount_vnd: int) -> str | None:
         return vietqr.build_payload(farm.bank_bin, farm.bank_account_number, amount_vnd, transfer_reference(farm))
     except vietqr.VietQRError:
         return None
+
+
+def refusal(figures: FarmBalance):
+    """Why a payout above what is available is refused, saying what can be paid."""
+    if figures.debt:
+        return _l("This farm owes the market %(debt)s (a refund made after its last payout); it is taken from its "
+                  "next sales. Nothing can be paid out now.", debt=vnd(figures.debt))
+    if figures.payable <= 0 and figures.pending > 0:
+        return _l("Nothing is available to pay out yet: %(pending)s is pending until its orders are delivered.",
+                  pending=vnd(figures.pending))
+    if figures.payable <= 0:
+        return _l("The market owes this farm nothing at the moment.")
+    return _l("Only %(available)s is available to pay out now (money of orders not delivered yet stays pending). "
+              "Pay at most %(available)s.", available=vnd(figures.payable))
 
 
 def record_payout(farm: Farm, *, amount_vnd: int | None, paid_on: date | None, bank_reference: str,
@@ -118,21 +165,18 @@ def record_payout(farm: Farm, *, amount_vnd: int | None, paid_on: date | None, b
         if existing.farm_id != farm.id:
             raise PayoutError(_l("This form has expired. Please open the payout page again."))
         return existing, False
-    balance = owed(farm.id)
-    if amount_vnd > balance:
-        if balance <= 0:
-            raise PayoutError(_l("The market owes this farm nothing at the moment."))
-        raise PayoutError(_l("The market owes this farm %(owed)s; a payout cannot be more than that.",
-                             owed=vnd(balance)))
+    figures = balance(farm, now)
+    if amount_vnd > figures.payable:
+        raise PayoutError(refusal(figures))
 
     payout = Payout(farm_id=farm.id, amount_vnd=amount_vnd, paid_on=paid_on, bank_reference=bank_reference,
                     recorded_by_id=staff.id, created_at=now, form_token=form_token)
     db.session.add(payout)
     db.session.flush()
-    occurred_at = now if paid_on == today else local_to_utc(datetime.combine(paid_on, time(12)))
-    ledger.record_payout(payout, occurred_at)
+    ledger.record_payout(payout, now)  # dated when recorded: a past statement never changes
     audit.record("payout.recorded", "payout", payout.id, actor=staff,
                  details={"farm_id": farm.id, "amount_vnd": amount_vnd, "paid_on": paid_on.isoformat(),
-                          "bank_reference": bank_reference, "owed_before_vnd": balance})
+                          "bank_reference": bank_reference, "owed_before_vnd": figures.owed,
+                          "available_before_vnd": figures.available, "pending_vnd": figures.pending})
     db.session.flush()
     return payout, True

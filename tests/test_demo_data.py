@@ -69,3 +69,17 @@ def test_demo_logins_from_the_readme_work(app, client):
         client.post("/logout")
     villages = set(db.session.scalars(select(Farm.village)))
     assert {"Kép", "Kép 11", "Ca"} <= villages
+
+
+def test_the_demo_shows_pending_and_available_money(app):
+    from datetime import datetime, time
+
+    from core.time import local_to_utc
+    from shop import payouts
+    _seed()
+    now = local_to_utc(datetime.combine(date(2026, 7, 20), time(9)))
+    balances = payouts.balances(now)
+    assert any(b.pending > 0 and b.available > 0 for b in balances), "a farm with both, on its dashboard"
+    assert sum(b.pending for b in balances) > 0 and sum(b.available for b in balances) > 0
+    for b in balances:
+        assert b.pending + b.available + b.paid_out == b.earned

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 
 from core import inputs
@@ -14,7 +14,7 @@ from shop import lines
 from shop.cart import CartError
 from shop.order_models import OrderLine
 from tours import services
-from tours.models import Tour, TourSlot
+from tours.models import Ticket, Tour, TourSlot
 
 
 def _with_tour():
@@ -60,6 +60,14 @@ class VisitLines:
 
     def cart_values(self, order_line):
         return {"a": order_line.adults, "c": order_line.children, "price": order_line.unit_price_vnd}
+
+    def delivered(self, line, now: datetime):
+        """The visit has taken place: its ticket is checked in, or its slot (not cancelled) has started. The
+        farm's money for it is then available to pay out (shop/balances.py)."""
+        checked_in = select(Ticket.id).where(Ticket.order_line_id == line.id, Ticket.checked_in_at.is_not(None))
+        started = select(TourSlot.id).where(TourSlot.id == line.slot_id, TourSlot.starts_at <= now,
+                                            TourSlot.status != "cancelled")
+        return and_(line.slot_id.is_not(None), or_(checked_in.exists(), started.exists()))
 
     def merge(self, slot, values, existing):
         """The account's party for this slot stays when it has one; else the guest's joins."""

@@ -64,19 +64,19 @@ def test_a_payout_appends_a_negative_entry_and_lowers_the_balance(farm, staff):
     assert audit.actor_id == staff.id and audit.entity_id == payout.id
 
 
-def test_a_backdated_payout_counts_on_its_transfer_date(farm, staff):
+def test_a_backdated_payout_counts_when_it_is_recorded_and_keeps_the_bank_date(farm, staff):
     now = datetime(2026, 7, 10, 3)
-    payouts.record_payout(farm, amount_vnd=100000, paid_on=date(2026, 7, 1), bank_reference="FT2",
-                          form_token="b", staff=staff, now=now)
+    payout, _ = payouts.record_payout(farm, amount_vnd=100000, paid_on=date(2026, 7, 1), bank_reference="FT2",
+                                      form_token="b", staff=staff, now=now)
     db.session.commit()
     entry = db.session.scalar(select(LedgerEntry).where(LedgerEntry.kind == "payout"))
-    assert to_local(entry.occurred_at).date() == date(2026, 7, 1)
+    assert entry.occurred_at == now and payout.paid_on == date(2026, 7, 1)
 
 
 @pytest.mark.parametrize("amount, paid_on, reference, message", [
     (0, None, "FT", "above 0"),
     (-5000, None, "FT", "above 0"),
-    (950001, None, "FT", "owes this farm"),
+    (950001, None, "FT", "is available to pay out now"),
     (1000, timedelta(days=1), "FT", "future"),
     (1000, None, "   ", "reference"),
     (1000, None, "x" * 61, "too long"),
@@ -107,7 +107,7 @@ def test_balances_of_every_farm_in_one_query(farm, make_farm, staff):
     sale(other, datetime(2026, 6, 3), 300000)
     make_farm(name="Chưa bán gì")
     with count_queries() as queries:
-        balances = payouts.balances()
+        balances = payouts.balances(utcnow())
     assert len(queries) == 1
     assert [(b.name, b.owed) for b in balances] == [("Vườn dứa Anh An", 950000), ("Đồi dứa Bà Ba", 300000)]
 
@@ -171,7 +171,7 @@ def test_a_double_submitted_payout_is_written_once(client, farm, staff):
 
 
 @pytest.mark.parametrize("fields, message", [
-    ({"amount_vnd": "2.000.000"}, "owes this farm"),
+    ({"amount_vnd": "2.000.000"}, "is available to pay out now"),
     ({"amount_vnd": "0"}, "above 0"),
     ({"amount_vnd": "-100"}, "above 0"),
     ({"amount_vnd": "một triệu"}, "Enter a number"),

@@ -99,7 +99,7 @@ def income_checked(world: World) -> Ledger:
         body = response.body()
         assert body.startswith(b"\xef\xbb\xbf"), "the CSV must start with the UTF-8 BOM (for Excel)"
         header, *lines = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
-        assert len(header) == 8 and len(lines) == ledger.entries
+        assert len(header) == 9 and len(lines) == ledger.entries  # the last: the fee rate
         kinds = _kind_labels(w)
         in_csv: dict[str, int] = {}
         for line in lines:

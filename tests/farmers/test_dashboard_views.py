@@ -144,7 +144,7 @@ def test_the_csv_opens_in_excel_with_vietnamese_text(client, farmer_farm):
     response = client.get(f"/farmer/dashboard.csv?{JUNE_ARGS}")
     assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
     rows = read_csv(response)
-    assert rows[0][0] == "Ngày" and len(rows[0]) == 8            # the header, translated
+    assert rows[0][0] == "Ngày" and len(rows[0]) == 9            # the header, translated
     names = {row[3] for row in rows[1:]}
     assert "Dứa Queen loại 1" in names and "Hái dứa trên đồi Hương Sơn" in names
     assert rows[1][0] == "2026-06-02 09:00"                     # 02:00 UTC is 09:00 in Kep

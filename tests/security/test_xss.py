@@ -23,6 +23,8 @@ from sqlalchemy import select
 from accounts.models import User
 from core.extensions import db
 from core.outbox import Notification
+from core.time import utcnow
+from tests.farmers.ledger_helpers import sale
 from tests.helpers import registration_link
 from tests.security.conftest import sign_in
 from tests.security.forms import form_with
@@ -152,6 +154,8 @@ def _type_everything(shared, payload: str, clients: dict) -> dict:
 
     # Staff pay farm A out, resolve the unmatched transfer, mark a refund done, record a consent.
     farm_a = shared.world.objects["farm_a"].id
+    # The world's orders are not delivered yet (their money is pending): a delivered sale makes money to pay out.
+    sale(shared.world.objects["farm_a"], utcnow(), 100000)
     data = form_with(admin.get(f"/admin/payouts/{farm_a}").get_data(as_text=True), "form_token")
     _post_ok(admin, f"/admin/payouts/{farm_a}", dict(data, amount_vnd="1000", paid_on=date.today().isoformat(),
                                                      bank_reference=v("Q19")), "payout")
