@@ -113,3 +113,11 @@ def test_journey_5_every_page_is_in_english_and_in_vietnamese(world):
     print(f"\n{len(findings)} pages compared in English and Vietnamese:\n" + "\n".join(lines))
     assert len(findings) >= 30
     assert all(finding.clean for finding in findings), "\n".join(lines)
+
+
+def test_journey_6_two_transfers_add_up_the_farmer_delivers_and_staff_pay_out(world):
+    from tests.browser.money import two_transfers_paid_out
+
+    moved = two_transfers_paid_out(world)
+    assert moved["net"] < moved["total"]
+    no_problems(world)
