@@ -77,9 +77,9 @@ def book_visit(world: World, person: Person, title: str, slot_index: int, adults
     assert urlsplit(page.url).path == "/cart", page.url
 
 
-def send_bank_notification(world: World, amount_vnd: int, reference: str) -> dict:
+def send_bank_notification(world: World, amount_vnd: int, reference: str, transaction_id: str | None = None) -> dict:
     """What the bank-notification service posts when the transfer arrives, signed with the shared secret."""
-    body = json.dumps({"transaction_id": f"FT{reference[3:]}0001", "amount": amount_vnd,
+    body = json.dumps({"transaction_id": transaction_id or f"FT{reference[3:]}0001", "amount": amount_vnd,
                        "content": f"MBVCB.8812.{reference}.thanh toan don dua", "time": None}).encode()
     signature = hmac.new(BANK_WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
     request = urllib.request.Request(world.live.url("/payments/bank/notify"), data=body, method="POST",

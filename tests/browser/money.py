@@ -6,33 +6,16 @@ to available; commune staff pay it out, and the farmer's available balance is ba
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-import urllib.request
 from datetime import date
 
 from playwright.sync_api import expect
 
-from tests.browser.buying import money, vietqr_order
-from tests.browser.live import BANK_WEBHOOK_SECRET
+from tests.browser.buying import money, send_bank_notification, vietqr_order
 from tests.browser.selling import FEE_BASIS_POINTS, PINEAPPLES_B, expect_flash, farm_b, open_screen, staff, submit
 from tests.browser.world import World
 
 FRUITS = 3
 SECOND_PART = 6_000
-_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def _transfer(world: World, transaction_id: str, amount_vnd: int, reference: str) -> dict:
-    body = json.dumps({"transaction_id": transaction_id, "amount": amount_vnd,
-                       "content": f"MBVCB.8812.{reference}.chuyen khoan", "time": None}).encode()
-    signature = hmac.new(BANK_WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
-    request = urllib.request.Request(world.live.url("/payments/bank/notify"), data=body, method="POST",
-                                     headers={"Content-Type": "application/json", "X-Signature": signature})
-    with _DIRECT.open(request, timeout=10) as response:
-        assert response.status == 200
-        return json.loads(response.read())
 
 
 def _balance(page) -> tuple[int, int, int]:
@@ -63,11 +46,11 @@ def two_transfers_paid_out(world: World) -> dict:
         assert (paid_out, available_before) == (0, 0)
 
         # The first transfer is short: the page, left alone, shows what came and asks only for the rest.
-        assert _transfer(w, f"FT{reference[3:]}A1", total - SECOND_PART, reference)["status"] == "underpaid"
+        assert send_bank_notification(w, total - SECOND_PART, reference, f"FT{reference[3:]}A1")["status"] == "underpaid"
         expect(page.locator("main .notice[data-received]")).to_be_visible(timeout=15_000)
         assert money(page.inner_text("main .pay-facts .amount")) == SECOND_PART
         # The second transfer completes it, and the page turns to "paid" by itself.
-        assert _transfer(w, f"FT{reference[3:]}A2", SECOND_PART, reference)["status"] == "matched"
+        assert send_bank_notification(w, SECOND_PART, reference, f"FT{reference[3:]}A2")["status"] == "matched"
         expect(page.locator("main .notice-success")).to_be_visible(timeout=15_000)
 
         net = total - (total * FEE_BASIS_POINTS + 5000) // 10000
