@@ -23,6 +23,8 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     full_name: Mapped[str] = mapped_column(String(120))
     phone: Mapped[str] = mapped_column(String(20))
+    # When the account holder last proved, by a one-time code, that the phone number is theirs (None: never).
+    phone_verified_at: Mapped[datetime | None] = mapped_column(DateTime)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(10), default="buyer")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
