@@ -84,6 +84,7 @@ def _import_models() -> None:
     import core.settings_store  # noqa: F401
     import shop.ledger  # noqa: F401
     import shop.models  # noqa: F401
+    import shop.delivery_models  # noqa: F401
     import shop.order_models  # noqa: F401
     import shop.payment_models  # noqa: F401
     import shop.statement_models  # noqa: F401
@@ -127,13 +128,14 @@ def _register_blueprints(app: Flask) -> None:
     from farmers.product_views import bp as farmer_products_bp
     from farmers.tour_views import bp as farmer_tours_bp
     from farmers.views import bp as farmers_bp
+    from shop.address_views import bp as addresses_bp
     from shop.order_views import bp as orders_bp
     from shop.views import bp as shop_bp
     from tours.views import bp as tours_bp
 
     for blueprint in (shop_bp, orders_bp, accounts_bp, farmers_bp, farmer_products_bp, farmer_orders_bp, tours_bp,
                       farmer_tours_bp,
-                      admin_bp, admin_settings_bp, admin_assist_bp, media_bp, health_bp):
+                      admin_bp, admin_settings_bp, admin_assist_bp, media_bp, health_bp, addresses_bp):
         app.register_blueprint(blueprint)
 
     from admin.payment_views import bp as admin_payments_bp

@@ -45,6 +45,13 @@ BUYERS = [
 ]
 
 # (name, category, unit, price, stock, min qty, season months or None, description)
+# Packed weight of one unit (parcel fees go by weight), and what travels only with the farm's own delivery:
+# the fresh fruit picked in the morning for the day, and the juice kept cold.
+DEMO_WEIGHTS_G = {"kg": 1050, "fruit": 1400, "bag": 250, "jar": 400, "bottle": 400, "box": 5000, "plant": 150}
+DEMO_LOCAL_ONLY = {"Dứa Queen tươi", "Nước ép dứa nguyên chất"}
+# Where the delivering farms go themselves: Kép and the communes around it (core.places codes).
+DEMO_LOCAL_COMMUNES = "7399 7375 7420 7432 7381"
+
 PRODUCTS = [
     ("Dứa Queen tươi", "fresh", "kg", 25000, 800, 2, (4, 8),
      "Dứa Queen chín cây trên đồi Kép, mắt sâu, thịt vàng, ngọt thanh. Hái buổi sáng, giao trong ngày."),
@@ -114,7 +121,8 @@ def seed(today: date | None = None) -> dict:
             vietgap_certified=cert is not None, vietgap_certificate_no=cert, bank_bin=bank_bin,
             bank_account_number=account, bank_account_name=fold(name).upper(), status="approved",
             decided_by_id=admin.id, decided_at=datetime(2026, 1, 5, 2, 0), offers_delivery=index % 2 == 0,
-            delivery_fee_vnd=30000 if index % 2 == 0 else 0)
+            delivery_fee_vnd=30000 if index % 2 == 0 else 0, local_commune_codes=DEMO_LOCAL_COMMUNES,
+            local_days_min=0, local_days_max=1, ships_parcels=index % 3 != 2)
         created["farms"] += new_farm
         for offset in range(3):
             name_p, category, unit, price, stock, min_qty, season, description = PRODUCTS[(index + offset) % len(PRODUCTS)]
@@ -125,7 +133,8 @@ def seed(today: date | None = None) -> dict:
                 name_en=f"{name_en} – {farm_name}" if name_en else "", description_en=description_en,
                 category=category, unit=unit, price_vnd=price + 1000 * (index % 3), stock=stock,
                 min_order_qty=min_qty, season_start=season[0] if season else None,
-                season_end=season[1] if season else None,
+                season_end=season[1] if season else None, shipping_weight_g=DEMO_WEIGHTS_G[unit],
+                local_only=name_p in DEMO_LOCAL_ONLY,
                 search_text=fold(f"{full_name} {description} {name_en} {description_en} {farm_name} {village}"))
             created["products"] += new_product
         if index < 4:
@@ -221,10 +230,15 @@ def _place_and_pay(store, rng: random.Random, buyer, now, token):
     if cart.is_empty or cart.has_problems:
         return None
     fulfilments = {farm.id: rng.choice(delivery.fulfilment_choices(farm)) for farm, _ in cart.by_farm()}
-    total = checkout.totals(cart, fulfilments)[1]
+    # Half the deliveries go to Kép, half by parcel to Hà Nội; where a farm cannot send, the buyer picks up.
+    where = delivery.Destination(buyer.full_name, buyer.phone, *rng.choice([(24, 7399), (1, 70)]), "Số 12")
+    for farm_id, (_found, reason) in checkout.quotes(cart, fulfilments, where).items():
+        if reason is not None:
+            fulfilments[farm_id] = "farm_pickup"
+    total = checkout.totals(cart, fulfilments, where)[1]
     order = checkout.place_order(store, buyer=checkout.Buyer(buyer.full_name, buyer.phone, buyer.email),
                                  fulfilments=fulfilments, payment_method="vietqr", shown_total=total,
-                                 checkout_token=token, user=buyer, now=now, hold_minutes=30)
+                                 checkout_token=token, user=buyer, now=now, hold_minutes=30, destination=where)
     paid_at = now + timedelta(minutes=7)
     payments.record_bank_transfer(transaction_id=f"DEMO{order.id:08d}", amount_vnd=order.total_vnd,
                                   content=f"{order.reference} thanh toan don hang", transferred_at=paid_at,

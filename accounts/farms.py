@@ -3,15 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    CheckConstraint,
-    DateTime,
-    ForeignKey,
-    String,
-    Text,
-)
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, DateTime, ForeignKey, SmallInteger, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
@@ -30,6 +22,7 @@ class Farm(db.Model):
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'approved', 'rejected', 'suspended')", name="status"),
         CheckConstraint("delivery_fee_vnd >= 0", name="delivery_fee_vnd"),
+        CheckConstraint("local_days_min >= 0 AND local_days_max >= local_days_min", name="local_days"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -45,6 +38,13 @@ class Farm(db.Model):
     bank_account_name: Mapped[str] = mapped_column(String(120))
     offers_delivery: Mapped[bool] = mapped_column(Boolean, default=False)
     delivery_fee_vnd: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Local delivery (offers_delivery, at delivery_fee_vnd): the communes it reaches, as core.places codes
+    # separated by spaces (empty: the farm's own commune, Kép), and the days it takes.
+    local_commune_codes: Mapped[str] = mapped_column(Text, default="", server_default="")
+    local_days_min: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    local_days_max: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")
+    # Parcels to any province, priced by the farm's table (shop.delivery_models.ParcelRate) or a carrier.
+    ships_parcels: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
     rejection_reason: Mapped[str | None] = mapped_column(Text)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -52,6 +52,10 @@ class Farm(db.Model):
     applied_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     owner = relationship("User", foreign_keys=[owner_id], backref=db.backref("farm", uselist=False))
+
+    @property
+    def local_communes(self) -> list[int]:
+        return [int(code) for code in (self.local_commune_codes or "").split() if code.isdigit()]
 
     @property
     def is_approved(self) -> bool:

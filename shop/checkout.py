@@ -43,14 +43,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.exc import DBAPIError
 
-from core import audit, transactions
+from core import audit, places, transactions
 from core.domain import DomainError
 from core.extensions import db
 from core.validators import normalize_any_mobile
 from shop import cart as carts
-from shop import events, notices
+from shop import delivery, events, notices
 from shop import lines as line_kinds
-from shop.delivery import delivery_fee, fulfilment_choices
 from shop.order_models import FARM_ORDER_MOVES, ORDER_MOVES, FarmOrder, Order, OrderLine
 
 
@@ -105,11 +104,29 @@ class Buyer:
     locale: str = "vi"
 
 
-def totals(cart: carts.Cart, fulfilments: dict[int, str]) -> tuple[dict[int, int], int]:
-    """Each farm's total (lines + delivery fee) and the grand total."""
+def receiving(cart: carts.Cart, fulfilments: dict[int, str]) -> dict[int, str]:
+    """Each farm's way of receiving: as chosen, or a pick-up at the farm for a part with only visits (the
+    visit happens there; nothing is asked)."""
+    return {farm.id: fulfilments.get(farm.id, "") if delivery.needs_receiving(lines) else "farm_pickup"
+            for farm, lines in cart.by_farm()}
+
+
+def quotes(cart: carts.Cart, fulfilments: dict[int, str], destination=None) -> dict[int, tuple]:
+    """Each farm's (delivery quote or None, reason it cannot deliver or None) for the chosen ways."""
+    chosen = receiving(cart, fulfilments)
+    return {farm.id: delivery.try_quote(farm, lines, chosen[farm.id], destination)
+            for farm, lines in cart.by_farm()}
+
+
+def totals(cart: carts.Cart, fulfilments: dict[int, str], destination=None,
+           quoted: dict[int, tuple] | None = None) -> tuple[dict[int, int], int]:
+    """Each farm's total (lines + delivery fee) and the grand total. A delivery that cannot be quoted (no
+    address yet, or out of the farm's reach) counts 0 here; placing the order refuses it."""
+    quoted = quotes(cart, fulfilments, destination) if quoted is None else quoted
     per_farm = {}
     for farm, lines in cart.by_farm():
-        per_farm[farm.id] = sum(line.total_vnd for line in lines) + delivery_fee(farm, fulfilments.get(farm.id, ""))
+        found = quoted[farm.id][0]
+        per_farm[farm.id] = sum(line.total_vnd for line in lines) + (found.fee_vnd if found else 0)
     return per_farm, sum(per_farm.values())
 
 
@@ -119,11 +136,12 @@ def find_by_token(checkout_token: str) -> Order | None:
 
 def place_order(store, *, buyer: Buyer, fulfilments: dict[int, str], payment_method: str, shown_total: int,
                 checkout_token: str, user, now: datetime, hold_minutes: int, origin: Origin | None = None,
-                limits: UnpaidLimits | None = None) -> Order:
+                limits: UnpaidLimits | None = None, destination: delivery.Destination | None = None) -> Order:
     """Place the cart as one order waiting for payment, holding its stock and seats for ``hold_minutes``.
 
     ``limits`` (the checkout page passes them from the settings; None: not counted, for demo data and tools)
     refuse a new order while this address, phone or browser session already has as many open unpaid orders.
+    A delivery needs a complete ``destination`` the farm reaches (shop.delivery); it is copied on the order.
     """
     existing = find_by_token(checkout_token)
     if existing is not None:
@@ -134,10 +152,17 @@ def place_order(store, *, buyer: Buyer, fulfilments: dict[int, str], payment_met
     if cart.has_problems:
         raise CheckoutError(_l("Some lines of your cart changed. Please check them before paying."),
                             reason="stale")
+    fulfilments = receiving(cart, fulfilments)
     for farm, _ in cart.by_farm():
-        if fulfilments.get(farm.id) not in fulfilment_choices(farm):
+        if fulfilments.get(farm.id) not in delivery.fulfilment_choices(farm):
             raise CheckoutError(_l("Choose how to receive the order from %(farm)s.", farm=farm.name))
-    per_farm, total = totals(cart, fulfilments)
+    quoted = quotes(cart, fulfilments, destination)
+    for _farm_id, (found, reason) in quoted.items():
+        if reason is not None:
+            raise CheckoutError(reason, reason="address")
+        if found is not None and not destination.complete:
+            raise CheckoutError(_l("Enter the recipient's name and mobile number."), reason="address")
+    per_farm, total = totals(cart, fulfilments, destination, quoted)
     if total != shown_total:
         raise CheckoutError(_l("The total changed while you were checking out. Please look at the new total "
                                "and confirm again."), reason="total_changed")
@@ -155,12 +180,17 @@ def place_order(store, *, buyer: Buyer, fulfilments: dict[int, str], payment_met
                   locale=buyer.locale, payment_method=payment_method, total_vnd=total, created_at=now,
                   expires_at=now + timedelta(minutes=hold_minutes), placed_from=placed_from,
                   placed_session=placed_session)
+    if any(found for found, _reason in quoted.values()):
+        _copy_destination(order, destination)
     db.session.add(order)
     for farm, lines in cart.by_farm():
-        fee = delivery_fee(farm, fulfilments[farm.id])
+        found = quoted[farm.id][0]
+        fee = found.fee_vnd if found else 0
         farm_order = FarmOrder(order=order, farm_id=farm.id, fulfilment=fulfilments[farm.id],
                                subtotal_vnd=per_farm[farm.id] - fee, delivery_fee_vnd=fee,
-                               total_vnd=per_farm[farm.id])
+                               total_vnd=per_farm[farm.id], delivery_method=found.method if found else None,
+                               delivery_days_min=found.days_min if found else None,
+                               delivery_days_max=found.days_max if found else None)
         db.session.add(farm_order)
         for line in lines:
             db.session.add(line.kind.snapshot(farm_order, line))
@@ -170,6 +200,16 @@ def place_order(store, *, buyer: Buyer, fulfilments: dict[int, str], payment_met
                  details={"total_vnd": total, "method": payment_method})
     store.clear()
     return order
+
+
+def _copy_destination(order: Order, destination: delivery.Destination) -> None:
+    """The delivery address, names included, as it is today (a later change of the place list or of the
+    buyer's saved address never moves an order)."""
+    order.ship_name, order.ship_phone = destination.recipient.strip(), destination.phone.strip()
+    order.ship_street = destination.street.strip()
+    order.ship_province_code, order.ship_commune_code = destination.province_code, destination.commune_code
+    order.ship_province = places.province(destination.province_code).name
+    order.ship_commune = places.commune(destination.commune_code).name
 
 
 def _open_unpaid(now: datetime):

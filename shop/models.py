@@ -3,7 +3,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Integer, SmallInteger, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
@@ -15,6 +26,7 @@ UNITS = ("kg", "fruit", "box", "bottle", "bag", "jar", "plant")
 PRODUCT_STATUSES = ("active", "paused", "archived")
 MAX_PRICE_VND = 100_000_000
 MAX_STOCK = 1_000_000
+MAX_WEIGHT_G = 100_000  # one unit's shipping weight: at most 100 kg
 MAX_PHOTOS = 6
 # What one order may hold of a product (so one unpaid order cannot hold a whole harvest for its hold time):
 # the farmer's own maximum, at most MAX_ORDER_QTY_CEILING; unset, DEFAULT_MAX_ORDER_QTY. The smallest order
@@ -32,6 +44,7 @@ class Product(db.Model):
         CheckConstraint(f"max_order_qty IS NULL OR (max_order_qty >= min_order_qty AND "
                         f"max_order_qty <= {MAX_ORDER_QTY_CEILING})", name="max_order_qty"),
         CheckConstraint("orders_count >= 0", name="orders_count"),
+        CheckConstraint(f"shipping_weight_g >= 0 AND shipping_weight_g <= {MAX_WEIGHT_G}", name="shipping_weight_g"),
         CheckConstraint("status IN ('active', 'paused', 'archived')", name="status"),
         CheckConstraint("category IN ('fresh', 'processed', 'seedlings', 'other')", name="category"),
         CheckConstraint("(season_start IS NULL AND season_end IS NULL) OR "
@@ -58,6 +71,10 @@ class Product(db.Model):
     season_start: Mapped[int | None] = mapped_column(SmallInteger)
     season_end: Mapped[int | None] = mapped_column(SmallInteger)
     status: Mapped[str] = mapped_column(String(10), default="active", index=True)
+    # The shipping weight of one unit, packed, in grams (parcel fees go by the parcel's weight).
+    shipping_weight_g: Mapped[int] = mapped_column(Integer, default=1000, server_default="1000")
+    # Fresh fruit that must not travel by parcel: only picked up or delivered locally by the farm.
+    local_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Lower-case, diacritic-free name and description (and farm name) for search.
     search_text: Mapped[str] = mapped_column(Text, default="")
     orders_count: Mapped[int] = mapped_column(Integer, default=0)

@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
@@ -82,9 +93,25 @@ class Order(db.Model):
     # order was placed from: enough to count open orders from the same place, not a stored IP address.
     placed_from: Mapped[str | None] = mapped_column(String(32))
     placed_session: Mapped[str | None] = mapped_column(String(32))
+    # Where the goods are delivered (a copy taken when the order is placed; all NULL when nothing is
+    # delivered): recipient, phone, street and house number, commune and province (core.places codes and names).
+    ship_name: Mapped[str | None] = mapped_column(String(120))
+    ship_phone: Mapped[str | None] = mapped_column(String(20))
+    ship_street: Mapped[str | None] = mapped_column(String(200))
+    ship_commune_code: Mapped[int | None] = mapped_column(Integer)
+    ship_commune: Mapped[str | None] = mapped_column(String(120))
+    ship_province_code: Mapped[int | None] = mapped_column(Integer)
+    ship_province: Mapped[str | None] = mapped_column(String(120))
 
     farm_orders = relationship("FarmOrder", back_populates="order", order_by="FarmOrder.id")
     user = relationship("User")
+
+    @property
+    def ship_address(self) -> str:
+        """The delivery address on one line, or "" when nothing is delivered."""
+        if not self.ship_street:
+            return ""
+        return ", ".join(part for part in (self.ship_street, self.ship_commune, self.ship_province) if part)
 
     @property
     def reference(self) -> str:
@@ -122,6 +149,11 @@ class FarmOrder(db.Model):
     delivery_fee_vnd: Mapped[int] = mapped_column(BigInteger, default=0)
     total_vnd: Mapped[int] = mapped_column(BigInteger)
     refunded_vnd: Mapped[int] = mapped_column(BigInteger, default=0)
+    # For a delivery: "local" (the farm brings it) or "parcel" (sent by post or a carrier), and the days it
+    # was promised to take.
+    delivery_method: Mapped[str | None] = mapped_column(String(10))
+    delivery_days_min: Mapped[int | None] = mapped_column(SmallInteger)
+    delivery_days_max: Mapped[int | None] = mapped_column(SmallInteger)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
     order = relationship("Order", back_populates="farm_orders")

@@ -14,15 +14,16 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
-from core import inputs, transactions
+from core import inputs, places, transactions
 from core.extensions import db
 from core.labels import UNITS
 from core.time import utcnow
 from core.transactions import on_domain_error
 from core.urls import public_url, safe_next
 from shop import cart as carts
-from shop import checkout, delivery, notices
+from shop import checkout, checkout_summary, notices
 from shop import lines as line_kinds
+from shop.delivery_models import Address
 from shop.models import Product
 from shop.order_forms import checkout_form
 from shop.order_models import CartItem, FarmOrder, Order, OrderLine
@@ -150,8 +151,8 @@ def remove():
 def checkout_page():
     store = _store()
     cart = carts.load(store, utcnow())
-    farms = [farm for farm, _lines in cart.by_farm()]
-    form = checkout_form(farms, providers=registry.enabled(), **_contact_defaults())
+    addresses = saved_addresses(current_user)
+    form = checkout_form(cart, providers=registry.enabled(), addresses=addresses, **_contact_defaults())
     if request.method == "POST":
         token = form.checkout_token.data or ""
         if token not in session.get("checkout_tokens", []):
@@ -169,13 +170,36 @@ def checkout_page():
         flash(_l("Some lines of your cart changed. Please check them before paying."), "error")
         return redirect(url_for("orders.cart"))
     if request.method == "GET" or request.form.get("recalculate"):
-        return _render_checkout(form, cart)
-    if not form.validate_on_submit():
-        return _render_checkout(form, cart), 400
-    return _place(store, form, farms)
+        return _render_checkout(form, cart, addresses)
+    valid = form.validate_on_submit()
+    summary = checkout_summary.summarize(cart, form, addresses)
+    if "delivery" in summary.chosen.values() and form.address_id.data in (None, "", "new"):
+        valid = not form.place_errors() and valid
+    if not valid:
+        return _render_checkout(form, cart, addresses), 400
+    return _place(store, form, summary, addresses)
 
 
-def _place(store, form, farms):
+@bp.route("/checkout/quote", methods=["POST"])
+def checkout_quote():
+    """The live summary for the choices in the posted checkout form (static/js/checkout.js): JSON, nothing
+    stored. An empty or changed cart answers 409 and the page's own submit takes over."""
+    cart = carts.load(_store(), utcnow())
+    if cart.is_empty or cart.has_problems:
+        return {"error": "cart"}, 409
+    addresses = saved_addresses(current_user)
+    form = checkout_form(cart, providers=registry.enabled(), addresses=addresses)
+    return checkout_summary.as_json(cart, checkout_summary.summarize(cart, form, addresses))
+
+
+def saved_addresses(user) -> list:
+    if not user.is_authenticated:
+        return []
+    return db.session.scalars(select(Address).where(Address.user_id == user.id).order_by(Address.id)).all()
+
+
+def _place(store, form, summary, addresses):
+    farms = form.receiving_farms
     token = form.checkout_token.data
     buyer = checkout.Buyer(name=form.name.data.strip(), phone=form.phone.data, email=form.email.data.strip(),
                            note=(form.note.data or "").strip(), locale=str(get_locale()))
@@ -185,7 +209,7 @@ def _place(store, form, farms):
             shown_total=form.confirmed_total(farms), checkout_token=token,
             user=current_user if current_user.is_authenticated else None, now=utcnow(),
             hold_minutes=current_app.config["ORDER_HOLD_MINUTES"], origin=_origin(),
-            limits=checkout.UnpaidLimits.from_config(current_app.config))
+            limits=checkout.UnpaidLimits.from_config(current_app.config), destination=summary.destination)
         notices.order_placed(order)
         reference, pay_url = order.reference, _pay_url(order)
     except checkout.CheckoutError as error:
@@ -196,11 +220,13 @@ def _place(store, form, farms):
                 store.clear()
                 return redirect(_pay_url(placed))
             flash(_unpaid_limit_message(error), "error")
-            return _render_checkout(form, carts.load(store, utcnow())), 409
+            return _render_checkout(form, carts.load(store, utcnow()), addresses), 409
         flash(error.message, "error")
         if error.reason in ("empty", "stale", "sold_out"):
             return redirect(url_for("orders.cart"))
-        return _render_checkout(form, carts.load(store, utcnow())), 409 if error.reason == "total_changed" else 400
+        if error.reason == "total_changed":  # the confirm step: the page again, the final total on its button
+            return _render_checkout(form, carts.load(store, utcnow()), addresses, confirm=True), 409
+        return _render_checkout(form, carts.load(store, utcnow()), addresses), 400
     except IntegrityError:  # the same page submitted twice at once: the other request placed the order
         transactions.start_over()
         order = checkout.find_by_token(token)
@@ -237,16 +263,15 @@ def _contact_defaults() -> dict:
     return {"name": current_user.full_name, "phone": current_user.phone, "email": current_user.email}
 
 
-def _render_checkout(form, cart):
+def _render_checkout(form, cart, addresses, *, confirm: bool = False):
     token = secrets.token_urlsafe(24)
     session["checkout_tokens"] = [*session.get("checkout_tokens", []), token][-TOKENS_KEPT:]
-    form.show(cart, token)
-    farms = [farm for farm, _lines in cart.by_farm()]
-    chosen = {farm.id: form.fulfilment(farm).data for farm in farms}
-    per_farm, total = checkout.totals(cart, chosen)
-    fees = {farm.id: delivery.delivery_fee(farm, chosen[farm.id]) for farm in farms}
-    return render_template("orders/checkout.html", form=form, cart=cart, per_farm=per_farm, fees=fees,
-                           total=total,
+    summary = checkout_summary.summarize(cart, form, addresses)
+    form.show(cart, token, summary.quoted)
+    return render_template("orders/checkout.html", form=form, cart=cart, summary=summary,
+                           per_farm=summary.per_farm, total=summary.total, addresses=addresses, confirm=confirm,
+                           places=places, days_text=checkout_summary.days_text,
+                           button_text=checkout_summary.button_text,
                            unavailable=[p for p in registry.offered() if not p.enabled()])
 
 

@@ -20,10 +20,14 @@ from werkzeug.security import generate_password_hash
 from core.extensions import db
 from core.text import fold, slugify
 from shop import cart as carts
-from shop import checkout, payments
+from shop import checkout, delivery, payments
 from tests.helpers import PASSWORD
 
 NOW = datetime(2026, 6, 1, 3, 0)  # 10:00 in Vietnam, in the pineapple season
+# A delivery address in Kép commune (Bắc Ninh; core.places codes), where the farms deliver themselves.
+KEP_ADDRESS = delivery.Destination("Trịnh Thị Mai", "0987654321", 24, 7399, "Số 12, thôn Kép 2")
+# One in Hà Nội (Phường Hoàn Kiếm), reached only by parcel.
+HANOI_ADDRESS = delivery.Destination("Lê Văn Tuấn", "0912345678", 1, 70, "Số 5 phố Hàng Bạc")
 # The hash of PASSWORD, made once per run, that the real login form checks: scrypt, with a work factor 32 times
 # smaller than the app's (scrypt:32768:8:1, which test_login_throttle asserts), so a login costs milliseconds.
 PASSWORD_HASH = generate_password_hash(PASSWORD, method="scrypt:1024:8:1")
@@ -147,11 +151,13 @@ def place(store, *, user=None, buyer=None, fulfilments: dict | None = None, fulf
           hold: int = 30, **checkout_args):
     """Place the cart in ``store`` through checkout, as the buyer confirmed it: the total checkout shows
     unless ``shown_total``, each farm's ``fulfilment`` unless ``fulfilments``. Not committed (the caller
-    commits, or rolls back after a CheckoutError). ``checkout_args``: ``origin=``, ``limits=``."""
+    commits, or rolls back after a CheckoutError). ``checkout_args``: ``origin=``, ``limits=``,
+    ``destination=`` (a delivery needs one: ``KEP_ADDRESS``, ``HANOI_ADDRESS``)."""
     if fulfilments is None or shown_total is None:
         loaded = carts.load(store, now)
         fulfilments = fulfilments or {farm.id: fulfilment for farm, _ in loaded.by_farm()}
-        shown_total = checkout.totals(loaded, fulfilments)[1] if shown_total is None else shown_total
+        shown_total = checkout.totals(loaded, fulfilments, checkout_args.get("destination"))[1] \
+            if shown_total is None else shown_total
     return checkout.place_order(
         store, buyer=buyer or buyer_details(), fulfilments=fulfilments, payment_method=method,
         shown_total=shown_total, checkout_token=token or f"tok-{next(_ids)}", user=user, now=now,

@@ -11,7 +11,7 @@ from shop import cart as carts
 from shop import checkout
 from shop.models import Product
 from shop.order_models import FarmOrder, Order, OrderLine
-from tests.factories import NOW
+from tests.factories import KEP_ADDRESS, NOW
 from tests.helpers import count
 
 
@@ -21,7 +21,9 @@ def test_order_from_two_farms_is_split_with_price_snapshots(store, place, make_p
     jam = make_product(farm=delivering, price_vnd=55000, stock=10, unit="jar")
     carts.add_product(store, pineapples.id, "10")
     carts.add_product(store, jam.id, "2")
-    order = place(store, fulfilments={pineapples.farm_id: "farm_pickup", delivering.id: "delivery"})
+    # (A delivery now needs an address: Kép, where the farm delivers itself.)
+    order = place(store, fulfilments={pineapples.farm_id: "farm_pickup", delivering.id: "delivery"},
+                  destination=KEP_ADDRESS)
     db.session.commit()
     assert order.total_vnd == 10 * 25000 + 2 * 55000 + 30000
     by_farm = {fo.farm_id: fo for fo in order.farm_orders}

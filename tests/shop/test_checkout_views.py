@@ -46,6 +46,18 @@ def submit(client, values: dict, **changes):
     return client.post("/checkout", data=data)
 
 
+KEP = {"province": "24", "commune": "7399", "street": "Số 12, thôn Kép 2"}
+
+
+def shown_with(client, values: dict, **changes) -> dict[str, str]:
+    """The page again for these choices (the "Update total" button): what it then shows, to be confirmed."""
+    response = client.post("/checkout", data={**values, **CONTACT, **changes, "recalculate": "1"})
+    assert response.status_code == 200
+    shown = form_values(response.get_data(as_text=True))
+    shown.pop("csrf_token", None)
+    return {**shown, **changes}
+
+
 def placed_order() -> Order:
     orders = db.session.scalars(select(Order)).all()
     assert len(orders) == 1, orders
@@ -75,11 +87,13 @@ def test_guest_checkout_places_one_order_and_sends_to_payment(client, make_produ
     jam = make_product(farm=farm, price_vnd=55000, stock=5, unit="jar")
     add(client, pineapples, "4")
     add(client, jam, "2")
-    values = open_checkout(client)
-    response = submit(client, values, **{f"fulfilment_{farm.id}": "delivery"})
+    # A delivery needs an address, and its fee is shown before the order is placed.
+    values = shown_with(client, open_checkout(client), **{f"fulfilment_{farm.id}": "delivery"}, **KEP)
+    response = submit(client, values)
     order = placed_order()
     assert_goes_to_payment(response, order)
     assert order.total_vnd == 4 * 25000 + 2 * 55000 + 30000
+    assert (order.ship_street, order.ship_commune, order.ship_province) == ("Số 12, thôn Kép 2", "Xã Kép", "Bắc Ninh")
     assert (order.user_id, order.buyer_phone, order.note, order.payment_method) == (
         None, "0987654321", "Gọi trước khi giao", "vietqr")
     assert {fo.farm_id: fo.fulfilment for fo in order.farm_orders} == {
@@ -114,7 +128,7 @@ def test_update_total_shows_the_delivery_fee_without_ordering(client, make_produ
     farm = make_farm(offers_delivery=True, delivery_fee_vnd=30000)
     add(client, make_product(farm=farm, price_vnd=50000), "1")
     values = open_checkout(client, lang="en")
-    response = client.post("/checkout?lang=en", data={**values, f"fulfilment_{farm.id}": "delivery",
+    response = client.post("/checkout?lang=en", data={**values, f"fulfilment_{farm.id}": "delivery", **KEP,
                                                       "recalculate": "1"})
     assert response.status_code == 200
     text = page(response)
@@ -187,18 +201,18 @@ def test_tampered_delivery_fee_is_refused(client, make_product, make_farm):
     farm = make_farm(offers_delivery=True, delivery_fee_vnd=30000)
     add(client, make_product(farm=farm, price_vnd=50000), "1")
     values = open_checkout(client)
-    response = submit(client, values, **{f"fulfilment_{farm.id}": "delivery", f"fee_{farm.id}": "0"})
+    values = shown_with(client, values, **{f"fulfilment_{farm.id}": "delivery"}, **KEP)
+    response = submit(client, values, **{f"fee_{farm.id}": "0"})
     assert response.status_code == 409 and count(Order) == 0
 
 
 def test_delivery_fee_changed_by_the_farm_meanwhile_is_caught(client, make_product, make_farm):
     farm = make_farm(offers_delivery=True, delivery_fee_vnd=30000)
     add(client, make_product(farm=farm, price_vnd=50000), "1")
-    values = open_checkout(client)
+    values = shown_with(client, open_checkout(client), **{f"fulfilment_{farm.id}": "delivery"}, **KEP)
     farm.delivery_fee_vnd = 45000
     db.session.commit()
-    response = client.post("/checkout?lang=en", data={**values, **CONTACT, "place": "1",
-                                                      f"fulfilment_{farm.id}": "delivery"})
+    response = client.post("/checkout?lang=en", data={**values, **CONTACT, "place": "1"})
     assert response.status_code == 409 and count(Order) == 0
     assert "95,000" in page(response)
 

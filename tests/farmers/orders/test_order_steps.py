@@ -11,7 +11,7 @@ from core.outbox import Notification
 from shop import checkout, payments
 from shop.ledger import LedgerEntry
 from shop.payment_models import Refund
-from tests.factories import NOW
+from tests.factories import KEP_ADDRESS, NOW
 from tests.farmers.orders.helpers import follow, html, move, paid_farm_order, place_order
 from tests.helpers import PASSWORD, count, csrf_token_from
 
@@ -57,7 +57,7 @@ def test_detail_shows_lines_totals_buyer_and_the_next_step(client, farmer, farm,
     farm.offers_delivery, farm.delivery_fee_vnd = True, 30000
     db.session.commit()
     farm_order = paid_farm_order((pineapples, 4), (slot, 2, 1), note="Giao buổi sáng, số 12 thôn Kép",
-                                 fulfilment="delivery")
+                                 fulfilment="delivery", destination=KEP_ADDRESS)
     page = html(client.get(f"/farmer/orders/{farm_order.id}?lang=en"))
     assert farm_order.order.reference in page
     assert "Dứa Queen loại 1" in page and "4 kg" in page and "25,000" in page and "100,000" in page
@@ -65,6 +65,7 @@ def test_detail_shows_lines_totals_buyer_and_the_next_step(client, farmer, farm,
     assert "30,000" in page and "480,000" in page  # delivery fee and total
     assert 'href="tel:0987654321"' in page and "mailto:mai@example.vn" in page and "Trịnh Thị Mai" in page
     assert "Giao buổi sáng, số 12 thôn Kép" in page and "Delivery" in page
+    assert "Số 12, thôn Kép 2, Xã Kép, Bắc Ninh" in page  # where to deliver (a delivery now needs an address)
     assert f"/farmer/orders/{farm_order.id}/ready" in page and f"/farmer/orders/{farm_order.id}/cancel" in page
     assert f"/farmer/orders/{farm_order.id}/complete" not in page
 
