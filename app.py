@@ -124,6 +124,7 @@ def _register_blueprints(app: Flask) -> None:
     from admin.views import bp as admin_bp
     from core.health import bp as health_bp
     from core.media import bp as media_bp
+    from farmers.delivery_views import bp as farmer_delivery_bp
     from farmers.order_views import bp as farmer_orders_bp
     from farmers.product_views import bp as farmer_products_bp
     from farmers.tour_views import bp as farmer_tours_bp
@@ -135,7 +136,8 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (shop_bp, orders_bp, accounts_bp, farmers_bp, farmer_products_bp, farmer_orders_bp, tours_bp,
                       farmer_tours_bp,
-                      admin_bp, admin_settings_bp, admin_assist_bp, media_bp, health_bp, addresses_bp):
+                      admin_bp, admin_settings_bp, admin_assist_bp, media_bp, health_bp, addresses_bp,
+                      farmer_delivery_bp):
         app.register_blueprint(blueprint)
 
     from admin.payment_views import bp as admin_payments_bp

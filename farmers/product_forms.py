@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import MultipleFileField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional
 
@@ -13,6 +13,9 @@ from shop.services import MAX_DESCRIPTION, MAX_NAME, ProductData
 
 MONTHS = (_l("January"), _l("February"), _l("March"), _l("April"), _l("May"), _l("June"), _l("July"),
           _l("August"), _l("September"), _l("October"), _l("November"), _l("December"))
+
+DEFAULT_WEIGHT_G = 1000
+
 
 def _month(value) -> str:
     return "" if value in (None, "") else str(value)
@@ -46,6 +49,12 @@ class ProductForm(Form):
                                choices=[SelectChoice("", _l("All year")), *_month_choices()])
     season_end = SelectField(_l("Season until"), coerce=_month, default="",
                              choices=[SelectChoice("", "—"), *_month_choices()])
+    shipping_weight_g = WholeNumberField(
+        _l("Weight of one unit, packed (grams)"), default=DEFAULT_WEIGHT_G, validators=[Optional()],
+        description=_l("Parcel fees go by weight: for example 1050 for 1 kg of pineapples with the box. "
+                       "Left empty: 1000."))
+    local_only = BooleanField(_l("Only picked up or delivered by my farm (never sent as a parcel)"),
+                              description=_l("For fresh fruit that must not travel far."))
 
     def product_data(self) -> ProductData:
         return ProductData(
@@ -56,6 +65,8 @@ class ProductForm(Form):
             season_end=int(self.season_end.data) if self.season_end.data else None,
             max_order_qty=self.max_order_qty.data, name_en=self.name_en.data or "",
             description_en=self.description_en.data or "",
+            shipping_weight_g=DEFAULT_WEIGHT_G if self.shipping_weight_g.data is None else self.shipping_weight_g.data,
+            local_only=bool(self.local_only.data),
         )
 
 

@@ -31,6 +31,7 @@ from shop.models import (
     MAX_PHOTOS,
     MAX_PRICE_VND,
     MAX_STOCK,
+    MAX_WEIGHT_G,
     UNITS,
     Product,
     ProductPhoto,
@@ -80,6 +81,8 @@ class ProductData:
     max_order_qty: int | None = None  # the most one order may hold; None = the market's default
     name_en: str = ""          # optional English name and description, for visitors reading English
     description_en: str = ""
+    shipping_weight_g: int = 1000  # one unit, packed, in grams (parcel fees go by weight)
+    local_only: bool = False       # never sent as a parcel: picked up or delivered by the farm itself
 
 
 # --- who may do what ------------------------------------------------------------------------------------------
@@ -154,6 +157,9 @@ def clean(data: ProductData) -> ProductData:
                         min=data.min_order_qty),
                      _l("The most per order can be at most %(max)d units. Buyers who want more can call you.",
                         max=MAX_ORDER_QTY_CEILING))
+    _check_range(data.shipping_weight_g, 1, MAX_WEIGHT_G, "shipping_weight_g",
+                 _l("The weight must be at least 1 gram."),
+                 _l("The weight of one unit can be at most 100,000 grams (100 kg). Please check the number."))
     start, end = data.season_start, data.season_end
     if (start is None) != (end is None):
         field = "season_end" if end is None else "season_start"
@@ -162,7 +168,7 @@ def clean(data: ProductData) -> ProductData:
         if month is not None and (type(month) is not int or not 1 <= month <= 12):
             raise ProductError(_l("Choose a month."), field)
     return dataclasses.replace(data, name=name, description=description, name_en=name_en,
-                               description_en=description_en)
+                               description_en=description_en, local_only=bool(data.local_only))
 
 
 def _text(value: str | None) -> str:

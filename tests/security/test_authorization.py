@@ -113,6 +113,7 @@ ROUTES: dict[str, Route] = {
     "farmers.assistance": route("/farmer/assistance", GET=(LOGIN, 404, 404, OK, OK, 404)),
     "farmers.end_assistance": route("/farmer/assistance/{consent_a}/end", POST=(LOGIN, 404, 404, OK, 404, 404)),
     "farmer_products.index": route("/farmer/products" + F, GET=FARMER),
+    "farmer_delivery.settings": route("/farmer/delivery" + F, GET=FARMER, POST=FARMER),
     "farmer_products.new": route("/farmer/products/new" + F, GET=FARMER, POST=FARMER),
     "farmer_products.edit": route("/farmer/products/{product_a}/edit" + F, GET=FARM_A, POST=FARM_A),
     "farmer_products.delete": route("/farmer/products/{product_a}/delete" + F, GET=FARM_A, POST=FARM_A),
