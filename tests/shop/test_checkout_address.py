@@ -84,6 +84,9 @@ def test_the_farmer_sees_the_address_on_the_farm_order_and_the_packing_list(clie
     assert (farm_order.delivery_days_min, farm_order.delivery_days_max) == (2, 3)
     assert (order.ship_name, order.ship_phone, order.ship_province) == ("Trịnh Thị Mai", "0987654321",
                                                                         "Thành phố Hà Nội")
+    buyer_page = page(client.get(f"/orders/{order.public_id}?key={order.secret}&lang=en"))
+    assert "Số 5 phố Hàng Bạc, Phường Hoàn Kiếm, Thành phố Hà Nội" in buyer_page
+    assert "promised in 2–3 days" in buyer_page
     pay(order, now=utcnow())
     db.session.commit()
     login_as(client, farm.owner)
