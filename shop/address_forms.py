@@ -1,8 +1,10 @@
 """The address picker's fields (province, then commune or ward of that province, then street and house
 number), shared by checkout and the account's saved addresses, and the saved-address form.
 
-Without JavaScript the commune list is the chosen province's once the page is sent back with it (the
-"Show communes" button); static/js/places.js fills it at once from /places/<code>/communes.json."""
+An address written the old way (with its district, before the merger) can be pasted to pre-choose them
+(core.places.guess; the package has no table of the old units). Without JavaScript the commune list is the
+chosen province's once the page is sent back with it (the "Show communes" button); static/js/places.js fills
+it at once from /places/<code>/communes.json."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -22,8 +24,17 @@ class AddressFields:
     commune = SelectField(_l("Commune or ward"), validate_choice=False, validators=[Optional()])
     street = StringField(_l("Street and house number"), validators=[
         Optional(), Length(max=200, message=_l("The address is too long (at most %(max)d characters)."))])
+    # An address written the old way (commune, district, province before July 2025): read to pre-choose the
+    # province and commune (core.places.guess) when no province is chosen yet; never stored.
+    old_address = StringField(_l("Address written the old way (with district)"), validators=[
+        Optional(), Length(max=300)])
 
     def fill_places(self) -> None:
+        if not self.province.data and (self.old_address.data or "").strip():
+            found_province, found_commune = places.guess(self.old_address.data)
+            if found_province is not None:
+                self.province.data = str(found_province.code)
+                self.commune.data = str(found_commune.code) if found_commune is not None else ""
         self.province.choices = [SelectChoice("", _l("Choose a province"))] + [
             SelectChoice(str(p.code), p.name) for p in places.provinces()]
         communes = places.communes(self.province.data) if self.province.data else []

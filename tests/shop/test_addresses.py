@@ -97,3 +97,11 @@ def test_nobody_removes_someone_elses_address(client, make_user):
     login_as(client, owner)
     assert client.post(f"/account/addresses/{address.id}/delete").status_code == 302
     assert count(Address) == 0
+
+
+def test_an_old_style_address_pre_chooses_the_new_province_and_commune(client, make_user):
+    login_as(client, make_user())
+    text = page(client.post("/account/addresses", data={
+        "old_address": "thôn Kép 2, xã Kép, huyện Lạng Giang, tỉnh Bắc Giang", "pick": "1"}))
+    assert '<option selected value="24">' in text and '<option selected value="7399">' in text
+    assert count(Address) == 0

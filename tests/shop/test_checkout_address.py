@@ -7,8 +7,10 @@ import re
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from core.extensions import db
+from core.outbox import Notification
 from core.time import utcnow
 from shop import checkout
 from shop import delivery as deliveries
@@ -89,6 +91,8 @@ def test_the_farmer_sees_the_address_on_the_farm_order_and_the_packing_list(clie
     assert "promised in 2–3 days" in buyer_page
     pay(order, now=utcnow())
     db.session.commit()
+    notice = db.session.scalar(select(Notification).where(Notification.kind == "farm_new_order"))
+    assert "Số 5 phố Hàng Bạc, Phường Hoàn Kiếm, Thành phố Hà Nội" in notice.body
     login_as(client, farm.owner)
     for url in (f"/farmer/orders/{farm_order.id}?lang=en", f"/farmer/orders/{farm_order.id}/packing-list?lang=en"):
         text = page(client.get(url))
