@@ -153,6 +153,8 @@ def checkout_page():
     cart = carts.load(store, utcnow())
     addresses = saved_addresses(current_user)
     form = checkout_form(cart, providers=registry.enabled(), addresses=addresses, **_contact_defaults())
+    if request.method == "GET" and addresses:
+        form.address_id.data = str(addresses[-1].id)  # the newest saved address, until another is chosen
     if request.method == "POST":
         token = form.checkout_token.data or ""
         if token not in session.get("checkout_tokens", []):

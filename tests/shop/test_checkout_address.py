@@ -121,6 +121,7 @@ def test_a_saved_address_is_chosen_at_checkout_and_nobody_elses(client, farm, ja
     login_as(client, buyer)
     add(client, jam, "1")
     values = open_checkout(client)
+    assert values["address_id"] == str(mine.id), "the buyer's own saved address is chosen to start with"
     assert "Số 9 Hàng Đào" in page(client.get("/checkout")) and "Số 1<" not in page(client.get("/checkout"))
     stolen = client.post("/checkout", data={**values, f"fulfilment_{farm.id}": "delivery",
                                             "address_id": str(theirs.id), "recalculate": "1"})
