@@ -55,7 +55,7 @@ class Farm(db.Model):
 
     @property
     def local_communes(self) -> list[int]:
-        return [int(code) for code in (self.local_commune_codes or "").split() if code.isdigit()]
+        return [int(code) for code in (self.local_commune_codes or "").split() if code.isascii() and code.isdigit()]
 
     @property
     def is_approved(self) -> bool:

@@ -7,7 +7,7 @@ from wtforms import BooleanField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
-from core import places
+from core import inputs, places
 from core.forms import Form, WholeNumberField
 from shop.delivery import Rate
 from shop.delivery_models import BANDS_G
@@ -35,7 +35,7 @@ class DeliveryForm(Form):
             rates[region] = Rate(tuple(self[f"{region}_{i}"].data for i in range(len(BANDS_G))),
                                  self[f"{region}_per_kg"].data, self[f"{region}_days_min"].data,
                                  self[f"{region}_days_max"].data)
-        codes = [int(code) for code in self.local_communes.data or [] if str(code).isdigit()]
+        codes = [inputs.parse_id(code) or -1 for code in self.local_communes.data or []]
         return Rules(bool(self.offers_delivery.data), self.delivery_fee_vnd.data, codes, self.local_days_min.data,
                      self.local_days_max.data, bool(self.ships_parcels.data), rates)
 

@@ -65,6 +65,7 @@ def build_world(app) -> World:
     from accounts import assist, reset
     from core.storage import get_storage
     from shop import payments
+    from shop.delivery_models import Address
     from shop.models import ProductPhoto
     from shop.payment_models import Payment, Refund
     from shop.statement_models import StatementImport, StatementLine
@@ -104,6 +105,9 @@ def build_world(app) -> World:
     db.session.add(statement_line)
     lapsed = assist.record_consent(farm_a, users["admin"], way="in_person", note="Nhờ cán bộ giúp.", days=30,
                                    now=now - timedelta(days=60))
+    address_a = Address(user_id=users["buyer_a"].id, recipient_name="Trịnh Thị Mai", phone="0987654321",
+                        province_code=24, commune_code=7399, street="Số 12, thôn Kép 2")
+    db.session.add(address_a)
     db.session.commit()
     ticket_a = tickets_for_order(order_a)[0]
     # A file no row points to, for /media/: removing a photo in one test does not take it from another.
@@ -120,7 +124,7 @@ def build_world(app) -> World:
         checkin_token=tickets.checkin_token(ticket_a), transfer=transfer.id, refund=refund.id,
         refund_token=refund.details_token, statement=statement.id, statement_line=statement_line.id,
         intent=card_payment.provider_ref, photo_key=media_key, consent_a=lapsed.id,
-        reset_token=reset.make_token(users["buyer_a"], now=now))
+        reset_token=reset.make_token(users["buyer_a"], now=now), address_a=address_a.id)
     return World(users=users, objects=objects, params=params)
 
 

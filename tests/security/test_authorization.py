@@ -86,8 +86,8 @@ ROUTES: dict[str, Route] = {
     "orders.checkout_quote": route("/checkout/quote", POST=ANYONE),
     "addresses.communes_json": route("/places/24/communes.json", GET=ANYONE),
     "addresses.mine": route("/account/addresses", GET=SIGNED_IN, POST=SIGNED_IN),
-    # Someone else's address (or none) is not found, for everyone.
-    "addresses.delete": route("/account/addresses/999999/delete", POST=(LOGIN, 404, 404, 404, 404, 404)),
+    # Buyer A's saved address: only buyer A removes it; for anyone else (staff too) it is not found.
+    "addresses.delete": route("/account/addresses/{address_a}/delete", POST=(LOGIN, OK, 404, 404, 404, 404)),
     "orders.mine": route("/orders", GET=SIGNED_IN),
     "orders.detail": route("/orders/{order_a}", GET=BUYER_A),
     "orders.receipt": route("/orders/{order_a}/receipt", GET=BUYER_A),
