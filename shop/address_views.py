@@ -4,18 +4,15 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
 
 from core import places
 from core.extensions import db
-from core.validators import normalize_any_mobile
+from shop import addresses
 from shop.address_forms import SavedAddressForm
+from shop.delivery import Destination
 from shop.delivery_models import Address
 
 bp = Blueprint("addresses", __name__)
-
-MAX_ADDRESSES = 10
-
 
 @bp.route("/places/<int:province_code>/communes.json")
 def communes_json(province_code: int):
@@ -29,7 +26,7 @@ def communes_json(province_code: int):
 
 
 def _mine() -> list[Address]:
-    return db.session.scalars(select(Address).where(Address.user_id == current_user.id).order_by(Address.id)).all()
+    return addresses.of(current_user)
 
 
 @bp.route("/account/addresses", methods=["GET", "POST"])
@@ -41,15 +38,13 @@ def mine():
     if request.method == "POST" and not request.form.get("pick"):
         if not form.validate_on_submit():
             return render_template("shop/addresses.html", form=form, addresses=_mine(), places=places), 400
-        held = db.session.scalar(select(func.count()).select_from(Address).where(Address.user_id == current_user.id))
-        if held >= MAX_ADDRESSES:
-            flash(_l("You can keep at most %(count)d addresses. Remove one first.", count=MAX_ADDRESSES), "error")
-            return render_template("shop/addresses.html", form=form, addresses=_mine(), places=places), 400
         province_code, commune_code = form.place_codes()
-        db.session.add(Address(user_id=current_user.id, recipient_name=form.recipient_name.data.strip(),
-                               phone=normalize_any_mobile(form.phone.data) or form.phone.data.strip(),
-                               province_code=province_code, commune_code=commune_code,
-                               street=form.street.data.strip()))
+        try:
+            addresses.keep(current_user, Destination(form.recipient_name.data, form.phone.data, province_code,
+                                                     commune_code, form.street.data))
+        except addresses.AddressError as error:
+            flash(error.message, "error")
+            return render_template("shop/addresses.html", form=form, addresses=_mine(), places=places), 400
         flash(_l("The address is saved. You can choose it at checkout."), "success")
         return redirect(url_for("addresses.mine"))
     return render_template("shop/addresses.html", form=form, addresses=_mine(), places=places)

@@ -9,7 +9,7 @@ the form comes back: a choice changed without the page (or its script) showing t
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, HiddenField, RadioField, StringField, TelField, TextAreaField
+from wtforms import BooleanField, EmailField, HiddenField, RadioField, StringField, TelField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
@@ -44,6 +44,7 @@ class CheckoutForm(Form, AddressFields):
     checkout_token = HiddenField()
     # A saved address's id, or "new" for the fields below (only for a buyer with saved addresses).
     address_id = RadioField(_l("Deliver to"), validate_choice=False, default="new")
+    save_address = BooleanField(_l("Save this address on my account"))
 
     def fulfilment(self, farm):
         return self[f"fulfilment_{farm.id}"]

@@ -20,10 +20,10 @@ from core.labels import UNITS
 from core.time import utcnow
 from core.transactions import on_domain_error
 from core.urls import public_url, safe_next
+from shop import addresses as addresses_service
 from shop import cart as carts
 from shop import checkout, checkout_summary, notices
 from shop import lines as line_kinds
-from shop.delivery_models import Address
 from shop.models import Product
 from shop.order_forms import checkout_form
 from shop.order_models import CartItem, FarmOrder, Order, OrderLine
@@ -195,9 +195,7 @@ def checkout_quote():
 
 
 def saved_addresses(user) -> list:
-    if not user.is_authenticated:
-        return []
-    return db.session.scalars(select(Address).where(Address.user_id == user.id).order_by(Address.id)).all()
+    return addresses_service.of(user)
 
 
 def _place(store, form, summary, addresses):
@@ -212,6 +210,9 @@ def _place(store, form, summary, addresses):
             user=current_user if current_user.is_authenticated else None, now=utcnow(),
             hold_minutes=current_app.config["ORDER_HOLD_MINUTES"], origin=_origin(),
             limits=checkout.UnpaidLimits.from_config(current_app.config), destination=summary.destination)
+        if form.save_address.data and current_user.is_authenticated and form.address_id.data in (None, "", "new") \
+                and order.ship_street and len(addresses) < addresses_service.MAX_ADDRESSES:
+            addresses_service.keep(current_user, summary.destination)
         notices.order_placed(order)
         reference, pay_url = order.reference, _pay_url(order)
     except checkout.CheckoutError as error:

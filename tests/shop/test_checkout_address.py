@@ -134,6 +134,19 @@ def test_a_saved_address_is_chosen_at_checkout_and_nobody_elses(client, farm, ja
     assert order.total_vnd == 65000 + 25000
 
 
+def test_a_new_address_can_be_saved_on_the_account_with_the_order(client, farm, jam, make_user):
+    buyer = make_user(full_name="Lê Văn Tuấn", phone="0912345678")
+    login_as(client, buyer)
+    add(client, jam, "1")
+    values = shown_with(client, open_checkout(client), **{f"fulfilment_{farm.id}": "delivery"}, **HANOI,
+                        save_address="y")
+    assert client.post("/checkout", data={**values, "place": "1"}).status_code == 302
+    saved = Address.query.one()
+    assert (saved.user_id, saved.recipient_name, saved.commune_code, saved.street) == (
+        buyer.id, "Trịnh Thị Mai", 70, "Số 5 phố Hàng Bạc")  # the recipient typed at checkout
+    assert placed_order().ship_street == "Số 5 phố Hàng Bạc"
+
+
 # --- finding 2: the total shown is the total charged ---------------------------------------------------------
 
 def test_finding_2_a_choice_changed_without_the_new_total_shown_asks_to_confirm(client, make_product, make_farm):
