@@ -5,13 +5,16 @@ templates/messages/<kind>.<channel>.txt (and, for e-mail, <kind>.email_subject.t
 language, and adds one outbox row to the current transaction: it is sent after the commit, by
 ``flask send-notifications`` or at the end of the request, and never if the transaction rolls back.
 A recipient no channel can reach (no e-mail address, say) gets nothing, and nothing is rendered.
+A channel that sets ``ALL_KINDS = False`` (text messages: phone_log, later Zalo or SMS) sends only the kinds it
+has a template for; the others (e-mail) must have one for every kind.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import render_template
+from flask import current_app, render_template
 from flask_babel import force_locale
+from jinja2 import TemplateNotFound
 
 from core import channels, outbox
 
@@ -55,6 +58,8 @@ def notify(kind: str, recipient: Recipient, *, template: str | None = None, orde
         if not channel.can_reach(recipient):
             continue
         name = f"messages/{template or kind}.{channel.NAME}"
+        if not getattr(channel, "ALL_KINDS", True) and not _has_template(f"{name}.txt"):
+            continue
         with force_locale(recipient.locale or DEFAULT_LOCALE):
             subject = (render_template(f"{name}_subject.txt", order=order, **context).strip()
                        if channel.SUBJECT else "")
@@ -62,3 +67,11 @@ def notify(kind: str, recipient: Recipient, *, template: str | None = None, orde
         rows.append(outbox.queue(kind, channel.address(recipient), subject, body,
                                  order.id if order is not None else None, channel=channel.NAME))
     return rows
+
+
+def _has_template(name: str) -> bool:
+    try:
+        current_app.jinja_env.get_template(name)
+    except TemplateNotFound:
+        return False
+    return True

@@ -13,6 +13,9 @@ from types import ModuleType
 from flask import current_app
 
 DEFAULT = ("email",)
+DEVELOPMENT = ("email", "phone")
+# Channels whose module is not named like the channel: "phone" is the development one, which only logs.
+MODULES = {"phone": "phone_log"}
 
 
 def get(name: str) -> ModuleType:
@@ -20,13 +23,17 @@ def get(name: str) -> ModuleType:
     if not name.isidentifier():
         raise LookupError(f"{name!r} is not a message channel")
     try:
-        return importlib.import_module(f"{__name__}.{name}")
+        module = MODULES.get(name, name)
+        return importlib.import_module(f"{__name__}.{module}")
     except ModuleNotFoundError as error:
-        if error.name != f"{__name__}.{name}":
+        if error.name != f"{__name__}.{MODULES.get(name, name)}":
             raise
         raise LookupError(f"no message channel {name!r}: core/channels/{name}.py does not exist") from None
 
 
 def enabled() -> list[ModuleType]:
-    """The channels listed in MESSAGE_CHANNELS, in that order (only e-mail when it is not set)."""
-    return [get(name) for name in current_app.config.get("MESSAGE_CHANNELS") or DEFAULT]
+    """The channels listed in MESSAGE_CHANNELS, in that order; when it is not set, only e-mail in production,
+    and e-mail and the log-only phone channel in development (one-time codes are read in the log)."""
+    config = current_app.config
+    names = config.get("MESSAGE_CHANNELS") or (DEFAULT if config.get("APP_ENV") == "production" else DEVELOPMENT)
+    return [get(name) for name in names]
