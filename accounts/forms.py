@@ -95,7 +95,7 @@ class PhoneOrEmail:
         if form.phone is not None:
             field.data = form.phone
             return
-        if "@" not in value:
+        if "@" not in value and not any(c.isalpha() for c in value):  # meant as a number
             raise ValidationError(_l("Enter a Vietnamese mobile number (for example 0912 345 678) or an email."))
         Email(message=_l("Enter a valid email address, for example ten@gmail.com."),
               check_deliverability=False)(form, field)

@@ -176,6 +176,12 @@ def test_reset_the_password_by_phone(client, make_user):
     assert client.post("/login", data={"email": "84987654321", "password": new}).status_code == 302
 
 
+def test_a_number_that_is_not_one_is_refused_on_the_forgot_page(client):
+    refused = client.post("/password/forgot", data={"email": "0123 456"})
+    assert refused.status_code == 200 and "Nhập số di động Việt Nam (ví dụ 0912 345 678) hoặc email." in html(refused)
+    assert db.session.query(OneTimeCode).count() == 0
+
+
 def test_reset_by_phone_never_tells_whether_the_number_has_an_account(app, make_user):
     phone_user("0912000111")
 

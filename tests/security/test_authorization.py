@@ -78,6 +78,10 @@ ROUTES: dict[str, Route] = {
     "accounts.end_all_sessions": route("/account/sessions/end-all", POST=SIGNED_IN),
     "accounts.forgot_password": route("/password/forgot", GET=ANYONE, POST=ANYONE),
     "accounts.reset_password": route("/password/reset/{reset_token}", GET=ANYONE, POST=ANYONE),
+    # The code pages read their phone number from the session; without one they send back to their form.
+    "accounts.phone_verify": route("/register/phone", GET=ANYONE, POST=ANYONE),
+    "accounts.phone_send_again": route("/register/phone/again", POST=ANYONE),
+    "accounts.phone_reset": route("/password/reset/phone", GET=ANYONE, POST=ANYONE),
     # -- cart, checkout, the buyer's orders, paying --------------------------------------------------------------
     "orders.cart": route("/cart", GET=ANYONE, POST=ANYONE),
     "orders.add": route("/cart/add", POST=ANYONE),
