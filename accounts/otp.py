@@ -7,8 +7,8 @@ The rules:
   the purpose and the phone number, is stored (``one_time_codes.code_hash``); the code itself lives only in
   the message that carries it.
 - It works for OTP_MINUTES minutes (10), once (``used_at`` is set by a conditional UPDATE, so two requests
-  cannot both use it), and only the newest code of a (purpose, phone) pair works: asking for a new one
-  retires the old. OTP_MAX_TRIES wrong tries (5) kill it; each wrong try is counted by a conditional UPDATE
+  cannot both use it), and only the newest code of a (purpose, phone) pair works (of a (purpose, phone,
+  account) triple where the caller names the account): asking for a new one retires the old. OTP_MAX_TRIES wrong tries (5) kill it; each wrong try is counted by a conditional UPDATE
   (``tries < max``), and the comparison is ``hmac.compare_digest``.
 - Sending is limited in the database (so every app instance sees the same counts, and it holds in tests):
   one code per phone every OTP_RESEND_SECONDS (60), OTP_MAX_PER_PHONE_PER_HOUR (5) per phone and
@@ -141,19 +141,26 @@ def issue(purpose: str, phone: str, *, user: User | None, now: datetime, address
     return row
 
 
-def latest(purpose: str, phone: str) -> OneTimeCode | None:
-    return db.session.scalar(select(OneTimeCode).where(OneTimeCode.purpose == purpose, OneTimeCode.phone == phone)
-                             .order_by(OneTimeCode.id.desc()).limit(1))
+ANYONE = object()  # ``use(..., user_id=ANYONE)``: whichever account the newest code is for
+
+
+def latest(purpose: str, phone: str, user_id=ANYONE) -> OneTimeCode | None:
+    query = select(OneTimeCode).where(OneTimeCode.purpose == purpose, OneTimeCode.phone == phone)
+    if user_id is not ANYONE:
+        query = query.where(OneTimeCode.user_id.is_(None) if user_id is None else OneTimeCode.user_id == user_id)
+    return db.session.scalar(query.order_by(OneTimeCode.id.desc()).limit(1))
 
 
 def _dead():
     return CodeDead(_l("This code no longer works. Ask for a new one."))
 
 
-def use(purpose: str, phone: str, code: str, *, now: datetime) -> OneTimeCode:
+def use(purpose: str, phone: str, code: str, *, now: datetime, user_id=ANYONE) -> OneTimeCode:
     """Use the code typed for (``purpose``, ``phone``): the row, now used, when it is the newest code, still
-    good and right; else a CodeError (a wrong try is counted and stays counted: the caller commits)."""
-    row = latest(purpose, phone)
+    good and right; else a CodeError (a wrong try is counted and stays counted: the caller commits).
+    ``user_id``: only codes for that account (None: for nobody) count, so that codes sent for two accounts
+    that both typed the number (two unconfirmed registrations) never prove one for the other."""
+    row = latest(purpose, phone, user_id)
     if row is None or row.used_at is not None or row.tries >= max_tries():
         raise _dead()
     if now > row.expires_at:

@@ -64,10 +64,12 @@ def send_again(phone: str, user_id: int | None, *, now: datetime, address: str |
     otp.issue("verify_phone", phone, user=user, now=now, address=address)
 
 
-def confirm(phone: str, code: str, *, now: datetime) -> User:
-    """The account whose number the right code proves, now confirmed; otp.CodeError, or AccountError when
-    another account proved the number in the meantime."""
-    row = otp.use("verify_phone", phone, code, now=now)
+def confirm(phone: str, code: str, user_id: int | None, *, now: datetime) -> User:
+    """Account ``user_id`` (the one this browser registered or logged in as), now that the right code proves
+    its number; otp.CodeError, or AccountError when another account proved the number in the meantime.
+    Only a code sent for that account counts: someone else's unconfirmed registration with the same number
+    gets codes too, and none of them confirms this one (nor this one's code theirs)."""
+    row = otp.use("verify_phone", phone, code, now=now, user_id=user_id)
     user = db.session.get(User, row.user_id) if row.user_id is not None else None
     if user is None or user.phone != phone or not user.active:
         raise otp.CodeDead(_l("This code no longer works. Ask for a new one."))

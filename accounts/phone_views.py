@@ -53,6 +53,11 @@ def _pending():
     return pending if isinstance(pending, dict) and isinstance(pending.get("p"), str) else None
 
 
+def _pending_user(pending) -> int | None:
+    user_id = pending.get("u")
+    return user_id if isinstance(user_id, int) else None
+
+
 def _page(template: str, **context):
     return _no_store(current_app.make_response(render_template(template, **context)))
 
@@ -67,7 +72,7 @@ def phone_verify():
     form = CodeForm()
     if form.validate_on_submit():
         try:
-            user = phone_signup.confirm(pending["p"], form.code.data, now=utcnow())
+            user = phone_signup.confirm(pending["p"], form.code.data, _pending_user(pending), now=utcnow())
         except otp.CodeError as error:
             _code_problem(form, error)
         except services.AccountError as error:
@@ -89,7 +94,7 @@ def phone_send_again():
         return redirect(url_for("accounts.register"))
     if SendAgainForm().validate_on_submit():
         try:
-            phone_signup.send_again(pending["p"], pending.get("u"), now=utcnow(), address=request.remote_addr)
+            phone_signup.send_again(pending["p"], _pending_user(pending), now=utcnow(), address=request.remote_addr)
         except otp.SendLimited as limited:
             transactions.fail()
             flash(limited.message, "error")

@@ -125,6 +125,27 @@ def test_an_unconfirmed_registration_logging_in_gets_a_new_code(client, monkeypa
     assert other.post("/register/phone", data={"code": code}).status_code == 302 and logged_in(other)
 
 
+def test_a_code_sent_for_another_registration_of_the_number_confirms_nothing_here(app, client, monkeypatch):
+    """Someone registers the number first (and never gets the codes); the owner registers it too; the
+    other one then asks for a new code, which comes to the owner's phone: it must not confirm the
+    other's account (nor log the owner into it)."""
+    intruder = app.test_client()
+    register_by_phone(intruder, full_name="Kẻ lạ", password="khong-phai-toi-9", confirm="khong-phai-toi-9")
+    later = utcnow() + timedelta(minutes=2)
+    monkeypatch.setattr("accounts.views.utcnow", lambda: later)
+    register_by_phone(client)
+    mine = sent_code()
+    monkeypatch.setattr("accounts.phone_views.utcnow", lambda: later + timedelta(minutes=2))
+    assert intruder.post("/register/phone/again").status_code == 302
+    theirs = sent_code()
+    if theirs != mine:
+        refused = client.post("/register/phone", data={"code": theirs})
+        assert refused.status_code == 200 and not logged_in(client)
+    assert client.post("/register/phone", data={"code": mine}).status_code == 302 and logged_in(client)
+    confirmed = db.session.scalars(select(User.full_name).where(User.phone_verified_at.is_not(None))).all()
+    assert confirmed == [NEW["full_name"]]
+
+
 def test_send_the_code_again_has_a_cool_down(client, monkeypatch):
     register_by_phone(client)
     too_soon = client.post("/register/phone/again", follow_redirects=True)
