@@ -8,8 +8,9 @@ The rules:
   the message that carries it.
 - It works for OTP_MINUTES minutes (10), once (``used_at`` is set by a conditional UPDATE, so two requests
   cannot both use it), and only the newest code of a (purpose, phone) pair works (of a (purpose, phone,
-  account) triple where the caller names the account): asking for a new one retires the old. OTP_MAX_TRIES wrong tries (5) kill it; each wrong try is counted by a conditional UPDATE
-  (``tries < max``), and the comparison is ``hmac.compare_digest``.
+  account) triple where the caller names the account): asking for a new one retires the old.
+  OTP_MAX_TRIES wrong tries (5) kill it; each wrong try is counted by a conditional UPDATE (``tries < max``),
+  and the comparison is ``hmac.compare_digest``.
 - Sending is limited in the database (so every app instance sees the same counts, and it holds in tests):
   one code per phone every OTP_RESEND_SECONDS (60), OTP_MAX_PER_PHONE_PER_HOUR (5) per phone and
   OTP_MAX_PER_CLIENT_PER_HOUR (20) per client address (kept as a keyed hash) within an hour. The counts
