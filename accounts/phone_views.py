@@ -2,7 +2,7 @@
 password reset by a code (the rules are in accounts/phone_signup.py and accounts/otp.py).
 
 Which number a page is about is kept in the (server-side) session, never in the address: ``phone_signup``
-({"p": phone, "u": account id or None, "x": where to go next}) and ``phone_reset`` (the phone).
+({"p": phone, "u": account id or None, "x": where to go next, "k": "new" or "mine"}) and ``phone_reset`` (the phone).
 A wrong code is shown beside the field and the request is committed anyway, so the wrong try stays counted.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from accounts import otp, phone_signup, services
 from accounts.forms import CodeForm, PhoneResetForm, SendAgainForm
@@ -30,8 +30,9 @@ def shown_phone(phone: str) -> str:
     return f"{phone[:4]} {phone[4:7]} {phone[7:]}" if len(phone) == 10 else phone
 
 
-def remember_signup(phone: str, user_id: int | None, next_url: str = "") -> None:
-    session[SIGNUP_KEY] = {"p": phone, "u": user_id, "x": next_url or ""}
+def remember_signup(phone: str, user_id: int | None, next_url: str = "", kind: str = "new") -> None:
+    """``kind`` "new": a registration (or its login); "mine": an account confirming its number."""
+    session[SIGNUP_KEY] = {"p": phone, "u": user_id, "x": next_url or "", "k": kind}
 
 
 def send_code_for_login(user) -> None:
@@ -80,7 +81,8 @@ def phone_verify():
         else:
             session.pop(SIGNUP_KEY, None)
             _start_session(user, remember=False)
-            flash(_l("Welcome to Chợ Dứa Kép! Your phone number is confirmed and your account is ready."), "success")
+            flash(_l("Your phone number is confirmed: you can log in with it.") if pending.get("k") == "mine" else
+                  _l("Welcome to Chợ Dứa Kép! Your phone number is confirmed and your account is ready."), "success")
             return redirect(safe_next(pending.get("x"), url_for("shop.home")))
     return _page("accounts/phone_verify.html", form=form, again=SendAgainForm(formdata=None),
                  phone=shown_phone(pending["p"]), minutes=otp.minutes())
@@ -100,6 +102,22 @@ def phone_send_again():
             flash(limited.message, "error")
         else:
             flash(_l("We have sent a new code to %(phone)s.", phone=shown_phone(pending["p"])), "info")
+    return redirect(url_for("accounts.phone_verify"))
+
+
+@bp.route("/account/phone", methods=["POST"])
+@login_required
+@limiter.limit(lambda: current_app.config.get("CODE_LIMIT_PER_IP", "30 per hour"))
+def phone_confirm_mine():
+    """An account made by e-mail (or before phones were confirmed) confirms its number, to log in with it."""
+    user = current_user._get_current_object()
+    if not SendAgainForm().validate_on_submit() or user.phone_verified_at is not None:
+        return redirect(url_for("accounts.account"))
+    try:
+        phone_signup.send_again(user.phone, user.id, now=utcnow(), address=request.remote_addr)
+    except otp.SendLimited as limited:
+        flash(limited.message, "info")
+    remember_signup(user.phone, user.id, url_for("accounts.account"), kind="mine")
     return redirect(url_for("accounts.phone_verify"))
 
 

@@ -146,6 +146,21 @@ def test_a_code_sent_for_another_registration_of_the_number_confirms_nothing_her
     assert confirmed == [NEW["full_name"]]
 
 
+def test_an_email_account_confirms_its_number_from_the_account_page(client, make_user):
+    user = make_user(email="lan@example.vn", phone=PHONE)
+    login_as(client, user)
+    assert "Xác nhận số điện thoại" in html(client.get("/account"))
+    response = client.post("/account/phone")
+    assert response.headers["Location"] == "/register/phone"
+    assert client.post("/register/phone", data={"code": sent_code()}).headers["Location"] == "/account"
+    assert db.session.get(User, user.id).phone_verified_at is not None
+    page = html(client.get("/account"))
+    assert "Số điện thoại đã được xác nhận: bạn có thể đăng nhập bằng số này." in page
+    assert "đã xác nhận: bạn có thể đăng nhập bằng số này" in page
+    other = client.application.test_client()
+    assert other.post("/login", data={"email": "+84 987 654 321", "password": PASSWORD}).status_code == 302
+
+
 def test_send_the_code_again_has_a_cool_down(client, monkeypatch):
     register_by_phone(client)
     too_soon = client.post("/register/phone/again", follow_redirects=True)

@@ -82,6 +82,7 @@ ROUTES: dict[str, Route] = {
     "accounts.phone_verify": route("/register/phone", GET=ANYONE, POST=ANYONE),
     "accounts.phone_send_again": route("/register/phone/again", POST=ANYONE),
     "accounts.phone_reset": route("/password/reset/phone", GET=ANYONE, POST=ANYONE),
+    "accounts.phone_confirm_mine": route("/account/phone", POST=SIGNED_IN),
     # -- cart, checkout, the buyer's orders, paying --------------------------------------------------------------
     "orders.cart": route("/cart", GET=ANYONE, POST=ANYONE),
     "orders.add": route("/cart/add", POST=ANYONE),
