@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from accounts.models import OTP_PURPOSES, OneTimeCode, User
 from core.domain import DomainError
@@ -186,3 +186,8 @@ def use(purpose: str, phone: str, code: str, *, now: datetime, user_id=ANYONE) -
         raise _dead()
     db.session.refresh(row)
     return row
+
+
+def purge(now: datetime) -> int:
+    """Delete codes older than a day (dead by then, and past every sending limit); safe to run twice at once."""
+    return db.session.execute(delete(OneTimeCode).where(OneTimeCode.created_at < now - timedelta(days=1))).rowcount

@@ -158,3 +158,14 @@ def test_a_code_for_nobody_is_not_sent_and_no_code_matches_it(app):
     assert row.user_id is None
     with pytest.raises(otp.WrongCode):
         otp.use("reset", PHONE, "123456", now=now)
+
+
+def test_day_old_codes_are_deleted_by_purge_sessions(app, make_user):
+    user, now = make_user(phone=PHONE), utcnow()
+    otp.issue("verify_phone", PHONE, user=user, now=now - timedelta(days=1, minutes=1))
+    otp.issue("verify_phone", PHONE, user=user, now=now - timedelta(hours=2))
+    db.session.commit()
+    runner = app.test_cli_runner()
+    assert "Old one-time codes deleted: 1" in runner.invoke(args=["purge-sessions"]).output
+    assert "Old one-time codes deleted: 0" in runner.invoke(args=["purge-sessions"]).output
+    assert db.session.query(OneTimeCode).count() == 1
