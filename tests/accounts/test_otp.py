@@ -16,6 +16,7 @@ from core import outbox
 from core.extensions import db
 from core.outbox import Notification
 from core.time import utcnow
+from tests.helpers import race, requires_postgres
 
 PHONE = "0987654321"
 
@@ -169,3 +170,43 @@ def test_day_old_codes_are_deleted_by_purge_sessions(app, make_user):
     assert "Old one-time codes deleted: 1" in runner.invoke(args=["purge-sessions"]).output
     assert "Old one-time codes deleted: 0" in runner.invoke(args=["purge-sessions"]).output
     assert db.session.query(OneTimeCode).count() == 1
+
+
+@requires_postgres
+def test_a_code_used_twice_at_the_same_moment_works_once(app, make_user):
+    """Two requests with the right code at once (a double tap): one gets the code, the other CodeDead."""
+    user, now = make_user(phone=PHONE), utcnow()
+    otp.issue("verify_phone", PHONE, user=user, now=now)
+    db.session.commit()
+    code = sent_code()
+
+    def job(_i):
+        try:
+            otp.use("verify_phone", PHONE, code, now=now)
+            db.session.commit()
+            return "used"
+        except otp.CodeError as error:
+            db.session.rollback()
+            return error.reason
+
+    assert sorted(race(app, 4, job)) == ["dead", "dead", "dead", "used"]
+
+
+@requires_postgres
+def test_wrong_tries_at_the_same_moment_never_pass_the_limit(app, make_user):
+    user, now = make_user(phone=PHONE), utcnow()
+    otp.issue("verify_phone", PHONE, user=user, now=now)
+    db.session.commit()
+    wrong = f"{(int(sent_code()) + 1) % 10**6:06d}"
+
+    def job(_i):
+        try:
+            otp.use("verify_phone", PHONE, wrong, now=now)
+        except otp.CodeError as error:
+            db.session.commit()
+            return error.reason
+
+    reasons = race(app, 8, job)
+    assert reasons.count("wrong") == 4 and reasons.count("dead") == 4
+    db.session.expire_all()
+    assert db.session.scalar(select(OneTimeCode.tries)) == 5
