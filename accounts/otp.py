@@ -142,6 +142,14 @@ def issue(purpose: str, phone: str, *, user: User | None, now: datetime, address
     return row
 
 
+def can_send() -> bool:
+    """Whether an enabled channel reaches phones (without one, say e-mail only, nobody would get a code)."""
+    from core import channels
+
+    probe = Recipient(phone="0900000000")
+    return any(channel.can_reach(probe) for channel in channels.enabled())
+
+
 ANYONE = object()  # ``use(..., user_id=ANYONE)``: whichever account the newest code is for
 
 

@@ -83,13 +83,16 @@ def register():
         return redirect(url_for("shop.home"))
     form = RegisterForm()
     if form.validate_on_submit() and not form.email.data:
-        return _register_by_phone(form)
+        if otp.can_send():
+            return _register_by_phone(form)
+        form.email.errors = [_l("Enter your email address: codes cannot be sent to phones yet.")]
+        return render_template("accounts/register.html", form=form, phone_codes=otp.can_send())
     if form.validate_on_submit():
         signup.start(email=form.email.data, full_name=form.full_name.data, phone=form.phone.data,
                      password=form.password.data, now=utcnow(), locale=str(get_locale()),
                      next_url=safe_next(request.args.get("next"), ""))
         return redirect(url_for("accounts.register_sent"))
-    return render_template("accounts/register.html", form=form)
+    return render_template("accounts/register.html", form=form, phone_codes=otp.can_send())
 
 
 def _register_by_phone(form):
@@ -99,7 +102,7 @@ def _register_by_phone(form):
                                   now=utcnow(), locale=str(get_locale()), address=request.remote_addr)
     except otp.SendLimited as limited:
         show_error(form, services.AccountError(limited.message, field="phone"))
-        return render_template("accounts/register.html", form=form)
+        return render_template("accounts/register.html", form=form, phone_codes=otp.can_send())
     phone_views.remember_signup(form.phone.data, user.id if user is not None else None,
                                 safe_next(request.args.get("next"), ""))
     return redirect(url_for("accounts.phone_verify"))
@@ -116,7 +119,8 @@ def register_confirm(token: str):
     try:
         details = signup.details(token, now=now)
     except signup.SignupError as error:
-        page = render_template("accounts/register.html", form=RegisterForm(formdata=None), problem=error.message)
+        page = render_template("accounts/register.html", form=RegisterForm(formdata=None), problem=error.message,
+                               phone_codes=otp.can_send())
         return _no_store(current_app.make_response((page, 400)))
     form = ConfirmForm()
     if form.validate_on_submit():
@@ -231,9 +235,12 @@ def _reset_email_key() -> str:
                key_func=_reset_email_key)
 def forgot_password():
     form = ForgotPasswordForm()
-    if form.validate_on_submit() and form.phone is not None:
-        return phone_views.start_reset(form.phone)
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if valid and form.phone is not None:
+        if otp.can_send():
+            return phone_views.start_reset(form.phone)
+        form.email.errors = [_l("Codes cannot be sent to phones yet: type the email of your account.")]
+    elif valid:
         reset.request_reset(form.email.data, now=utcnow(), locale=str(get_locale()))
         # The same answer whether or not an account has this email.
         flash(_l("If an account has this email, we have sent it a link to choose a new password. "

@@ -267,3 +267,14 @@ def test_a_guest_checks_out_without_email_and_the_order_message_goes_to_the_phon
     assert ("order_placed", "phone", PHONE) in rows
     assert all(channel == "phone" for _kind, channel, _to in rows if _kind == "order_placed")
     assert db.session.query(Order).count() == 1
+
+
+def test_without_a_channel_that_reaches_phones_email_is_needed(app, client, make_user):
+    app.config["MESSAGE_CHANNELS"] = ["email"]
+    assert "Cần có email: hiện chưa gửi được mã đến điện thoại." in html(client.get("/register"))
+    refused = client.post("/register", data=NEW)
+    assert refused.status_code == 200 and "chưa gửi được mã đến điện thoại" in html(refused)
+    phone_user()
+    asked = client.post("/password/forgot", data={"email": PHONE})
+    assert asked.status_code == 200 and "chưa gửi được mã đến điện thoại" in html(asked)
+    assert db.session.query(OneTimeCode).count() == 0 and db.session.query(User).count() == 1
