@@ -78,16 +78,17 @@ def _register_sent(response) -> bool:
 @limiter.limit(lambda: current_app.config["REGISTER_LIMIT_PER_EMAIL"], methods=["POST"],
                key_func=_register_email_key, deduct_when=_register_sent)
 def register():
-    """The same answer whether or not the email has an account (accounts/signup.py)."""
+    """The same answer whether or not the email (or the phone number) has an account (accounts/signup.py,
+    accounts/phone_signup.py). Without an e-mail the account is confirmed by a code sent to the phone."""
     if current_user.is_authenticated:
         return redirect(url_for("shop.home"))
     form = RegisterForm()
-    if form.validate_on_submit() and not form.email.data:
+    valid = form.validate_on_submit()
+    if valid and not form.email.data:
         if otp.can_send():
             return _register_by_phone(form)
         form.email.errors = [_l("Enter your email address: codes cannot be sent to phones yet.")]
-        return render_template("accounts/register.html", form=form, phone_codes=otp.can_send())
-    if form.validate_on_submit():
+    elif valid:
         signup.start(email=form.email.data, full_name=form.full_name.data, phone=form.phone.data,
                      password=form.password.data, now=utcnow(), locale=str(get_locale()),
                      next_url=safe_next(request.args.get("next"), ""))
