@@ -13,6 +13,7 @@ import pypdf
 import pytest
 import zxingcpp
 from babel.numbers import format_currency
+from PIL import Image
 
 from core.extensions import db
 from farmers import dashboard, statement_proof
@@ -198,3 +199,16 @@ def test_a_tampered_token_is_a_clear_404(client, farm, app, change):
 def test_a_token_for_a_farm_that_is_gone_is_a_404(client, farm, app):
     token = statement_proof.issue(app.secret_key, 999999, JUNE, june_totals(farm), datetime(2026, 7, 1))
     assert client.get(f"/statements/verify/{token}").status_code == 404
+
+
+def test_the_pdf_never_fetches_a_url_or_reads_a_file(client, make_farm, tmp_path):
+    from farmers import statement_pdf
+
+    secret = tmp_path / "secret.png"
+    Image.new("RGB", (8, 8), "red").save(secret)   # a real picture: only the fetcher keeps it out
+    rendered = statement_pdf.render(f'<p>x</p><img src="file://{secret}"><img src="http://127.0.0.1:9/x.png">')
+    assert rendered.startswith(b"%PDF-") and not pypdf.PdfReader(io.BytesIO(rendered)).pages[0].images
+    farm = make_farm(name='<img src="file:///etc/hostname"> Vườn')  # a farm's text is text, never markup
+    login_as(client, farm.owner)
+    data = client.get(PDF_URL).data
+    assert '<img src="file:///etc/hostname"> Vườn' in pdf_text(data) and len(pdf_qr_codes(data)) == 1
