@@ -147,8 +147,10 @@ def _register_blueprints(app: Flask) -> None:
 
     from admin.payout_views import bp as admin_payouts_bp
     from farmers.dashboard_views import bp as farmer_dashboard_bp
+    from farmers.statement_views import bp as statements_bp
 
     app.register_blueprint(farmer_dashboard_bp)
+    app.register_blueprint(statements_bp)
     app.register_blueprint(admin_payouts_bp)
 
 
