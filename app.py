@@ -80,6 +80,7 @@ def _import_models() -> None:
     import accounts.models  # noqa: F401
     import accounts.session_store  # noqa: F401
     import core.audit  # noqa: F401
+    import core.messages  # noqa: F401 - with core.outbox, and its alert when a message is given up on
     import core.outbox  # noqa: F401
     import core.settings_store  # noqa: F401
     import shop.ledger  # noqa: F401
@@ -184,3 +185,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(send_refunds)
     app.cli.add_command(process_bank_notifications)
     app.cli.add_command(check_payos_links)
+
+    from core.worker import worker_command
+
+    app.cli.add_command(worker_command)

@@ -227,6 +227,9 @@ def load(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "PAYOS_TIMEOUT_SECONDS": _int(env, "PAYOS_TIMEOUT_SECONDS", 5),
         # The channels messages go out by (core/channels/<name>.py), comma-separated; e-mail only by default.
         "MESSAGE_CHANNELS": _list(env.get("MESSAGE_CHANNELS")) or ["email"],
+        # True where `flask worker` runs (deploy/systemd/kep-worker.service): it sends the outbox within seconds,
+        # so requests no longer send it themselves after their commit.
+        "OUTBOX_WORKER": _bool(env.get("OUTBOX_WORKER"), False),
         # Outgoing mail; without MAIL_SERVER messages wait in the outbox for staff.
         "MAIL_SERVER": env.get("MAIL_SERVER", ""),
         "MAIL_PORT": _int(env, "MAIL_PORT", 587),

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import render_template
+from flask import current_app, render_template
 from flask_babel import force_locale
 
 from core import channels, outbox
+from core.urls import public_url
 
 DEFAULT_LOCALE = "vi"
 
@@ -62,3 +63,16 @@ def notify(kind: str, recipient: Recipient, *, template: str | None = None, orde
         rows.append(outbox.queue(kind, channel.address(recipient), subject, body,
                                  order.id if order is not None else None, channel=channel.NAME))
     return rows
+
+
+UNDELIVERABLE = "staff_undeliverable"
+
+
+@outbox.given_up.connect
+def _tell_staff(note: outbox.Notification, error: str) -> None:
+    """A message given up on: staff are told (STAFF_EMAIL) in the same transaction, and the outbox page lists it
+    as failed. An alert that cannot be delivered itself raises no further alert."""
+    if note.kind == UNDELIVERABLE:
+        return
+    notify(UNDELIVERABLE, Recipient.by_email(current_app.config.get("STAFF_EMAIL", "")), note=note, error=error,
+           link=public_url("admin_payments.outbox", status="failed"))
