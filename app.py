@@ -83,6 +83,7 @@ def _import_models() -> None:
     import core.messages  # noqa: F401 - with core.outbox, and its alert when a message is given up on
     import core.outbox  # noqa: F401
     import core.settings_store  # noqa: F401
+    import core.zalo_tokens  # noqa: F401
     import shop.ledger  # noqa: F401
     import shop.models  # noqa: F401
     import shop.order_models  # noqa: F401

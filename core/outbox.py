@@ -57,6 +57,11 @@ class Notification(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
     # After a failure, not before this (the backoff of ``retry_after``); None: at once.
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # What goes by SMS instead when this (Zalo) message cannot reach its recipient at all (core/messages.py).
+    fallback_body: Mapped[str | None] = mapped_column(Text)
+    # The provider's id of the message (Zalo's msg_id, eSMS's SMSID), and when the provider said it was delivered.
+    provider_message_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 def queue(kind: str, to_address: str, subject: str, body: str, order_id: int | None = None, *,
@@ -113,6 +118,9 @@ def send_pending(limit: int = 100, sender=None, *, time_budget_seconds: float | 
             continue
         try:
             (sender or channels.get(note.channel).send)(note)
+        except channels.Fallback as error:
+            _fall_back(note, str(error))
+            counts["failed"] += 1
         except Exception as error:  # noqa: BLE001 - any delivery failure is recorded and retried
             _record(note, error=f"{type(error).__name__}: {error}"[:1000])
             counts["failed"] += 1
@@ -171,7 +179,8 @@ def _record(note: Notification, error: str | None = None) -> None:
                 Notification.attempts == note.attempts)
     last = error is not None and note.attempts >= MAX_ATTEMPTS
     if error is None:
-        values = {"status": "sent", "sent_at": utcnow(), "next_attempt_at": None}
+        values = {"status": "sent", "sent_at": utcnow(), "next_attempt_at": None,
+                  "provider_message_id": getattr(note, "provider_message_id", None)}
     else:
         values = {"last_error": error, "sent_at": None, "status": "failed" if last else "pending",
                   "next_attempt_at": None if last else utcnow() + retry_after(note.attempts)}
@@ -179,6 +188,22 @@ def _record(note: Notification, error: str | None = None) -> None:
                                   .execution_options(synchronize_session=False))
     if last and recorded.rowcount == 1:
         given_up.send(note, error=error)
+    db.session.commit()
+
+
+def _fall_back(note: Notification, reason: str) -> None:
+    """``note`` cannot reach its recipient by its channel at all: it fails now, without retries, and its
+    fallback text goes by SMS (a new row); without one, it is given up on."""
+    mine = and_(Notification.id == note.id, Notification.status == "pending",
+                Notification.attempts == note.attempts)
+    recorded = db.session.execute(update(Notification).where(mine).values(
+        status="failed", sent_at=None, next_attempt_at=None, last_error=f"{note.channel}: {reason}"[:1000])
+        .execution_options(synchronize_session=False))
+    if recorded.rowcount == 1:
+        if note.fallback_body:
+            queue(note.kind, note.to_address, "", note.fallback_body, note.order_id, channel="sms")
+        else:
+            given_up.send(note, error=reason)
     db.session.commit()
 
 
