@@ -16,6 +16,7 @@ from sqlalchemy import DateTime, String, Text, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core import transactions
 from core.channels import zalo_api
 from core.extensions import db
 from core.time import utcnow
@@ -45,6 +46,13 @@ def access_token(config) -> str:
 
 def refresh(config, *, stale: str) -> str:
     """Replace the pair, unless another worker already replaced the access token ``stale``; the token to use.
+    A lock conflict (SQLite's "database is locked" when another worker committed first) starts over, and then
+    finds the other worker's token."""
+    return transactions.run(lambda: _refresh(config, stale), what="refreshing the Zalo token")
+
+
+def _refresh(config, stale: str) -> str:
+    """One attempt of ``refresh``.
     Raises ZaloError when Zalo refuses (the stored pair is then left as it was). The row stays locked while Zalo
     answers (at most ZALO_TIMEOUT_SECONDS): on SQLite, a development database, that holds up every writer."""
     _read(config)  # the row exists
@@ -71,6 +79,10 @@ def refresh(config, *, stale: str) -> str:
 def _read(config) -> tuple[str, datetime | None]:
     """The stored access token and its expiry, the transaction ended (none stays open while Zalo is talked to).
     The row is made from ZALO_REFRESH_TOKEN the first time, and again when ZALO_APP_ID changes."""
+    return transactions.run(lambda: _read_once(config), what="reading the Zalo token")
+
+
+def _read_once(config) -> tuple[str, datetime | None]:
     row = db.session.scalar(select(ZaloToken).where(ZaloToken.id == ROW_ID))
     if row is None or row.app_id != config["ZALO_APP_ID"]:
         if row is None:
