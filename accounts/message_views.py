@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms import BooleanField, SelectMultipleField
+from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from core import audit, preferences
@@ -22,10 +23,10 @@ class _Checkboxes(SelectMultipleField):
 
 
 class MessageChoicesForm(Form):
-    channels = _Checkboxes(_l("Send my messages by"), choices=list(preferences.CHANNELS.items()),
-                           validate_choice=True)
+    channels = _Checkboxes(_l("Send my messages by"), validate_choice=True,
+                           choices=[SelectChoice(*item) for item in preferences.CHANNELS.items()])
     topics = _Checkboxes(_l("Messages I want"), validate_choice=True, choices=[
-        (topic, label) for topic, (label, _kinds) in preferences.TOPICS.items() if topic != "marketing"])
+        SelectChoice(topic, label) for topic, (label, _kinds) in preferences.TOPICS.items() if topic != "marketing"])
     marketing = BooleanField(_l("Yes, send me news and offers from the farms of Kép"))
 
 
@@ -34,7 +35,7 @@ class MessageChoicesForm(Form):
 def messages():
     user = current_user
     form = MessageChoicesForm()
-    open_topics = [topic for topic, _ in form.topics.choices]
+    open_topics = [choice.value for choice in form.topics.choices]
     if not form.is_submitted():
         form.channels.data = preferences.channel_choices(user)
         muted = set((user.muted_topics or "").split(","))

@@ -18,8 +18,7 @@ import json
 from flask import current_app
 from jinja2 import TemplateNotFound
 
-from core import channels
-from core import zalo_tokens
+from core import channels, zalo_tokens
 from core.channels import zalo_api
 
 NAME = "zalo"

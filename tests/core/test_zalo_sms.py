@@ -14,8 +14,8 @@ from core.extensions import db
 from core.outbox import Notification
 from core.time import utcnow
 from core.zalo_tokens import ZaloToken
-from tests.core.zalo_fake import FIRST_REFRESH, _zalo_http, channel_config, zalo  # noqa: F401 - fixtures
 from shop import notices
+from tests.core.zalo_fake import FIRST_REFRESH, _zalo_http, channel_config, zalo  # noqa: F401 - fixtures
 from tests.factories import buyer_details, make_order
 
 GUEST_PHONE = "0987654321"

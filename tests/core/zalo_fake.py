@@ -85,7 +85,8 @@ class FakeZalo:
                 return 200, fixture("zalo/refresh_invalid.json")
             self.valid_refresh.discard(spent)
             answer = fixture("zalo/refresh_success.json")
-            answer["access_token"], answer["refresh_token"] = f"access-{len(self.refreshes)}", f"refresh-{len(self.refreshes)}"
+            n = len(self.refreshes)
+            answer["access_token"], answer["refresh_token"] = f"access-{n}", f"refresh-{n}"
             self.valid_access = {answer["access_token"]}
             self.valid_refresh.add(answer["refresh_token"])
         return 200, answer
