@@ -19,8 +19,8 @@ The rules:
 - ``issue(..., user=None)`` still writes a row, with a hash no code matches, and sends nothing: a reset asked
   for a number no account has is answered and limited exactly like one for a real account.
 
-Codes go out through core/messages.py (kind ``code_<purpose>``, templates/messages/code_<purpose>.phone.txt)
-on the channels that reach phones; with only e-mail enabled nobody can receive them. Time is a parameter
+Codes go out through core/messages.py (kind ``code_<purpose>``, templates/messages/code_<purpose>.sms.txt,
+which the development phone log writes too) on the channels that reach phones; with only e-mail enabled nobody can receive them. Time is a parameter
 (``now``, naive UTC).
 """
 from __future__ import annotations

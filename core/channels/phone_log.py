@@ -5,16 +5,20 @@ It stands where a real Zalo or SMS channel will stand (the same interface as ema
 development and tests the messages for phones, one-time codes among them, can be read in the log and on
 the staff outbox page. Never use it in production: nobody receives what it "sends" (config.py refuses it).
 
-Only the kinds that have a template messages/<kind>.phone.txt go out by it (``ALL_KINDS = False``): text
-messages are kept for what a buyer or farmer needs on the phone (codes, orders).
+It writes the SMS texts (``TEMPLATES``: messages/<kind>.sms.txt), and only the kinds that have one go out by it
+(``handles``): text messages are kept for what a buyer or farmer needs on the phone (codes, orders). Like Zalo and SMS, it is a phone
+channel: a message goes by one of them at most (core/preferences.py).
 """
 from __future__ import annotations
 
 import logging
 
+from core import channels
+
 NAME = "phone"
 SUBJECT = False  # a text message has no subject
-ALL_KINDS = False  # kinds without a messages/<kind>.phone.txt are not sent by this channel
+PHONE = True
+TEMPLATES = "sms"  # it stands in for SMS: the same texts
 UNREACHABLE = ()  # writing to the log does not fail for want of a service
 
 log = logging.getLogger("kep.phone")
@@ -27,6 +31,10 @@ def address(recipient) -> str:
 
 def can_reach(recipient) -> bool:
     return bool(address(recipient))
+
+
+def handles(kind: str) -> bool:
+    return channels.has_template(kind, TEMPLATES)
 
 
 def ready(config) -> bool:

@@ -1,7 +1,7 @@
 """phone-first accounts: optional e-mail (required for staff), verified phone numbers unique, one-time codes
 
 Revision ID: c30f2953eac1
-Revises: c2e8a4f6b1d3
+Revises: 9b4e7d2a6c15
 Create Date: 2026-12-03 06:18:46.645494
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c30f2953eac1'
-down_revision = 'c2e8a4f6b1d3'
+down_revision = '9b4e7d2a6c15'
 branch_labels = None
 depends_on = None
 
