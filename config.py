@@ -225,8 +225,32 @@ def load(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "PAYOS_CHECKSUM_KEY": env.get("PAYOS_CHECKSUM_KEY", ""),
         "PAYOS_API_BASE": env.get("PAYOS_API_BASE", "https://api-merchant.payos.vn"),
         "PAYOS_TIMEOUT_SECONDS": _int(env, "PAYOS_TIMEOUT_SECONDS", 5),
-        # The channels messages go out by (core/channels/<name>.py), comma-separated; e-mail only by default.
-        "MESSAGE_CHANNELS": _list(env.get("MESSAGE_CHANNELS")) or ["email"],
+        # The channels messages go out by (core/channels/<name>.py), comma-separated. Unset: e-mail only in
+        # production; e-mail and the log-only phone channel (one-time codes in the log) elsewhere (core/channels).
+        "MESSAGE_CHANNELS": _list(env.get("MESSAGE_CHANNELS")) or None,
+        # True where `flask worker` runs (deploy/systemd/kep-worker.service): it sends the outbox within seconds,
+        # so requests no longer send it themselves after their commit.
+        "OUTBOX_WORKER": _bool(env.get("OUTBOX_WORKER"), False),
+        # Zalo ZNS through the cooperative's Official Account (core/channels/zalo.py; README "Connecting Zalo"):
+        # the app's id and secret, the first refresh token (then kept in the database), the OA's secret key for
+        # its webhook's signature, and the approved template of each kind of message ("order_paid=231234,...").
+        "ZALO_APP_ID": env.get("ZALO_APP_ID", ""),
+        "ZALO_APP_SECRET": env.get("ZALO_APP_SECRET", ""),
+        "ZALO_REFRESH_TOKEN": env.get("ZALO_REFRESH_TOKEN", ""),
+        "ZALO_OA_SECRET_KEY": env.get("ZALO_OA_SECRET_KEY", ""),
+        "ZALO_TEMPLATES": env.get("ZALO_TEMPLATES", ""),
+        "ZALO_ZNS_URL": env.get("ZALO_ZNS_URL", "https://business.openapi.zalo.me/message/template"),
+        "ZALO_OAUTH_URL": env.get("ZALO_OAUTH_URL", "https://oauth.zaloapp.com/v4/oa/access_token"),
+        "ZALO_TIMEOUT_SECONDS": _int(env, "ZALO_TIMEOUT_SECONDS", 10),
+        # SMS through eSMS (core/channels/sms.py): the account's keys, the registered brand name, and whether the
+        # text keeps its diacritics (ESMS_UNICODE=1 costs more: 70 characters a part instead of 160).
+        "ESMS_API_KEY": env.get("ESMS_API_KEY", ""),
+        "ESMS_SECRET_KEY": env.get("ESMS_SECRET_KEY", ""),
+        "ESMS_BRANDNAME": env.get("ESMS_BRANDNAME", ""),
+        "ESMS_UNICODE": _bool(env.get("ESMS_UNICODE"), False),
+        "ESMS_SANDBOX": _bool(env.get("ESMS_SANDBOX"), False),
+        "ESMS_URL": env.get("ESMS_URL", "https://rest.esms.vn/MainService.svc/json/SendMultipleMessage_V4_post_json/"),
+        "ESMS_TIMEOUT_SECONDS": _int(env, "ESMS_TIMEOUT_SECONDS", 10),
         # Outgoing mail; without MAIL_SERVER messages wait in the outbox for staff.
         "MAIL_SERVER": env.get("MAIL_SERVER", ""),
         "MAIL_PORT": _int(env, "MAIL_PORT", 587),
@@ -294,6 +318,9 @@ def check_production(config: dict) -> None:
         raise UnsafeConfiguration("APP_ENV=production needs STAFF_EMAIL, where alerts for commune staff go.")
     channels = Path(__file__).resolve().parent / "core" / "channels"
     for name in config.get("MESSAGE_CHANNELS") or ():
+        if name == "phone":
+            raise UnsafeConfiguration("MESSAGE_CHANNELS lists 'phone', the development channel that only writes "
+                                      "text messages to the log: nobody would receive them.")
         if not name.isidentifier() or not (channels / f"{name}.py").is_file():
             raise UnsafeConfiguration(f"MESSAGE_CHANNELS lists {name!r}, but there is no core/channels/{name}.py.")
     photos = config.get("S3_PUBLIC_BASE_URL") or ""

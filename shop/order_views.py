@@ -201,7 +201,7 @@ def saved_addresses(user) -> list:
 def _place(store, form, summary, addresses):
     farms = form.receiving_farms
     token = form.checkout_token.data
-    buyer = checkout.Buyer(name=form.name.data.strip(), phone=form.phone.data, email=form.email.data.strip(),
+    buyer = checkout.Buyer(name=form.name.data.strip(), phone=form.phone.data, email=(form.email.data or "").strip(),
                            note=(form.note.data or "").strip(), locale=str(get_locale()))
     try:
         order = checkout.place_order(
