@@ -5,9 +5,12 @@ in tests/browser/test_phone_screen.py measures the real header height)."""
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 
+from tests.farmers.ledger_helpers import sale
 from tests.helpers import login_as
 
 
@@ -41,6 +44,7 @@ def test_header_is_one_row_with_a_menu_button_and_the_cart_count(client, make_pr
     cart = r'<a class="cart-link" href="/cart">.*?Cart \(1\).*?<span class="cart-count"[^>]*>1</span>'
     assert re.search(cart, row, re.S)
     assert row.count("<a ") == 4  # logo, products, hill visits, cart
+    assert "<svg" not in row, "icons come from the stylesheet: pages that show a QR code stay the only SVG"
     menu = _header(html)[len(row):]
     for link in ("/login", "/register", "/sell", "/products", "/tours"):
         assert f'href="{link}"' in menu
@@ -72,7 +76,8 @@ def test_farmer_screens_have_the_bottom_bar(farmer_client, path):
     html = _get(farmer_client, path)
     bar = re.search(r'<nav class="farm-bar" aria-label="My farm">(.*?)</nav>', html, re.S)
     assert bar, path
-    item = r'<a href="([^"]+)"( aria-current="page")?><svg aria-hidden="true"[^>]*>.*?</svg><span>([^<]+)</span>'
+    item = (r'<a href="([^"]+)"( aria-current="page")?><span class="icon icon-\w+" aria-hidden="true"></span>'
+            r'<span>([^<]+)</span>')
     links = re.findall(item, bar.group(1), re.S)
     assert 4 <= len(links) <= 5
     assert [label for _, _, label in links] == ["Income", "Orders", "Products", "Visits", "Check in"]
@@ -88,3 +93,100 @@ def test_bottom_bar_only_on_the_farmer_screens(farmer_client, path):
 def test_buyers_never_get_the_bottom_bar(client, make_user):
     login_as(client, make_user())
     assert 'class="farm-bar"' not in _get(client, "/")
+
+
+# --- product page: the add-to-cart button in a bar that stays on the screen ----------------------------------
+
+def test_product_page_has_the_sticky_add_to_cart_bar_inside_the_form(client, make_product):
+    make_product(name="Dứa Queen tươi", price_vnd=25000, unit="kg", stock=30)
+    html = _get(client, "/products/dua-queen-tuoi")
+    form = re.search(r'<form class="form narrow buy" method="post" action="/cart/add">(.*?)</form>', html, re.S)
+    form = form.group(1)
+    bar = re.search(r'<div class="buy-bar">(.*?)</div>', form, re.S)
+    assert bar, "the bar is part of the form: its button sends the quantity without JavaScript"
+    assert '<button type="submit" class="button primary">Thêm vào giỏ hàng</button>' in bar.group(1)
+    assert "25.000\xa0₫ / kg" in bar.group(1)
+    assert form.count('type="submit"') == 1
+    css = (Path(__file__).parents[2] / "static/css/site.css").read_text()
+    assert re.search(r"\.buy-bar \{ position: fixed;[^}]*bottom: 0", css)
+
+
+def test_sold_out_product_has_no_bar(client, make_product):
+    make_product(name="Dứa hết", stock=0)
+    assert 'class="buy-bar"' not in _get(client, "/products/dua-het")
+
+
+# --- tables that fit 360 px: stacked rows, each cell led by its column's name ---------------------------------
+
+def _stacked_cells(html: str) -> list[tuple[str, str]]:
+    tables = re.findall(r'<table class="[^"]*\bstack\b[^"]*">(.*?)</table>', html, re.S)
+    assert tables, "no stacked table"
+    return [(label, cell) for table in tables
+            for label, cell in re.findall(r'<td data-label="([^"]*)">(.*?)</td>', table, re.S)]
+
+
+def test_payouts_table_is_stacked_on_phones(client, make_user, make_farm):
+    farm = make_farm(name="Vườn dứa Anh An")
+    sale(farm, datetime(2026, 6, 2), 1000000, fee=50000)
+    login_as(client, make_user(role="admin"))
+    client.get("/?lang=en")
+    cells = _stacked_cells(_get(client, "/admin/payouts"))
+    labels = [label for label, _ in cells]
+    assert labels[:5] == ["Earned", "Paid out", "Pending", "Available", "Last payout"]
+    assert "950,000" in dict(cells)["Earned"]
+    # Every data cell but the last (a link that names itself) says which column it is.
+    assert all(label for label in labels[:-1])
+
+
+def test_dashboard_tables_are_stacked_and_the_chart_prints_its_values(farmer_client, make_farm):
+    from accounts.farms import Farm
+    from core.extensions import db
+
+    farm = db.session.query(Farm).one()
+    sale(farm, datetime(2026, 6, 2, 2), 300000, fee=15000)
+    sale(farm, datetime(2026, 6, 15, 2), 1250000, fee=62500)
+    html = _get(farmer_client, "/farmer/dashboard?from=2026-06-01&to=2026-06-30")
+    labels = {label for label, _ in _stacked_cells(html)}
+    assert {"Produce", "Visits", "Net income", "Sold", "Sales", "Share"} <= labels
+    values = re.search(r'<g class="chart-values" aria-hidden="true"[^>]*>(.*?)</g>', html, re.S)
+    assert values, "the chart's figures are printed, not only in hover titles"
+    printed = re.findall(r"<text [^>]*>([^<]+)</text>", values.group(1))
+    assert printed == ["285k", "1.2M"]    # the net of each day that sold: 300,000 - 15,000 and 1,250,000 - 62,500
+
+
+def test_chart_labels_one_per_bar_when_few_and_one_per_bucket_when_many(app):
+    from farmers.dashboard import Bucket, Totals
+    from farmers.dashboard_chart import chart
+
+    def totals(net):
+        return Totals(sales=net) if net >= 0 else Totals(refunds=-net)
+
+    def bucket(day, produce, tours):
+        return Bucket(date(2026, 6, day), date(2026, 6, day), totals(produce), totals(tours))
+
+    with app.test_request_context("/?lang=vi"):
+        few = chart([bucket(1, 1_200_000, 450_000), bucket(2, 0, 0), bucket(3, -50_000, 0)], "day")
+        many = chart([bucket(d, 100_000 * d, 20_000) for d in range(1, 31)], "day")
+    assert [v.text for v in few.values] == ["1,2tr", "450k", "-50k"]
+    assert few.values[2].below and not few.values[0].below
+    assert len(many.values) == 30 and all(v.upright for v in many.values)
+    assert many.values[0].text == "120k" and many.values[-1].text == "3tr"
+
+
+# --- a destructive action asks twice ------------------------------------------------------------------------
+
+def test_removing_a_photo_asks_for_confirmation(farmer_client):
+    from accounts.farms import Farm
+    from core.extensions import db
+    from shop.models import ProductPhoto
+    from tests.factories import make_product
+
+    farm = db.session.query(Farm).one()
+    product = make_product(farm=farm)
+    db.session.add(ProductPhoto(product_id=product.id, position=0, large_key="aa/a.webp", small_key="aa/b.webp",
+                                width=800, height=600))
+    db.session.commit()
+    html = _get(farmer_client, f"/farmer/products/{product.id}/edit")
+    confirm = re.search(r'<details class="confirm">\s*<summary class="button danger">Remove.*?</summary>'
+                        r'(.*?)</details>', html, re.S)
+    assert confirm and "/photos/" in confirm.group(1) and "Yes, remove this photo" in confirm.group(1)
