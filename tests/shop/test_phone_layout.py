@@ -190,3 +190,60 @@ def test_removing_a_photo_asks_for_confirmation(farmer_client):
     confirm = re.search(r'<details class="confirm">\s*<summary class="button danger">Remove.*?</summary>'
                         r'(.*?)</details>', html, re.S)
     assert confirm and "/photos/" in confirm.group(1) and "Yes, remove this photo" in confirm.group(1)
+
+
+# --- photos shrunk in the browser, and still sent without it -------------------------------------------------
+
+def _photo_forms(html: str) -> list[str]:
+    return re.findall(r'<form method="post" action="[^"]+" enctype="multipart/form-data" class="form[^"]*"'
+                      r'( novalidate)? (data-shrink-photos [^>]*)>', html)
+
+
+@pytest.mark.parametrize("path", ["/farmer/products/new", "/farmer/tours/new", "edit-product", "edit-tour"])
+def test_photo_forms_shrink_photos_in_the_browser(farmer_client, make_product, make_tour, path):
+    from accounts.farms import Farm
+    from core.extensions import db
+
+    farm = db.session.query(Farm).one()
+    if path == "edit-product":
+        path = f"/farmer/products/{make_product(farm=farm).id}/edit"
+    elif path == "edit-tour":
+        path = f"/farmer/tours/{make_tour(farm=farm).id}/edit"
+    html = _get(farmer_client, path)
+    forms = _photo_forms(html)
+    assert len(forms) == 1, path
+    attrs = forms[0][1]
+    assert 'data-uploading-text="Sending the photos: {percent}"' in attrs and "data-failed-text=" in attrs
+    assert re.search(r'<script src="/static/js/photos\.[^"]*js" defer></script>', html)
+    assert 'type="file"' in html  # the plain file field stays: the form works as it is without the script
+
+
+def test_the_script_shrinks_to_1600_px_jpeg_and_sends_with_progress():
+    script = (Path(__file__).parents[2] / "static/js/photos.js").read_text()
+    assert "LONG_SIDE = 1600" in script and "QUALITY = 0.8" in script and '"image/jpeg"' in script
+    assert "xhr.upload.onprogress" in script and "form[data-shrink-photos]" in script
+    assert len(script.encode()) < 6_000, "a small script for phones on 3G"
+
+
+def test_a_photo_posted_without_the_script_is_still_checked_and_stored(app, farmer_client, make_product):
+    import io
+
+    from PIL import Image
+
+    from accounts.farms import Farm
+    from core.extensions import db
+
+    product = make_product(farm=db.session.query(Farm).one())
+    buffer = io.BytesIO()
+    Image.new("RGB", (2400, 1800), (200, 160, 30)).save(buffer, "JPEG")
+    response = farmer_client.post(f"/farmer/products/{product.id}/photos",
+                                  data={"photos": [(io.BytesIO(buffer.getvalue()), "IMG_1.JPG")]},
+                                  content_type="multipart/form-data")
+    assert response.status_code == 302
+    db.session.refresh(product)
+    assert [(p.width, p.height) for p in product.photos] == [(1200, 900)]   # re-encoded by the server
+
+
+@pytest.fixture
+def app_config(tmp_path):
+    return {"UPLOAD_FOLDER": str(tmp_path / "uploads")}
