@@ -5,11 +5,12 @@ in tests/browser/test_phone_screen.py measures the real header height)."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from core.time import utcnow
 from tests.farmers.ledger_helpers import sale
 from tests.helpers import login_as
 
@@ -247,3 +248,42 @@ def test_a_photo_posted_without_the_script_is_still_checked_and_stored(app, farm
 @pytest.fixture
 def app_config(tmp_path):
     return {"UPLOAD_FOLDER": str(tmp_path / "uploads")}
+
+
+# --- a market that looks like one: two columns of cards, sold counts, the visits and the farmers at home ----
+
+def test_product_grid_has_two_columns_on_a_phone():
+    css = (Path(__file__).parents[2] / "static/css/site.css").read_text()
+    assert ".grid { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr));" in css
+
+
+def test_cards_show_price_per_unit_and_sold_count(client, make_product):
+    make_product(name="Dứa Queen bán chạy", price_vnd=25000, unit="kg", orders_count=12)
+    make_product(name="Dứa mới", price_vnd=30000, unit="fruit", orders_count=0)
+    html = _get(client, "/products")
+    cards = dict(re.findall(r'<h3>([^<]+)</h3>\s*</a>(.*?)</li>', html, re.S))
+    assert '25.000\xa0₫<span class="per"> / kg</span>' in cards["Dứa Queen bán chạy"]
+    assert '<p class="sold">Đã bán 12 lần</p>' in cards["Dứa Queen bán chạy"]
+    assert 'class="sold"' not in cards["Dứa mới"]
+
+
+def test_home_shows_the_visits_with_pictures_and_the_farmers(client, make_farm, make_product, make_slot):
+    from core.extensions import db
+    from tours.models import TourPhoto
+
+    farm = make_farm(name="Vườn dứa Anh An", village="Kép 2", description="Ông An trồng dứa Queen từ năm 1998.")
+    farm.photo_small_key, farm.photo_large_key, farm.photo_width, farm.photo_height = "aa/s.webp", "aa/l.webp", 800, 800
+    make_farm(name="Đồi dứa Cường", village="Ca")
+    slot = make_slot(farm=farm, title="Hái dứa trên đồi", starts_at=utcnow() + timedelta(days=3))
+    db.session.add(TourPhoto(tour_id=slot.tour.id, position=0, large_key="bb/l.webp", small_key="bb/s.webp",
+                             width=1200, height=900))
+    db.session.commit()
+    make_product(farm=farm, name="Dứa Queen tươi")
+    html = _get(client, "/")
+    tours = re.search(r'<section aria-labelledby="tours">(.*?)</section>', html, re.S).group(1)
+    assert 'class="grid tour-grid"' in tours and "/media/bb/s.webp" in tours and "Hái dứa trên đồi" in tours
+    farms = re.search(r'<section aria-labelledby="farms">(.*?)</section>', html, re.S).group(1)
+    assert "Nông dân xã Kép" in farms
+    assert re.search(r'<img class="farm-face" src="/media/aa/s.webp" width="400" height="400" alt="[^"]+"', farms)
+    assert 'class="farm-face farm-initial' in farms   # the farm without a picture yet shows its initial
+    assert "Thôn Kép 2" in farms and "Ông An trồng dứa Queen từ năm 1998." in farms
