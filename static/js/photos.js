@@ -59,7 +59,8 @@
   function show(page, url) {
     var doc = new DOMParser().parseFromString(page, "text/html");
     document.replaceChild(document.adoptNode(doc.documentElement), document.documentElement);
-    if (url && url !== location.href.split("#")[0]) { history.pushState(null, "", url); }
+    // The address becomes the page's own (a new history entry when the server redirected elsewhere).
+    if (url) { history[url !== location.href.split("#")[0] ? "pushState" : "replaceState"](null, "", url); }
     var flash = document.querySelector(".flashes");
     if (flash) { flash.scrollIntoView(); }
     setup();

@@ -287,3 +287,29 @@ def test_home_shows_the_visits_with_pictures_and_the_farmers(client, make_farm, 
     assert re.search(r'<img class="farm-face" src="/media/aa/s.webp" width="400" height="400" alt="[^"]+"', farms)
     assert 'class="farm-face farm-initial' in farms   # the farm without a picture yet shows its initial
     assert "Thôn Kép 2" in farms and "Ông An trồng dứa Queen từ năm 1998." in farms
+
+
+# --- the page-weight budget stays (Lighthouse in audit/ measures the real pages) -----------------------------
+
+def test_page_weight_budget_of_the_phone_pages(client, make_farm, make_product):
+    import gzip
+
+    from core.extensions import db
+    from shop.models import ProductPhoto
+
+    for n in range(12):
+        farm = make_farm(name=f"Vườn dứa {n}", description="Gia đình trồng dứa Queen trên đồi đất đỏ. " * 4)
+        product = make_product(farm=farm, name=f"Dứa Queen {n}", orders_count=n)
+        db.session.add(ProductPhoto(product_id=product.id, position=0, large_key=f"aa/l{n}.webp",
+                                    small_key=f"aa/s{n}.webp", width=1200, height=900))
+    db.session.commit()
+    root = Path(__file__).parents[2] / "static"
+    assert len(gzip.compress((root / "css/site.css").read_bytes())) < 9_000, "one small stylesheet"
+    assert len(gzip.compress((root / "js/photos.js").read_bytes())) < 2_500
+    for path in ("/", "/products", "/products/dua-queen-3"):
+        html = _get(client, path)
+        assert len(gzip.compress(html.encode())) < 8_000, path
+        # Only the first pictures load at once; the rest wait until scrolled to.
+        photos = re.findall(r'<img [^>]*src="/media/[^>]*>', html)
+        eager = [tag for tag in photos if 'loading="lazy"' not in tag]
+        assert photos and len(eager) <= 2, (path, eager)
