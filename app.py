@@ -80,8 +80,10 @@ def _import_models() -> None:
     import accounts.models  # noqa: F401
     import accounts.session_store  # noqa: F401
     import core.audit  # noqa: F401
+    import core.messages  # noqa: F401 - with core.outbox, and its alert when a message is given up on
     import core.outbox  # noqa: F401
     import core.settings_store  # noqa: F401
+    import core.zalo_tokens  # noqa: F401
     import shop.ledger  # noqa: F401
     import shop.models  # noqa: F401
     import shop.order_models  # noqa: F401
@@ -117,12 +119,14 @@ def _check_receiving_account(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     import farmers.slot_views  # noqa: F401  (its slot, manifest and check-in routes are on farmer_tours_bp)
+    from accounts.message_views import bp as account_messages_bp
     from accounts.views import bp as accounts_bp
     from admin.assist_views import bp as admin_assist_bp
     from admin.settings_views import bp as admin_settings_bp
     from admin.views import bp as admin_bp
     from core.health import bp as health_bp
     from core.media import bp as media_bp
+    from core.zalo_webhook import bp as zalo_webhook_bp
     from farmers.order_views import bp as farmer_orders_bp
     from farmers.product_views import bp as farmer_products_bp
     from farmers.tour_views import bp as farmer_tours_bp
@@ -133,7 +137,8 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (shop_bp, orders_bp, accounts_bp, farmers_bp, farmer_products_bp, farmer_orders_bp, tours_bp,
                       farmer_tours_bp,
-                      admin_bp, admin_settings_bp, admin_assist_bp, media_bp, health_bp):
+                      admin_bp, admin_settings_bp, admin_assist_bp, media_bp, health_bp, account_messages_bp,
+                      zalo_webhook_bp):
         app.register_blueprint(blueprint)
 
     from admin.payment_views import bp as admin_payments_bp
@@ -147,8 +152,10 @@ def _register_blueprints(app: Flask) -> None:
 
     from admin.payout_views import bp as admin_payouts_bp
     from farmers.dashboard_views import bp as farmer_dashboard_bp
+    from farmers.statement_views import bp as statements_bp
 
     app.register_blueprint(farmer_dashboard_bp)
+    app.register_blueprint(statements_bp)
     app.register_blueprint(admin_payouts_bp)
 
 
@@ -184,3 +191,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(send_refunds)
     app.cli.add_command(process_bank_notifications)
     app.cli.add_command(check_payos_links)
+
+    from core.worker import worker_command
+
+    app.cli.add_command(worker_command)

@@ -227,6 +227,29 @@ def load(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "PAYOS_TIMEOUT_SECONDS": _int(env, "PAYOS_TIMEOUT_SECONDS", 5),
         # The channels messages go out by (core/channels/<name>.py), comma-separated; e-mail only by default.
         "MESSAGE_CHANNELS": _list(env.get("MESSAGE_CHANNELS")) or ["email"],
+        # True where `flask worker` runs (deploy/systemd/kep-worker.service): it sends the outbox within seconds,
+        # so requests no longer send it themselves after their commit.
+        "OUTBOX_WORKER": _bool(env.get("OUTBOX_WORKER"), False),
+        # Zalo ZNS through the cooperative's Official Account (core/channels/zalo.py; README "Connecting Zalo"):
+        # the app's id and secret, the first refresh token (then kept in the database), the OA's secret key for
+        # its webhook's signature, and the approved template of each kind of message ("order_paid=231234,...").
+        "ZALO_APP_ID": env.get("ZALO_APP_ID", ""),
+        "ZALO_APP_SECRET": env.get("ZALO_APP_SECRET", ""),
+        "ZALO_REFRESH_TOKEN": env.get("ZALO_REFRESH_TOKEN", ""),
+        "ZALO_OA_SECRET_KEY": env.get("ZALO_OA_SECRET_KEY", ""),
+        "ZALO_TEMPLATES": env.get("ZALO_TEMPLATES", ""),
+        "ZALO_ZNS_URL": env.get("ZALO_ZNS_URL", "https://business.openapi.zalo.me/message/template"),
+        "ZALO_OAUTH_URL": env.get("ZALO_OAUTH_URL", "https://oauth.zaloapp.com/v4/oa/access_token"),
+        "ZALO_TIMEOUT_SECONDS": _int(env, "ZALO_TIMEOUT_SECONDS", 10),
+        # SMS through eSMS (core/channels/sms.py): the account's keys, the registered brand name, and whether the
+        # text keeps its diacritics (ESMS_UNICODE=1 costs more: 70 characters a part instead of 160).
+        "ESMS_API_KEY": env.get("ESMS_API_KEY", ""),
+        "ESMS_SECRET_KEY": env.get("ESMS_SECRET_KEY", ""),
+        "ESMS_BRANDNAME": env.get("ESMS_BRANDNAME", ""),
+        "ESMS_UNICODE": _bool(env.get("ESMS_UNICODE"), False),
+        "ESMS_SANDBOX": _bool(env.get("ESMS_SANDBOX"), False),
+        "ESMS_URL": env.get("ESMS_URL", "https://rest.esms.vn/MainService.svc/json/SendMultipleMessage_V4_post_json/"),
+        "ESMS_TIMEOUT_SECONDS": _int(env, "ESMS_TIMEOUT_SECONDS", 10),
         # Outgoing mail; without MAIL_SERVER messages wait in the outbox for staff.
         "MAIL_SERVER": env.get("MAIL_SERVER", ""),
         "MAIL_PORT": _int(env, "MAIL_PORT", 587),

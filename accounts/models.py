@@ -25,6 +25,11 @@ class User(UserMixin, db.Model):
     phone: Mapped[str] = mapped_column(String(20))
     # When the account holder last proved, by a one-time code, that the phone number is theirs (None: never).
     phone_verified_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Message choices (core/preferences.py): the channels chosen ("email,zalo"; None: never chosen, the defaults),
+    # the topics turned off, and when marketing was consented to (None: no marketing).
+    message_channels: Mapped[str | None] = mapped_column(String(40))
+    muted_topics: Mapped[str] = mapped_column(String(200), default="")
+    marketing_consent_at: Mapped[datetime | None] = mapped_column(DateTime)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(10), default="buyer")
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -7,12 +7,16 @@ import unicodedata
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
 
 
-def fold(text: str) -> str:
-    """Lower-case, without diacritics, "đ" as "d": "Dứa Queen KÉP" -> "dua queen kep"."""
+def unaccent(text: str) -> str:
+    """Without diacritics, "đ" as "d", case kept: "Dứa Queen KÉP" -> "Dua Queen KEP"."""
     text = (text or "").replace("đ", "d").replace("Đ", "D")
     decomposed = unicodedata.normalize("NFD", text)
-    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
-    return " ".join(stripped.lower().split())
+    return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn"))
+
+
+def fold(text: str) -> str:
+    """Lower-case, without diacritics, "đ" as "d": "Dứa Queen KÉP" -> "dua queen kep"."""
+    return " ".join(unaccent(text).lower().split())
 
 
 def slugify(text: str, max_length: int = 120) -> str:

@@ -1,4 +1,4 @@
-"""The farmer's income: the dashboard, its CSV export and the printable income statement.
+"""The farmer's income: the dashboard, its CSV export and the printable income statement (page and PDF).
 
 A farmer sees their own farm only (a ``?farm=`` they add is ignored); commune staff name the farm with
 ``?farm=<id>``, which ``url_for`` carries on every link of this blueprint. Every figure comes from
@@ -12,6 +12,7 @@ import io
 from flask import (
     Blueprint,
     Response,
+    current_app,
     g,
     redirect,
     render_template,
@@ -23,8 +24,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
+from core.qr import qr_png_data_uri
 from core.time import to_local, utcnow
-from farmers import acting, dashboard, periods
+from core.urls import public_url
+from farmers import acting, dashboard, periods, statement_proof
+from farmers import statement_pdf as statement_pdf_file
 from farmers.dashboard_chart import chart
 from shop.payments.reference import reference_for
 
@@ -109,11 +113,34 @@ def _safe_cell(text: str) -> str:
 
 @bp.route("/statement")
 def statement():
+    return render_template("farmers/statement.html", **_statement())
+
+
+@bp.route("/statement.pdf")
+def statement_pdf():
+    """The statement as a PDF for the bank: the page's figures (same functions), with a QR code that opens the
+    market's verify page (farmers/statement_proof.py)."""
+    context = _statement()
+    if context["problem"]:  # a hand-typed URL: the page says what is wrong rather than a file for other dates
+        return redirect(url_for("farmer_dashboard.statement", **request.args))
+    farm, period = context["farm"], context["period"]
+    token = statement_proof.issue(current_app.secret_key, farm.id, period, context["summary"].total,
+                                  context["issued_at"])
+    verify_url = public_url("statements.verify", token=token)
+    html = render_template("farmers/statement_pdf.html", verify_url=verify_url,
+                           verify_qr=qr_png_data_uri(verify_url), **context)
+    filename = f"sao-ke-thu-nhap-{farm.id}-{period.start.isoformat()}-{period.end.isoformat()}.pdf"
+    return Response(statement_pdf_file.render(html), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                             "Cache-Control": "private, no-store"})
+
+
+def _statement() -> dict:
+    """What the statement shows, for the page and the PDF alike (issued to the second: the PDF's token says it)."""
     now, period, problem = _period()
+    now = now.replace(microsecond=0)
     farm = g.farm
     rows = dashboard.day_rows(farm.id, period)
-    months = dashboard.buckets(rows, period, "month")
-    return render_template(
-        "farmers/statement.html", farm=farm, period=period, problem=problem, months=months,
-        summary=dashboard.summarise(rows), payouts=dashboard.payouts_in(farm.id, period),
-        balance=dashboard.balance(farm.id, now=now), fee_rates=dashboard.fee_rates(rows), issued_at=now)
+    return dict(farm=farm, period=period, problem=problem, months=dashboard.buckets(rows, period, "month"),
+                summary=dashboard.summarise(rows), payouts=dashboard.payouts_in(farm.id, period),
+                balance=dashboard.balance(farm.id, now=now), fee_rates=dashboard.fee_rates(rows), issued_at=now)

@@ -18,6 +18,7 @@ from sqlalchemy.sql import Select
 from accounts.farms import VILLAGES, Farm
 from core.extensions import db
 from core.text import fold
+from shop import search_terms
 from shop.models import CATEGORIES, MAX_PRICE_VND, Product, ProductSlugRedirect
 
 PER_PAGE = 24
@@ -201,14 +202,9 @@ def parse_page(value: str | None) -> int:
     return max(1, min(int(value[:8]), MAX_PAGE))
 
 
-def _like_word(word: str) -> str:
-    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _conditions(filters: Filters) -> list:
     """The filters as SQL conditions (on top of the public ones)."""
-    conditions = [Product.search_text.like(_like_word(word), escape="\\") for word in filters.words]
+    conditions = [search_terms.matches(Product.search_text, group) for group in search_terms.groups(filters.words)]
     if filters.category:
         conditions.append(Product.category == filters.category)
     if filters.village:
@@ -245,14 +241,18 @@ class CataloguePage:
 
 
 def search(filters: Filters, page: int = 1, per_page: int = PER_PAGE) -> CataloguePage:
-    """One page of public products matching ``filters``: a COUNT, the page, its photos."""
+    """One page of public products matching ``filters``: a COUNT, the page, its photos. A search in the default
+    order lists first what is about its words (shop/search_terms.relevance), newest first among equals."""
     conditions = _conditions(filters)
     total = db.session.scalar(select(func.count(Product.id)).join(Product.farm)
                               .where(*_public_conditions(), *conditions)) or 0
     pages = max(1, ceil(total / per_page))
     products: list[Product] = []
     if total and page <= pages:
-        stmt = (_public_products(*conditions).order_by(*_ORDER[filters.sort])
+        order = _ORDER[filters.sort]
+        if filters.words and filters.sort == "newest":
+            order = (search_terms.relevance(search_terms.groups(filters.words)).desc(), *order)
+        stmt = (_public_products(*conditions).order_by(*order)
                 .limit(per_page).offset((page - 1) * per_page))
         products = list(db.session.scalars(stmt))
     return CataloguePage(products=products, total=total, page=page, pages=pages)

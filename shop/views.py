@@ -9,7 +9,7 @@ from core.media import photo_url
 from core.pagecache import cached_page
 from core.time import to_local, utcnow
 from core.urls import public_url
-from shop import catalogue, showcase
+from shop import catalogue, showcase, unit_prices
 from shop.models import CATEGORIES
 
 bp = Blueprint("shop", __name__)
@@ -21,6 +21,7 @@ def month_name(month: int) -> str:
 
 
 bp.add_app_template_global(catalogue.stock_state, "stock_state")
+bp.add_app_template_global(unit_prices.price_per_kg, "price_per_kg")
 
 
 def _photo_url(key: str) -> str:

@@ -15,6 +15,11 @@ from flask import current_app
 DEFAULT = ("email",)
 
 
+class Fallback(Exception):  # noqa: N818 - not an error of ours: the recipient is to be reached another way
+    """Raised by a channel's ``send`` when this recipient cannot get the message that way at all (no Zalo account,
+    the template refused...): the row is not retried, and its ``fallback_body`` goes by SMS instead."""
+
+
 def get(name: str) -> ModuleType:
     """The channel module called ``name``; LookupError when there is none."""
     if not name.isidentifier():

@@ -56,10 +56,11 @@ def no_store(response):
 def deliver_after_commit() -> None:
     """Once the request that moved money has committed, send the outbox when mail is configured, within a time
     budget. Refunds are not sent from the request (``flask send-refunds`` sends them, so a slow provider never
-    holds the page); what is not sent stays queued for ``flask send-notifications``."""
+    holds the page); what is not sent stays queued for ``flask send-notifications``. Where ``flask worker`` runs
+    (OUTBOX_WORKER), the request leaves it to the worker."""
     after_commit(_send_outbox)
 
 
 def _send_outbox() -> None:
-    if current_app.config.get("MAIL_SERVER"):
+    if current_app.config.get("MAIL_SERVER") and not current_app.config.get("OUTBOX_WORKER"):
         outbox.send_pending(limit=20, time_budget_seconds=MAIL_BUDGET_SECONDS)

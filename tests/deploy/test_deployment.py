@@ -11,8 +11,10 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -196,3 +198,17 @@ def test_a_cron_line_with_only_the_settings_file_uses_the_right_database(site):
     done = subprocess.run([str(BIN / "flask"), "expire-orders"], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0 and "Expired 0 unpaid order(s)." in done.stdout, done.stderr
+
+
+def test_the_worker_service_runs_until_sigterm_then_stops_cleanly(site):
+    command, env = unit_command("kep-worker.service", "", site["env_file"])
+    worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        time.sleep(3)
+        assert worker.poll() is None, worker.communicate()[0]
+        worker.send_signal(signal.SIGTERM)
+        output = worker.communicate(timeout=20)[0]
+    finally:
+        worker.kill()
+    assert worker.returncode == 0, output
+    assert "outbox worker started" in output and "outbox worker stopped after sending 0 message(s)" in output

@@ -91,9 +91,10 @@ def test_after_ten_failed_attempts_a_message_is_marked_failed_for_staff(app, mai
     queue_messages(1)
     for _ in range(outbox.MAX_ATTEMPTS):
         send_notifications(app)
-    [note] = notes()
+    note, alert = notes()
     assert (note.status, note.attempts) == ("failed", outbox.MAX_ATTEMPTS)
-    assert send_notifications(app) == "sent 0, failed 0, skipped 0, still waiting 0"
+    assert (alert.kind, alert.status) == ("staff_undeliverable", "pending"), "staff are told"
+    assert send_notifications(app) == "sent 0, failed 1, skipped 0, still waiting 1", "only the alert is tried"
     from tests.helpers import login_as
 
     login_as(client, make_user(role="admin"))

@@ -128,6 +128,9 @@ ROUTES: dict[str, Route] = {
     "farmer_dashboard.index": route("/farmer/dashboard" + F, GET=FARMER),
     "farmer_dashboard.export": route("/farmer/dashboard.csv" + F, GET=FARMER),
     "farmer_dashboard.statement": route("/farmer/statement" + F, GET=FARMER),
+    "farmer_dashboard.statement_pdf": route("/farmer/statement.pdf" + F, GET=FARMER),
+    # A statement's verify page: whoever has the signed token (the QR code); a token not signed is a 404 for all.
+    "statements.verify": route("/statements/verify/not-a-statement", GET=(404,) * 6),
     # -- the farmer's visits -------------------------------------------------------------------------------------
     "farmer_tours.index": route("/farmer/tours" + F, GET=FARMER),
     "farmer_tours.new": route("/farmer/tours/new" + F, GET=FARMER, POST=FARMER),

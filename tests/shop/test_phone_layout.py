@@ -263,7 +263,7 @@ def test_cards_show_price_per_unit_and_sold_count(client, make_product):
     html = _get(client, "/products")
     cards = dict(re.findall(r'<h3>([^<]+)</h3>\s*</a>(.*?)</li>', html, re.S))
     assert '25.000\xa0₫<span class="per"> / kg</span>' in cards["Dứa Queen bán chạy"]
-    assert '<p class="sold">Đã bán 12 lần</p>' in cards["Dứa Queen bán chạy"]
+    assert '<p class="muted sold">Đã bán 12 đơn</p>' in cards["Dứa Queen bán chạy"]
     assert 'class="sold"' not in cards["Dứa mới"]
 
 

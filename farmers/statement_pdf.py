@@ -1,0 +1,18 @@
+"""The income statement as a PDF file, rendered from the statement's HTML by WeasyPrint.
+
+WeasyPrint lays the page out with Pango and HarfBuzz and needs fonts with Vietnamese glyphs on the machine
+(Debian: libpango-1.0-0, libpangoft2-1.0-0, libharfbuzz0b, fonts-dejavu-core; see README.md). It is imported
+when a PDF is asked for, so the app starts without loading it.
+
+The HTML is ours (every farm-given text escaped by Jinja) and has no outside resources: the fetcher allows
+``data:`` URIs only (the QR code), so a document can never make the server fetch a URL or read a local file.
+"""
+from __future__ import annotations
+
+
+def render(html: str) -> bytes:
+    """The PDF bytes of ``html`` (A4, the page size set in the template's CSS)."""
+    from weasyprint import HTML, URLFetcher
+
+    fetcher = URLFetcher(allowed_protocols={"data"})
+    return HTML(string=html, url_fetcher=fetcher).write_pdf()
