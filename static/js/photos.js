@@ -58,7 +58,10 @@
 
   function show(page, url) {
     var doc = new DOMParser().parseFromString(page, "text/html");
-    document.replaceChild(document.adoptNode(doc.documentElement), document.documentElement);
+    // The body and title only: the head (stylesheet, icon) is the same on every page and stays loaded.
+    document.title = doc.title;
+    document.documentElement.lang = doc.documentElement.lang;
+    document.body.replaceWith(document.adoptNode(doc.body));
     // The address becomes the page's own (a new history entry when the server redirected elsewhere).
     if (url) { history[url !== location.href.split("#")[0] ? "pushState" : "replaceState"](null, "", url); }
     var flash = document.querySelector(".flashes");

@@ -80,3 +80,41 @@ def test_the_farmers_bar_is_at_the_bottom_of_the_screen(world, shop):
     assert abs(bar["y"] + bar["height"] - PHONE_VIEWPORT["height"]) < 2 and bar["width"] == PHONE_VIEWPORT["width"]
     assert _box(farmer.page, "header .header-row")["height"] <= HEADER_MAX
     assert farmer.page.locator('nav.farm-bar a[aria-current="page"]').inner_text().strip() == "Sản phẩm"
+
+
+def test_a_big_photo_is_shrunk_in_the_browser_and_sent_with_progress(world, shop, tmp_path):
+    import io
+    import random
+
+    from PIL import Image
+
+    from tests.browser.selling import expect_flash
+
+    email, slug = shop
+    rng = random.Random(7)
+    big = Image.new("RGB", (3200, 2400))
+    big.putdata([(rng.randrange(256), rng.randrange(256), 60) for _ in range(3200 * 2400)])  # camera-like noise
+    path = tmp_path / "IMG_2001.JPG"
+    buffer = io.BytesIO()
+    big.save(buffer, "JPEG", quality=92)
+    path.write_bytes(buffer.getvalue())
+
+    def product_id():
+        from sqlalchemy import select
+
+        from core.extensions import db
+        from shop.models import Product
+        return db.session.scalar(select(Product.id).where(Product.slug == slug))
+
+    farmer = world.person("phone farmer")
+    page = farmer.page
+    page.goto(f"/farmer/products/{world.query(product_id)}/edit")
+    sent = []
+    page.on("request", lambda request: sent.append(len(request.post_data_buffer or b""))
+            if request.method == "POST" and request.url.endswith("/photos") else None)
+    page.set_input_files("#photos", str(path))
+    with page.expect_navigation():
+        page.click('main form[data-shrink-photos] button[type=submit]')
+    expect_flash(farmer)
+    assert sent and sent[0] < path.stat().st_size / 3, (sent, path.stat().st_size)
+    assert page.locator("main img[src^='/media/']").count() >= 1
