@@ -118,3 +118,17 @@ def test_a_big_photo_is_shrunk_in_the_browser_and_sent_with_progress(world, shop
     expect_flash(farmer)
     assert sent and sent[0] < path.stat().st_size / 3, (sent, path.stat().st_size)
     assert page.locator("main img[src^='/media/']").count() >= 1
+
+
+@pytest.mark.parametrize("path", ["/", "/products", "/tours", "/farmer/dashboard", "/farmer/products",
+                                  "/farmer/orders", "/farmer/tours"])
+def test_no_page_is_wider_than_the_phone(world, shop, path):
+    from tests.helpers import PASSWORD
+
+    email, _ = shop
+    farmer = world.person("phone farmer")
+    if not farmer.page.locator('header form[action="/logout"]').count():
+        log_in(world, farmer, email, PASSWORD)
+    farmer.page.goto(path)
+    width = farmer.page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE_VIEWPORT["width"], (path, width)
