@@ -225,8 +225,9 @@ def load(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "PAYOS_CHECKSUM_KEY": env.get("PAYOS_CHECKSUM_KEY", ""),
         "PAYOS_API_BASE": env.get("PAYOS_API_BASE", "https://api-merchant.payos.vn"),
         "PAYOS_TIMEOUT_SECONDS": _int(env, "PAYOS_TIMEOUT_SECONDS", 5),
-        # The channels messages go out by (core/channels/<name>.py), comma-separated; e-mail only by default.
-        "MESSAGE_CHANNELS": _list(env.get("MESSAGE_CHANNELS")) or ["email"],
+        # The channels messages go out by (core/channels/<name>.py), comma-separated. Unset: e-mail only in
+        # production; e-mail and the log-only phone channel (one-time codes in the log) elsewhere (core/channels).
+        "MESSAGE_CHANNELS": _list(env.get("MESSAGE_CHANNELS")) or None,
         # True where `flask worker` runs (deploy/systemd/kep-worker.service): it sends the outbox within seconds,
         # so requests no longer send it themselves after their commit.
         "OUTBOX_WORKER": _bool(env.get("OUTBOX_WORKER"), False),
@@ -317,6 +318,9 @@ def check_production(config: dict) -> None:
         raise UnsafeConfiguration("APP_ENV=production needs STAFF_EMAIL, where alerts for commune staff go.")
     channels = Path(__file__).resolve().parent / "core" / "channels"
     for name in config.get("MESSAGE_CHANNELS") or ():
+        if name == "phone":
+            raise UnsafeConfiguration("MESSAGE_CHANNELS lists 'phone', the development channel that only writes "
+                                      "text messages to the log: nobody would receive them.")
         if not name.isidentifier() or not (channels / f"{name}.py").is_file():
             raise UnsafeConfiguration(f"MESSAGE_CHANNELS lists {name!r}, but there is no core/channels/{name}.py.")
     photos = config.get("S3_PUBLIC_BASE_URL") or ""

@@ -29,8 +29,12 @@ def create_admin(email: str, full_name: str, password: str) -> None:
 @click.command("purge-sessions")
 @with_appcontext
 def purge_sessions() -> None:
-    """Delete expired sessions (run it from cron, e.g. hourly; safe to run twice at once)."""
+    """Delete expired sessions and day-old one-time codes (run it from cron, e.g. hourly; safe to run twice)."""
+    from accounts import otp
     from accounts.session_store import purge_expired
     from core.time import utcnow
 
     click.echo(f"Expired sessions deleted: {purge_expired(utcnow())}")
+    codes = otp.purge(utcnow())
+    db.session.commit()
+    click.echo(f"Old one-time codes deleted: {codes}")

@@ -4,11 +4,11 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import BooleanField, EmailField, PasswordField, StringField, TelField
-from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional, ValidationError
 
 from accounts import passwords
 from core.forms import Form
-from core.validators import VietnameseMobile
+from core.validators import VietnameseMobile, normalize_vn_mobile
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 128
@@ -41,9 +41,15 @@ def _password(label, person):
     ])
 
 
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
 class RegisterForm(Form):
-    email = EmailField(_l("Email"), validators=[
-        DataRequired(message=_l("Enter your email address.")),
+    """Phone first: without an e-mail the account is confirmed by a code sent to the phone; with one, by a
+    link sent to the e-mail (as before)."""
+    email = EmailField(_l("Email (optional)"), filters=[_strip], validators=[
+        Optional(),
         Email(message=_l("Enter a valid email address, for example ten@gmail.com."), check_deliverability=False),
         Length(max=254),
     ])
@@ -63,8 +69,9 @@ class ConfirmForm(Form):
 
 
 class LoginForm(Form):
-    email = EmailField(_l("Email"), validators=[DataRequired(message=_l("Enter your email address.")),
-                                                Length(max=254)])
+    # Named "email" as before (bookmarked pages, password managers); it takes a phone number too.
+    email = StringField(_l("Phone number or email"), filters=[_strip], validators=[
+        DataRequired(message=_l("Enter your phone number or email.")), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(message=_l("Enter your password.")),
                                                          Length(max=PASSWORD_MAX)])
     remember = BooleanField(_l("Remember me on this device"))
@@ -79,16 +86,52 @@ class ChangePasswordForm(Form):
         EqualTo("password", message=_l("The two passwords are not the same."))])
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
+class PhoneOrEmail:
+    """A Vietnamese mobile number (normalized to 0xxxxxxxxx, and kept in ``form.phone``) or an e-mail."""
+
+    def __call__(self, form, field):
+        value = field.data or ""
+        form.phone = None if "@" in value else normalize_vn_mobile(value)
+        if form.phone is not None:
+            field.data = form.phone
+            return
+        if "@" not in value and not any(c.isalpha() for c in value):  # meant as a number
+            raise ValidationError(_l("Enter a Vietnamese mobile number (for example 0912 345 678) or an email."))
+        Email(message=_l("Enter a valid email address, for example ten@gmail.com."),
+              check_deliverability=False)(form, field)
 
 
 class ForgotPasswordForm(Form):
-    email = EmailField(_l("Email"), filters=[_strip], validators=[
-        DataRequired(message=_l("Enter your email address.")),
-        Email(message=_l("Enter a valid email address, for example ten@gmail.com."), check_deliverability=False),
-        Length(max=254),
-    ])
+    email = StringField(_l("Phone number or email"), filters=[_strip], validators=[
+        DataRequired(message=_l("Enter your phone number or email.")), Length(max=254), PhoneOrEmail()])
+    phone = None
+
+
+def _code_field():
+    return StringField(_l("Code"), filters=[lambda v: "".join(v.split()) if isinstance(v, str) else v],
+                       validators=[DataRequired(message=_l("Enter the code from the message.")),
+                                   Length(min=6, max=6, message=_l("The code has 6 digits."))])
+
+
+class CodeForm(Form):
+    """The code sent to the phone."""
+    code = _code_field()
+
+
+class SendAgainForm(Form):
+    """The button "send the code again"."""
+
+
+class PhoneResetForm(Form):
+    """The code sent to ``phone`` and the new password, on one page."""
+    code = _code_field()
+    password = _password(_l("New password (at least 8 characters)"), lambda form: (None, form.phone, None))
+    confirm = PasswordField(_l("Repeat the new password"), validators=[
+        EqualTo("password", message=_l("The two passwords are not the same."))])
+
+    def __init__(self, *args, phone=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.phone = phone
 
 
 class ResetPasswordForm(Form):

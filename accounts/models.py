@@ -5,7 +5,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, DateTime, String
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -17,11 +17,22 @@ ROLES = ("buyer", "farmer", "admin")
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint("role IN ('buyer', 'farmer', 'admin')", name="role"),)
+    __table_args__ = (
+        CheckConstraint("role IN ('buyer', 'farmer', 'admin')", name="role"),
+        # Buyers and farmers may have only a phone number; commune staff always have an e-mail.
+        CheckConstraint("role <> 'admin' OR email IS NOT NULL", name="staff_email"),
+        # A phone number signs in to one account at most: the one that proved it. Unproved numbers may repeat
+        # (a number typed at registration and never confirmed, or an old account's contact number).
+        Index("uq_users_verified_phone", "phone", unique=True,
+              sqlite_where=text("phone_verified_at IS NOT NULL"),
+              postgresql_where=text("phone_verified_at IS NOT NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    # Optional for buyers and farmers (phone-first accounts), unique when given, stored lower-case.
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
     full_name: Mapped[str] = mapped_column(String(120))
+    # A Vietnamese mobile number as 0xxxxxxxxx (core/validators.normalize_vn_mobile).
     phone: Mapped[str] = mapped_column(String(20))
     # When the account holder last proved, by a one-time code, that the phone number is theirs (None: never).
     phone_verified_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -60,5 +71,40 @@ class User(UserMixin, db.Model):
     def is_farmer(self) -> bool:
         return self.role == "farmer"
 
+    @property
+    def login_name(self) -> str:
+        """What the account signs in with, as shown to people: the e-mail, else the phone number."""
+        return self.email or self.phone
+
     def __repr__(self) -> str:
-        return f"<User {self.id} {self.email} {self.role}>"
+        return f"<User {self.id} {self.email or self.phone} {self.role}>"
+
+
+OTP_PURPOSES = ("verify_phone", "login", "reset")
+
+
+class OneTimeCode(db.Model):
+    """A 6-digit code sent to a phone (accounts/otp.py): only its keyed hash is kept; it works until
+    ``expires_at``, once (``used_at``), and dies after OTP_MAX_TRIES wrong tries (``tries``)."""
+
+    __tablename__ = "one_time_codes"
+    __table_args__ = (
+        CheckConstraint("purpose IN ('verify_phone', 'login', 'reset')", name="purpose"),
+        CheckConstraint("tries >= 0", name="tries"),
+        Index("ix_one_time_codes_phone_created", "phone", "created_at"),
+        Index("ix_one_time_codes_client_created", "client_key", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    phone: Mapped[str] = mapped_column(String(20))
+    # The account the code is for; None when nobody has the number (a reset asked for an unknown phone: the
+    # row exists so that the answers and limits are the same, but no message is sent and no code works).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    # A keyed hash of the client's network address, for the per-client sending limit.
+    client_key: Mapped[str] = mapped_column(String(32))
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -13,10 +13,14 @@ from accounts.models import User
 from core import audit
 from core.domain import DomainError
 from core.extensions import db
+from core.validators import normalize_vn_mobile
 
 
 class AccountError(DomainError):
     """A rule was broken; ``message`` is for the user."""
+
+
+_NOBODY = object()  # ``authenticate(user=_NOBODY)``: looked up already, and nobody has it
 
 
 def normalize_email(email: str) -> str:
@@ -28,6 +32,8 @@ def find_by_email(email: str) -> User | None:
 
 
 def register(*, email: str, full_name: str, phone: str, password: str, role: str = "buyer") -> User:
+    if role == "admin" and not normalize_email(email):
+        raise AccountError(_l("Commune staff accounts need an email address."), field="email")
     if find_by_email(email) is not None:
         raise AccountError(_l("An account with this email already exists. Log in, or use another email."),
                            field="email")
@@ -56,25 +62,68 @@ def authenticate(email: str, password: str, user: User | None = None) -> User | 
     the account is missing, suspended or the password wrong (one scrypt check every time).
     ``user``: the account already looked up for ``email``, if the caller has it."""
     user = user if user is not None else find_by_email(email)
+    user = None if user is _NOBODY else user
     usable = user is not None and user.active
     matches = check_password_hash(user.password_hash if usable else dummy_hash(), password)
     return user if usable and matches else None
 
 
-def log_in(email: str, password: str, *, address: str | None, now) -> User:
+class PhoneNotVerified(AccountError):
+    """The right password for an account registered by phone that has not confirmed its number yet."""
+
+    def __init__(self, user: User):
+        super().__init__(_l("Confirm your phone number first: enter the code we send to it."))
+        self.user = user
+
+
+def login_phone(identifier: str) -> str | None:
+    """The phone number typed at login (0912 345 678, +84912345678, 84912345678 → 0912345678), or None
+    when ``identifier`` is an e-mail (or nothing one can log in with)."""
+    if "@" in (identifier or ""):
+        return None
+    return normalize_vn_mobile(identifier)
+
+
+def find_by_phone(phone: str) -> User | None:
+    """The account that proved this (normalized) number; unproved numbers sign in to nothing."""
+    return db.session.scalar(select(User).where(User.phone == phone, User.phone_verified_at.is_not(None)))
+
+
+def pending_by_phone(phone: str) -> User | None:
+    """The newest account registered by phone with this number and not confirmed yet (no e-mail either)."""
+    return db.session.scalar(select(User).where(User.phone == phone, User.phone_verified_at.is_(None),
+                                                User.email.is_(None))
+                             .order_by(User.id.desc()).limit(1))
+
+
+def log_in(identifier: str, password: str, *, address: str | None, now) -> User:
     """The account, when the password is right and this (account, address) pair is not made to wait.
+    ``identifier`` is an e-mail or a Vietnamese mobile number, in any of its spellings.
 
     Raises ``throttle.Throttled`` (before the password is even checked) while the pair waits, and
     AccountError for a wrong password or an unknown or suspended account (one message for all three).
+    A phone signs in to the account that proved it; when none has, the right password of the newest
+    account registered with it and still unconfirmed raises PhoneNotVerified (the caller sends a code).
     Failures and successes are counted in accounts/throttle.py."""
-    email = normalize_email(email)
-    throttle.check(email, address)
-    user = find_by_email(email)
-    found = authenticate(email, password, user=user)
+    phone = login_phone(identifier)
+    key = phone or normalize_email(identifier)
+    throttle.check(key, address)
+    if phone is not None:
+        user = find_by_phone(phone)
+        pending = pending_by_phone(phone) if user is None else None
+        found = authenticate(key, password, user=user or pending or _NOBODY)
+        wrong = _l("The phone number or the password is not right.")
+    else:
+        user = find_by_email(key)
+        pending = None
+        found = authenticate(key, password, user=user)
+        wrong = _l("The email or the password is not right.")
     if found is None:
-        throttle.failed(email, address, user=user, now=now)
-        raise AccountError(_l("The email or the password is not right."))
-    throttle.succeeded(email, address)
+        throttle.failed(key, address, user=user or pending, now=now)
+        raise AccountError(wrong)
+    throttle.succeeded(key, address)
+    if found is pending:
+        raise PhoneNotVerified(found)
     return found
 
 

@@ -1,7 +1,8 @@
 """Wrong passwords slow the guesser down, not the owner.
 
 Counters live in the rate limiter's storage (``limiter.storage``: memory by default, Redis in production, so
-every app instance sees the same counts). Keys carry a keyed hash of the e-mail, never the e-mail itself.
+every app instance sees the same counts). Keys carry a keyed hash of what the person logs in with (the e-mail,
+or the phone number normalized to 0xxxxxxxxx), never the e-mail or number itself.
 
 - Per (account, address) pair: the first LOGIN_FREE_FAILURES wrong passwords cost nothing; after that each
   one makes the pair wait 1, 2, 4, 8... minutes, at most LOGIN_MAX_WAIT_MINUTES, before the next try is
@@ -111,7 +112,7 @@ def succeeded(email: str, address: str | None) -> None:
 
 
 def _count_for_alert(user, *, now: datetime) -> None:
-    account = _account(user.email)
+    account = _account(user.email or user.phone)
     threshold = int(current_app.config.get("LOGIN_ALERT_FAILURES", 20))
     storage = limiter.storage
     failures = storage.incr(f"kep-login/{account}/hour", ALERT_WINDOW_SECONDS)

@@ -3,23 +3,12 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import (
-    Blueprint,
-    current_app,
-    flash,
-    g,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required, login_user, logout_user
-from flask_wtf.csrf import generate_csrf
+from flask_login import current_user, login_required, logout_user
 
-from accounts import reset, services, sessions, signup, throttle
+from accounts import otp, phone_signup, reset, services, sessions, signup, throttle
 from accounts.forms import (
     ChangePasswordForm,
     ConfirmForm,
@@ -29,16 +18,20 @@ from accounts.forms import (
     ResetPasswordForm,
 )
 from accounts.session_store import user_of_session
+from accounts.web import (  # noqa: F401  (tests/helpers.py logs in with _start_session)
+    KEPT_AT_LOGIN,
+    _current_key,
+    _forget_current_row,
+    _new_session_id,
+    _no_store,
+    _start_session,
+    bp,
+)
 from core import transactions
 from core.extensions import db, limiter, login_manager
 from core.forms import show_error
 from core.time import utcnow
 from core.urls import safe_next
-
-bp = Blueprint("accounts", __name__)
-
-# Session keys that survive logging in (everything else is dropped, so the session changes).
-KEPT_AT_LOGIN = ("lang", "cart")
 
 login_manager.login_view = "accounts.login"
 login_manager.login_message = _l("Please log in to open this page.")
@@ -64,38 +57,15 @@ def _login_failed(response) -> bool:
     return request.method == "POST" and response.status_code == 200
 
 
-def _new_session_id() -> None:
-    """The session gets a new id when it is saved (its old row is deleted): no session fixation."""
-    regenerate = getattr(session, "regenerate", None)
-    if regenerate is not None:
-        regenerate()
-
-
-def _start_session(user, remember: bool) -> None:
-    """Log ``user`` in on a new session id. "Remember me" is a persistent session cookie whose row expires
-    with it (no separate remember-me cookie that would outlive a logout); a fresh CSRF secret comes with it."""
-    kept = {key: session[key] for key in KEPT_AT_LOGIN if key in session}
-    session.clear()
-    session.update(kept)
-    _new_session_id()
-    session.permanent = bool(remember)
-    login_user(user)
-    g.pop("csrf_token", None)
-    generate_csrf()
-
-
-def _current_key() -> str | None:
-    return getattr(session, "key", None)
-
-
-def _forget_current_row() -> None:
-    forget = getattr(session, "forget_row", None)
-    if forget is not None:
-        forget()
+def _login_key(raw: str) -> str:
+    """What a form's phone-or-e-mail field names, spelled one way (for the limits keyed by it)."""
+    return services.login_phone(raw) or services.normalize_email(raw)
 
 
 def _register_email_key() -> str:
-    return "register-email:" + services.normalize_email(request.form.get("email", ""))
+    """Per e-mail, or per phone number when no e-mail is given (a registration by phone)."""
+    email = services.normalize_email(request.form.get("email", ""))
+    return "register-email:" + (email or "phone:" + _login_key(request.form.get("phone", "")))
 
 
 def _register_sent(response) -> bool:
@@ -108,16 +78,35 @@ def _register_sent(response) -> bool:
 @limiter.limit(lambda: current_app.config["REGISTER_LIMIT_PER_EMAIL"], methods=["POST"],
                key_func=_register_email_key, deduct_when=_register_sent)
 def register():
-    """The same answer whether or not the email has an account (accounts/signup.py)."""
+    """The same answer whether or not the email (or the phone number) has an account (accounts/signup.py,
+    accounts/phone_signup.py). Without an e-mail the account is confirmed by a code sent to the phone."""
     if current_user.is_authenticated:
         return redirect(url_for("shop.home"))
     form = RegisterForm()
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if valid and not form.email.data:
+        if otp.can_send():
+            return _register_by_phone(form)
+        form.email.errors = [_l("Enter your email address: codes cannot be sent to phones yet.")]
+    elif valid:
         signup.start(email=form.email.data, full_name=form.full_name.data, phone=form.phone.data,
                      password=form.password.data, now=utcnow(), locale=str(get_locale()),
                      next_url=safe_next(request.args.get("next"), ""))
         return redirect(url_for("accounts.register_sent"))
-    return render_template("accounts/register.html", form=form)
+    return render_template("accounts/register.html", form=form, phone_codes=otp.can_send())
+
+
+def _register_by_phone(form):
+    """No e-mail: the account is made now, unconfirmed, and the page asking for the code comes next."""
+    try:
+        user = phone_signup.start(full_name=form.full_name.data, phone=form.phone.data, password=form.password.data,
+                                  now=utcnow(), locale=str(get_locale()), address=request.remote_addr)
+    except otp.SendLimited as limited:
+        show_error(form, services.AccountError(limited.message, field="phone"))
+        return render_template("accounts/register.html", form=form, phone_codes=otp.can_send())
+    phone_views.remember_signup(form.phone.data, user.id if user is not None else None,
+                                safe_next(request.args.get("next"), ""))
+    return redirect(url_for("accounts.phone_verify"))
 
 
 @bp.route("/register/sent")
@@ -131,7 +120,8 @@ def register_confirm(token: str):
     try:
         details = signup.details(token, now=now)
     except signup.SignupError as error:
-        page = render_template("accounts/register.html", form=RegisterForm(formdata=None), problem=error.message)
+        page = render_template("accounts/register.html", form=RegisterForm(formdata=None), problem=error.message,
+                               phone_codes=otp.can_send())
         return _no_store(current_app.make_response((page, 400)))
     form = ConfirmForm()
     if form.validate_on_submit():
@@ -160,6 +150,9 @@ def login():
             user = services.log_in(form.email.data, form.password.data, address=request.remote_addr, now=utcnow())
         except throttle.Throttled as wait:
             return render_template("accounts/login.html", form=form, wait_minutes=wait.minutes), 429
+        except services.PhoneNotVerified as pending:
+            phone_views.send_code_for_login(pending.user)
+            return redirect(url_for("accounts.phone_verify"))
         except services.AccountError as error:
             db.session.commit()  # kept although the login failed: the staff's note, if this failure made one
             flash(error.message, "error")
@@ -234,14 +227,7 @@ def account():
 # -- password reset by e-mail (the rules are in accounts/reset.py) ----------------------------------
 
 def _reset_email_key() -> str:
-    return "reset-email:" + services.normalize_email(request.form.get("email", ""))
-
-
-def _no_store(response):
-    """The reset pages carry a token in their address: not cached, not sent on as a referrer."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+    return "reset-email:" + _login_key(request.form.get("email", ""))
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
@@ -250,7 +236,12 @@ def _no_store(response):
                key_func=_reset_email_key)
 def forgot_password():
     form = ForgotPasswordForm()
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if valid and form.phone is not None:
+        if otp.can_send():
+            return phone_views.start_reset(form.phone)
+        form.email.errors = [_l("Codes cannot be sent to phones yet: type the email of your account.")]
+    elif valid:
         reset.request_reset(form.email.data, now=utcnow(), locale=str(get_locale()))
         # The same answer whether or not an account has this email.
         flash(_l("If an account has this email, we have sent it a link to choose a new password. "
@@ -278,3 +269,6 @@ def reset_password(token: str):
         flash(_l("Your new password is saved. Log in with it now."), "success")
         return redirect(url_for("accounts.login"))
     return _no_store(current_app.make_response(render_template("accounts/reset_form.html", form=form, user=user)))
+
+
+from accounts import phone_views  # noqa: E402,F401  (its routes are on this blueprint)

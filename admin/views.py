@@ -128,7 +128,7 @@ def _user_or_404(user_id: int) -> User:
 
 def _back_to_user(user_id: int):
     """The accounts list showing this account (read again: the failed request was rolled back)."""
-    return redirect(url_for("admin.users", q=_user_or_404(user_id).email))
+    return redirect(url_for("admin.users", q=_user_or_404(user_id).login_name))
 
 
 @bp.route("/users/<int:user_id>/suspend", methods=["POST"])
@@ -138,10 +138,10 @@ def suspend_user(user_id: int):
     form = SuspendAccountForm()
     if not form.validate_on_submit():
         flash(form.reason.errors[0] if form.reason.errors else _l("Please try again."), "error")
-        return redirect(url_for("admin.users", q=user.email))
+        return redirect(url_for("admin.users", q=user.login_name))
     accounts.suspend(user, current_user._get_current_object(), form.reason.data)
-    flash(_l("The account %(email)s is suspended and logged out everywhere.", email=user.email), "info")
-    return redirect(url_for("admin.users", q=user.email))
+    flash(_l("The account %(email)s is suspended and logged out everywhere.", email=user.login_name), "info")
+    return redirect(url_for("admin.users", q=user.login_name))
 
 
 @bp.route("/users/<int:user_id>/reinstate", methods=["POST"])
@@ -149,5 +149,5 @@ def suspend_user(user_id: int):
 def reinstate_user(user_id: int):
     user = _user_or_404(user_id)
     accounts.reinstate(user, current_user._get_current_object())
-    flash(_l("The account %(email)s can log in again.", email=user.email), "success")
-    return redirect(url_for("admin.users", q=user.email))
+    flash(_l("The account %(email)s can log in again.", email=user.login_name), "success")
+    return redirect(url_for("admin.users", q=user.login_name))

@@ -78,11 +78,11 @@ def notify(kind: str, recipient: Recipient, *, template: str | None = None, orde
         if not (channel.can_reach(recipient) and _handles(channel, kind)
                 and preferences.wants(recipient, channel.NAME, kind, queued=tuple(queued))):
             continue
-        name = template or kind
+        name, texts = template or kind, getattr(channel, "TEMPLATES", channel.NAME)
         with force_locale(recipient.locale or DEFAULT_LOCALE):
-            subject = (render_template(f"messages/{name}.{channel.NAME}_subject.txt", order=order, **context).strip()
+            subject = (render_template(f"messages/{name}.{texts}_subject.txt", order=order, **context).strip()
                        if channel.SUBJECT else "")
-            body = render_template(f"messages/{name}.{channel.NAME}.txt", order=order, **context)
+            body = render_template(f"messages/{name}.{texts}.txt", order=order, **context)
             fallback = _fallback_text(enabled, channel, recipient, kind, name, order, context)
         row = outbox.queue(kind, channel.address(recipient), subject, body,
                            order.id if order is not None else None, channel=channel.NAME)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-ONE_TIME_CODES = frozenset({"phone_code", "login_code", "reset_code", "password_reset", "register_confirm",
+ONE_TIME_CODES = frozenset({"code_verify_phone", "code_login", "code_reset", "password_reset", "register_confirm",
                             "register_existing"})
 RECEIPTS = frozenset({"order_placed", "order_paid", "order_cancelled", "farm_order_cancelled",
                       "late_payment_refunded", "received_money_refunded", "refund_after_delivery", "visit_cancelled",

@@ -12,7 +12,14 @@ from __future__ import annotations
 
 def render(html: str) -> bytes:
     """The PDF bytes of ``html`` (A4, the page size set in the template's CSS)."""
+    from PIL import ImageFile
+
+    truncated = ImageFile.LOAD_TRUNCATED_IMAGES
     from weasyprint import HTML, URLFetcher
+
+    # Importing WeasyPrint sets Pillow's process-wide LOAD_TRUNCATED_IMAGES, which would let the photo checks
+    # (core/images.py) take half an upload as a photo: it is put back (our PDF has only our own QR image).
+    ImageFile.LOAD_TRUNCATED_IMAGES = truncated
 
     fetcher = URLFetcher(allowed_protocols={"data"})
     return HTML(string=html, url_fetcher=fetcher).write_pdf()

@@ -25,8 +25,9 @@ class CheckoutForm(Form):
         Length(max=120, message=_l("The name is too long (at most %(max)d characters)."))])
     phone = TelField(_l("Mobile phone"), validators=[
         DataRequired(message=_l("Enter your mobile number.")), MobileNumber()])
-    email = EmailField(_l("Email"), validators=[
-        DataRequired(message=_l("Enter your email address.")),
+    # Optional: buyers without e-mail get their order messages on the phone (core/messages.Recipient.buyer_of).
+    email = EmailField(_l("Email (optional)"), validators=[
+        Optional(),
         Email(message=_l("Enter a valid email address, for example ten@gmail.com."), check_deliverability=False),
         Length(max=254)])
     note = TextAreaField(_l("Note for the farms (optional)"), validators=[

@@ -177,7 +177,7 @@ def checkout_page():
 
 def _place(store, form, farms):
     token = form.checkout_token.data
-    buyer = checkout.Buyer(name=form.name.data.strip(), phone=form.phone.data, email=form.email.data.strip(),
+    buyer = checkout.Buyer(name=form.name.data.strip(), phone=form.phone.data, email=(form.email.data or "").strip(),
                            note=(form.note.data or "").strip(), locale=str(get_locale()))
     try:
         order = checkout.place_order(

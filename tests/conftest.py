@@ -84,6 +84,8 @@ def _test_config(database_url: str, instance_path: str, **overrides) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
+        # E-mail only unless a test turns on the phone channel (development has it on by default).
+        "MESSAGE_CHANNELS": ["email"],
         "UPLOAD_FOLDER": os.path.join(instance_path, "uploads"),
         "SERVER_NAME": "localhost",
         "PUBLIC_BASE_URL": "http://localhost",

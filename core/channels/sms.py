@@ -22,7 +22,6 @@ import urllib.error
 import urllib.request
 
 from flask import current_app
-from jinja2 import TemplateNotFound
 
 from core import channels
 from core.text import unaccent
@@ -56,11 +55,7 @@ def ready(config) -> bool:
 
 
 def handles(kind: str) -> bool:
-    try:
-        current_app.jinja_env.get_template(f"messages/{kind}.sms.txt")
-    except TemplateNotFound:
-        return False
-    return True
+    return channels.has_template(kind, NAME)
 
 
 def text(body: str) -> str:

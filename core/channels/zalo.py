@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 
 from flask import current_app
-from jinja2 import TemplateNotFound
 
 from core import channels, zalo_tokens
 from core.channels import zalo_api
@@ -48,13 +47,7 @@ def templates(config) -> dict[str, str]:
 
 
 def handles(kind: str) -> bool:
-    if kind not in templates(current_app.config):
-        return False
-    try:
-        current_app.jinja_env.get_template(f"messages/{kind}.zalo.txt")
-    except TemplateNotFound:
-        return False
-    return True
+    return kind in templates(current_app.config) and channels.has_template(kind, NAME)
 
 
 def send(row) -> None:

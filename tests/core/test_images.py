@@ -243,3 +243,13 @@ def test_real_compressed_bomb_is_rejected() -> None:
     data = encode(Image.new("1", (10000, 10000)), "PNG")  # ~12 KB file, 100 megapixels
     assert len(data) < 100_000
     assert str(rejected(data).message) == TOO_MANY_PIXELS
+
+
+def test_a_truncated_jpeg_is_still_rejected_once_the_pdf_maker_was_used() -> None:
+    """WeasyPrint turns on Pillow's LOAD_TRUNCATED_IMAGES when it is imported; the statement PDF puts it back."""
+    from farmers.statement_pdf import render
+
+    assert render("<p>Chợ Dứa Kép</p>").startswith(b"%PDF")
+    noise = Image.effect_noise((256, 256), 60).convert("RGB")
+    data = encode(noise, "JPEG")
+    assert str(rejected(data[: len(data) // 2]).message) == NOT_A_PHOTO

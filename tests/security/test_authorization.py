@@ -78,6 +78,12 @@ ROUTES: dict[str, Route] = {
     "accounts.end_all_sessions": route("/account/sessions/end-all", POST=SIGNED_IN),
     "accounts.forgot_password": route("/password/forgot", GET=ANYONE, POST=ANYONE),
     "accounts.reset_password": route("/password/reset/{reset_token}", GET=ANYONE, POST=ANYONE),
+    # The code pages read their phone number from the session; without one they send back to their form.
+    "accounts.phone_verify": route("/register/phone", GET=ANYONE, POST=ANYONE),
+    "accounts.phone_send_again": route("/register/phone/again", POST=ANYONE),
+    "accounts.phone_reset": route("/password/reset/phone", GET=ANYONE, POST=ANYONE),
+    "accounts.phone_confirm_mine": route("/account/phone", POST=SIGNED_IN),
+    "account_messages.messages": route("/account/messages", GET=SIGNED_IN, POST=SIGNED_IN),
     # -- cart, checkout, the buyer's orders, paying --------------------------------------------------------------
     "orders.cart": route("/cart", GET=ANYONE, POST=ANYONE),
     "orders.add": route("/cart/add", POST=ANYONE),
@@ -103,6 +109,7 @@ ROUTES: dict[str, Route] = {
     "payments.casso_notify": route("/payments/casso/notify", POST=(401,) * 6),
     "payments.payos_notify": route("/payments/payos/notify", POST=(400,) * 6),  # an empty body is not JSON
     "payments.stripe_webhook": route("/payments/stripe/webhook", POST=(400,) * 6),
+    "zalo_webhook.zalo_event": route("/messages/zalo/webhook", POST=(400,) * 6),  # an empty body is not JSON
     # -- selling: the application, the farmer's products ---------------------------------------------------------
     "farmers.sell": route("/sell", GET=SIGNED_IN, POST=SIGNED_IN),
     "farmers.assistance": route("/farmer/assistance", GET=(LOGIN, 404, 404, OK, OK, 404)),
@@ -204,7 +211,7 @@ ASSIST_CELLS = [(endpoint, method) for endpoint, entry in ROUTES.items() for met
 # Every webhook configured, so that an unsigned request meets the signature check (not "not configured").
 APP_CONFIG = {"BANK_WEBHOOK_SECRET": "matrix-bank-secret", "STRIPE_WEBHOOK_SECRET": "whsec_matrix",
               "SEPAY_API_KEY": "matrix-sepay-key", "CASSO_WEBHOOK_SECRET": "matrix-casso-secret",
-              "PAYOS_CHECKSUM_KEY": "matrix-payos-checksum"}
+              "PAYOS_CHECKSUM_KEY": "matrix-payos-checksum", "ZALO_OA_SECRET_KEY": "matrix-zalo-oa-secret"}
 
 
 def route_methods(app) -> set[tuple[str, str]]:

@@ -18,9 +18,10 @@ from tests.security.test_authorization import OK, ROUTES, route_methods
 
 APP_CONFIG = {"WTF_CSRF_ENABLED": True, "BANK_WEBHOOK_SECRET": "csrf-bank-secret",
               "STRIPE_WEBHOOK_SECRET": "whsec_csrf", "SEPAY_API_KEY": "csrf-sepay-key",
-              "CASSO_WEBHOOK_SECRET": "csrf-casso-secret", "PAYOS_CHECKSUM_KEY": "csrf-payos-checksum"}
+              "CASSO_WEBHOOK_SECRET": "csrf-casso-secret", "PAYOS_CHECKSUM_KEY": "csrf-payos-checksum",
+              "ZALO_OA_SECRET_KEY": "csrf-zalo-oa-secret"}
 WEBHOOKS = {"payments.bank_notify", "payments.stripe_webhook", "payments.sepay_notify", "payments.casso_notify",
-            "payments.payos_notify"}
+            "payments.payos_notify", "zalo_webhook.zalo_event"}
 CSRF_MESSAGE = "Biểu mẫu đã hết hạn"  # "This form has expired or was not sent from our site."
 # Whom to act as: someone logged in who may use the route (the first of these the matrix allows).
 PREFERRED = ("buyer_a", "farmer_a", "admin", "farmer_b", "buyer_b")

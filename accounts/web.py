@@ -1,0 +1,48 @@
+"""What the account pages share: the blueprint and the session steps of logging in and out."""
+from __future__ import annotations
+
+from flask import Blueprint, g, session
+from flask_login import login_user
+from flask_wtf.csrf import generate_csrf
+
+bp = Blueprint("accounts", __name__)
+
+# Session keys that survive logging in (everything else is dropped, so the session changes).
+KEPT_AT_LOGIN = ("lang", "cart")
+
+
+def _new_session_id() -> None:
+    """The session gets a new id when it is saved (its old row is deleted): no session fixation."""
+    regenerate = getattr(session, "regenerate", None)
+    if regenerate is not None:
+        regenerate()
+
+
+def _start_session(user, remember: bool) -> None:
+    """Log ``user`` in on a new session id. "Remember me" is a persistent session cookie whose row expires
+    with it (no separate remember-me cookie that would outlive a logout); a fresh CSRF secret comes with it."""
+    kept = {key: session[key] for key in KEPT_AT_LOGIN if key in session}
+    session.clear()
+    session.update(kept)
+    _new_session_id()
+    session.permanent = bool(remember)
+    login_user(user)
+    g.pop("csrf_token", None)
+    generate_csrf()
+
+
+def _current_key() -> str | None:
+    return getattr(session, "key", None)
+
+
+def _forget_current_row() -> None:
+    forget = getattr(session, "forget_row", None)
+    if forget is not None:
+        forget()
+
+
+def _no_store(response):
+    """The reset pages carry a token in their address: not cached, not sent on as a referrer."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
