@@ -121,7 +121,7 @@ def test_a_big_photo_is_shrunk_in_the_browser_and_sent_with_progress(world, shop
 
 
 @pytest.mark.parametrize("path", ["/", "/products", "/tours", "/farmer/dashboard", "/farmer/products",
-                                  "/farmer/orders", "/farmer/tours"])
+                                  "/farmer/orders", "/farmer/tours", "/sell"])
 def test_no_page_is_wider_than_the_phone(world, shop, path):
     from tests.helpers import PASSWORD
 
