@@ -1,14 +1,14 @@
 """farms.photo_*: the farm's picture (the farmer, the hill), processed like product photos (two WebP sizes)
 
 Revision ID: a7c3e9d5f2b4
-Revises: c30f2953eac1
+Revises: e5a7c3b9d2f4
 Create Date: 2026-12-03 06:45:00.000000
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'a7c3e9d5f2b4'
-down_revision = 'c30f2953eac1'
+down_revision = 'e5a7c3b9d2f4'
 branch_labels = None
 depends_on = None
 
