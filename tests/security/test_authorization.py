@@ -119,6 +119,7 @@ ROUTES: dict[str, Route] = {
     "farmers.sell": route("/sell", GET=SIGNED_IN, POST=SIGNED_IN),
     "farmers.assistance": route("/farmer/assistance", GET=(LOGIN, 404, 404, OK, OK, 404)),
     "farmers.end_assistance": route("/farmer/assistance/{consent_a}/end", POST=(LOGIN, 404, 404, OK, 404, 404)),
+    "farmers.farm_photo": route("/farmer/photo", POST=(LOGIN, 404, 404, OK, OK, 404)),  # an approved farm's owner
     "farmer_products.index": route("/farmer/products" + F, GET=FARMER),
     "farmer_delivery.settings": route("/farmer/delivery" + F, GET=FARMER, POST=FARMER),
     "farmer_products.new": route("/farmer/products/new" + F, GET=FARMER, POST=FARMER),
