@@ -48,7 +48,7 @@ from core.domain import DomainError
 from core.extensions import db
 from core.validators import normalize_any_mobile
 from shop import cart as carts
-from shop import events, notices
+from shop import events, notices, referrals
 from shop import lines as line_kinds
 from shop.delivery import delivery_fee, fulfilment_choices
 from shop.order_models import FARM_ORDER_MOVES, ORDER_MOVES, FarmOrder, Order, OrderLine
@@ -160,7 +160,7 @@ def place_order(store, *, buyer: Buyer, fulfilments: dict[int, str], payment_met
         fee = delivery_fee(farm, fulfilments[farm.id])
         farm_order = FarmOrder(order=order, farm_id=farm.id, fulfilment=fulfilments[farm.id],
                                subtotal_vnd=per_farm[farm.id] - fee, delivery_fee_vnd=fee,
-                               total_vnd=per_farm[farm.id])
+                               total_vnd=per_farm[farm.id], from_share=referrals.credited(farm.id, now))
         db.session.add(farm_order)
         for line in lines:
             db.session.add(line.kind.snapshot(farm_order, line))

@@ -8,7 +8,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
@@ -122,6 +134,8 @@ class FarmOrder(db.Model):
     delivery_fee_vnd: Mapped[int] = mapped_column(BigInteger, default=0)
     total_vnd: Mapped[int] = mapped_column(BigInteger)
     refunded_vnd: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The buyer came through this farm's own shared link (shop/referrals.py): set when the order is placed.
+    from_share: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
     order = relationship("Order", back_populates="farm_orders")
