@@ -140,6 +140,16 @@ def test_an_order_is_credited_only_on_the_sharing_farms_farm_order(phone, make_f
     assert {fo.farm_id: fo.from_share for fo in order.farm_orders} == {farm_a.id: True, farm_b.id: False}
 
 
+def test_logging_in_to_order_keeps_the_credit(phone, make_product, make_user):
+    product = make_product(slug="dua-a")
+    phone.get(f"/products/dua-a?ref={product.farm.referral_code}")
+    login_as(phone, make_user())
+    assert set(_shares(phone)) == {str(product.farm_id)}
+    add(phone, product, "1")
+    submit(phone, open_checkout(phone))
+    assert [fo.from_share for fo in placed_order().farm_orders] == [True]
+
+
 def test_an_order_without_a_shared_link_is_not_credited(client, make_product):
     product = make_product(slug="dua-a")
     add(client, product, "1")
