@@ -31,9 +31,9 @@ class FeeForm(Form):
 
 class ShareFeeForm(Form):
     """The lower fee for sales that came from the farm's own shared links; empty: off (the normal fee)."""
-    percent = StringField(_l("Fee for sales from the farmer's own shares, in percent (empty: the normal fee)"))
+    share_percent = StringField(_l("Fee for sales from the farmer's own shares, in percent (empty: the normal fee)"))
 
-    def validate_percent(self, field):
+    def validate_share_percent(self, field):
         field.basis_points = None
         if not (field.data or "").strip():
             return

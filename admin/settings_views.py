@@ -46,7 +46,7 @@ def _share_percent() -> str:
 def _share_fee_form() -> dict:
     """The share-fee form on every settings page (each POST below re-renders the page with its own forms)."""
     return {"share_fee_form": g.get("share_fee_form") or ShareFeeForm(formdata=None,
-                                                                      data={"percent": _share_percent()})}
+                                                                      data={"share_percent": _share_percent()})}
 
 
 @bp.route("/settings", methods=["GET"])
@@ -62,9 +62,9 @@ def settings():
 def set_share_fee():
     form = ShareFeeForm()
     if form.validate_on_submit():
-        services.set_share_fee(form.percent.basis_points, current_user)
+        services.set_share_fee(form.share_percent.basis_points, current_user)
         flash(_l("Sales from the farmers' own shares now pay %(percent)s %% (never more than the normal fee).",
-                 percent=_share_percent()) if form.percent.basis_points is not None
+                 percent=_share_percent()) if form.share_percent.basis_points is not None
               else _l("Sales from the farmers' own shares pay the normal fee."), "success")
         return redirect(url_for("admin_settings.settings"))
     g.share_fee_form = form

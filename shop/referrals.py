@@ -40,8 +40,9 @@ MAX_FARMS = 10
 _CODE = re.compile(f"[{REFERRAL_ALPHABET}]{{{REFERRAL_LENGTH}}}")
 # Link-preview fetchers and crawlers. Facebook documents its crawler's User-Agent as "facebookexternalhit/1.1"
 # (and "Facebot"); Zalo documents none for its link previews, so "zalo" is not matched (Zalo's in-app browser, a
-# real reader, says "Zalo" too): a preview from Zalo may count as one visit.
-_ROBOT = re.compile(r"bot\b|bot/|crawl|spider|slurp|facebookexternalhit|facebot|preview|headless|curl|wget|"
+# real reader, says "Zalo" too): a preview from Zalo may count as one visit. "HeadlessChrome" is not matched either:
+# it is what some in-app and test browsers report, and it keeps a cookie, so it counts once a day like anyone.
+_ROBOT = re.compile(r"bot\b|bot/|crawl|spider|slurp|facebookexternalhit|facebot|preview|curl|wget|"
                     r"python-requests|httpx|okhttp", re.IGNORECASE)
 
 

@@ -229,15 +229,16 @@ def staff(client, make_user):
 
 @pytest.mark.parametrize("raw,expected", [("1", "100"), ("0,5", "50"), ("0", "0"), ("", ""), ("  ", "")])
 def test_staff_set_or_turn_off_the_share_fee(client, staff, raw, expected):
-    response = client.post("/admin/settings/share-fee", data={"percent": raw})
+    response = client.post("/admin/settings/share-fee", data={"share_percent": raw})
     assert response.status_code == 302
     assert settings_store.get("share_fee_bp") == expected
-    assert 'name="percent"' in client.get("/admin/settings").get_data(as_text=True)
+    html = client.get("/admin/settings").get_data(as_text=True)
+    assert f'name="share_percent" type="text" value="{raw.strip().replace(",", ".")}"' in html or not raw.strip()
 
 
 @pytest.mark.parametrize("raw", ["-1", "31", "abc", "2.555", "nan"])
 def test_a_bad_share_fee_changes_nothing(client, staff, raw):
-    response = client.post("/admin/settings/share-fee?lang=en", data={"percent": raw})
+    response = client.post("/admin/settings/share-fee?lang=en", data={"share_percent": raw})
     assert response.status_code == 400
     assert settings_store.get("share_fee_bp") is None
     assert re.search("Enter the fee as a number|The fee must be between", response.get_data(as_text=True))
@@ -245,5 +246,5 @@ def test_a_bad_share_fee_changes_nothing(client, staff, raw):
 
 def test_only_staff_set_the_share_fee(client, make_user):
     login_as(client, make_user(role="farmer"))
-    assert client.post("/admin/settings/share-fee", data={"percent": "0"}).status_code == 403
+    assert client.post("/admin/settings/share-fee", data={"share_percent": "0"}).status_code == 403
     assert settings_store.get("share_fee_bp") is None
