@@ -16,7 +16,7 @@ from core.time import utcnow
 from shop import referrals
 from shop.ledger import LedgerEntry, fee_for
 from shop.referrals import ShareVisit
-from tests.helpers import login_as
+from tests.helpers import login_as, race, requires_postgres
 from tests.shop.test_cart_views import add
 from tests.shop.test_checkout_views import open_checkout, placed_order, submit
 
@@ -59,6 +59,20 @@ def test_an_arrival_counts_once_per_session_and_day(app, phone, make_product, mo
     assert _visits(farm) == 3
     rows = db.session.scalars(select(ShareVisit).where(ShareVisit.farm_id == farm.id)).all()
     assert len(rows) == 2  # one row per local day
+
+
+@requires_postgres
+def test_arrivals_at_the_same_moment_all_count(app, make_farm):
+    """The day's row is made by the first arrival and bumped by the others, never lost in a race."""
+    farm = make_farm()
+    farm_id, day = farm.id, utcnow().date()
+
+    def arrive(_i):
+        referrals.count_visit(farm_id, day)
+        db.session.commit()
+
+    race(app, 8, arrive)
+    assert _visits(farm) == 8
 
 
 @pytest.mark.parametrize("code", ["ZZZZZZ", "abc", "", "ABC234X", "<script>", "%00"])
