@@ -200,5 +200,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(check_payos_links)
 
     from core.worker import worker_command
+    from tours.reminders import send_visit_reminders
 
     app.cli.add_command(worker_command)
+    app.cli.add_command(send_visit_reminders)

@@ -2,7 +2,8 @@
 
 The kit (``/farmer/share/product/<id>``, ``/farmer/share/tour/<id>``): the page's link carrying the farm's referral
 code (shop/referrals.py), buttons that open Zalo's and Facebook's share dialogs and the phone's own share sheet,
-two posters to download and a Vietnamese caption to copy. Only the farm's own farmer opens it, or commune staff
+two posters to download and a caption to copy (in Vietnamese whatever language the farmer reads the kit in: it
+is written for the buyers who will read the post; posters too). Only the farm's own farmer opens it, or commune staff
 for a farm whose consent is on record (farmers/acting.py); another farm's product or tour is a 404.
 
 Share dialogs, as their providers document them (or do not):

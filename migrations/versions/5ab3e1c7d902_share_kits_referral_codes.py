@@ -1,7 +1,7 @@
 """share kits: farms' referral codes, farm orders from a farm's share, share visits per farm and day
 
 Revision ID: 5ab3e1c7d902
-Revises: c30f2953eac1
+Revises: e5a7c3b9d2f4
 Create Date: 2026-12-03 07:20:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "5ab3e1c7d902"
-down_revision = "c30f2953eac1"
+down_revision = "e5a7c3b9d2f4"
 branch_labels = None
 depends_on = None
 
