@@ -91,6 +91,7 @@ def _import_models() -> None:
     import shop.payment_models  # noqa: F401
     import shop.statement_models  # noqa: F401
     import shop.payout_models  # noqa: F401
+    import shop.referrals  # noqa: F401
     import tours.models  # noqa: F401
 
 
@@ -160,6 +161,12 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(farmer_dashboard_bp)
     app.register_blueprint(statements_bp)
     app.register_blueprint(admin_payouts_bp)
+
+    from farmers.share_views import bp as farmer_share_bp
+    from farmers.share_views import posters_bp
+
+    app.register_blueprint(farmer_share_bp)
+    app.register_blueprint(posters_bp)
 
 
 def _connect_domains(app: Flask) -> None:

@@ -10,6 +10,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core.extensions import db
 from core.time import utcnow
 
+# A farm's referral code (shared links carry ?ref=CODE, shop/referrals.py): 6 characters of an alphabet without
+# look-alikes (no 0/O, 1/I/L), about 10^9 codes, random so codes cannot be walked; UNIQUE in the database.
+REFERRAL_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+REFERRAL_LENGTH = 6
+
+
+def new_referral_code() -> str:
+    import secrets
+
+    return "".join(secrets.choice(REFERRAL_ALPHABET) for _ in range(REFERRAL_LENGTH))
+
 # Villages (thôn) of Kep commune; "other" lets a farmer name another one.
 VILLAGES = ("Kép", "Kép 1", "Kép 2", "Kép 3", "Kép 5", "Kép 8", "Kép 10", "Kép 11", "Kép 12", "Ca", "Lèo",
             "Trại Nấp")
@@ -56,6 +67,7 @@ class Farm(db.Model):
     photo_small_key: Mapped[str | None] = mapped_column(String(80))
     photo_width: Mapped[int | None] = mapped_column(Integer)
     photo_height: Mapped[int | None] = mapped_column(Integer)
+    referral_code: Mapped[str | None] = mapped_column(String(8), unique=True, default=new_referral_code)
 
     owner = relationship("User", foreign_keys=[owner_id], backref=db.backref("farm", uselist=False))
 
