@@ -28,19 +28,21 @@
       if (input) { input.value = answer.shown[name]; }
     });
   }
+  /* The button is never disabled while a total is asked for: leaving the street field for the button fires
+     "change" in the middle of the tap, and a button disabled then swallows the tap. If the order is sent
+     before the new total is on screen, the server finds the shown total stale and shows the confirm step. */
   function ask() {
     var mine = ++asked;
-    var button = form.querySelector("[data-place-button]");
-    if (button) { button.disabled = true; }
+    form.setAttribute("aria-busy", "true");
     fetch(url, {method: "POST", body: new FormData(form), credentials: "same-origin",
                 headers: {"Accept": "application/json"}})
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (answer) {
         if (mine !== asked) { return; }
         if (answer) { show(answer); }
-        if (button) { button.disabled = false; }
+        form.removeAttribute("aria-busy");
       })
-      .catch(function () { if (button) { button.disabled = false; } });
+      .catch(function () { form.removeAttribute("aria-busy"); });
   }
   function later() { window.clearTimeout(timer); timer = window.setTimeout(ask, 300); }
   form.addEventListener("change", ask);

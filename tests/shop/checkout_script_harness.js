@@ -18,8 +18,11 @@ const hidden = {[`input[type="hidden"][name="fee_${farmId}"]`]: node("0"),
                 'input[type="hidden"][name="shown_total"]': node("130000")};
 const recalculate = node("");
 const handlers = {};
+const attributes = {};
 const form = {
-  getAttribute: (name) => (name === "data-quote-url" ? "/checkout/quote" : null),
+  getAttribute: (name) => (name === "data-quote-url" ? "/checkout/quote" : attributes[name] || null),
+  setAttribute: (name, value) => { attributes[name] = value; },
+  removeAttribute: (name) => { delete attributes[name]; },
   querySelectorAll: (selector) => nodes[selector] || [],
   querySelector: (selector) => (selector === "[data-place-button]" ? nodes[selector][0]
     : selector === "[data-recalculate]" ? recalculate : hidden[selector] || null),
@@ -39,11 +42,12 @@ global.window = {
 global.fetch = global.window.fetch;
 eval(fs.readFileSync(scriptPath, "utf8"));
 handlers.change({target: {name: `fulfilment_${farmId}`}});
-const whileAsking = nodes["[data-place-button]"][0].disabled;
+const whileAsking = attributes["aria-busy"] === "true";
+const disabledWhileAsking = nodes["[data-place-button]"][0].disabled;
 setTimeout(() => {
   console.log(JSON.stringify({
-    requests, whileAsking, recalculateHidden: recalculate.hidden,
-    button: nodes["[data-place-button]"][0].textContent, disabledAfter: nodes["[data-place-button]"][0].disabled,
+    requests, whileAsking, disabledWhileAsking, busyAfter: "aria-busy" in attributes,
+    recalculateHidden: recalculate.hidden, button: nodes["[data-place-button]"][0].textContent,
     grand: nodes["[data-grand-total]"][0].textContent,
     farmTotals: nodes[`[data-farm-total="${farmId}"]`].map((n) => n.textContent),
     days: nodes[`[data-farm-days="${farmId}"]`][0].textContent,

@@ -30,7 +30,8 @@ def test_the_script_shows_the_quote_and_sets_what_is_submitted(client, make_farm
                          capture_output=True, text=True, timeout=30, check=True)
     shown = json.loads(run.stdout)
     assert shown["requests"] == [{"url": "/checkout/quote", "method": "POST", "hasBody": True}]
-    assert shown["whileAsking"] is True and shown["disabledAfter"] is False
+    assert shown["whileAsking"] is True and shown["busyAfter"] is False, "the form says it is busy while asking"
+    assert shown["disabledWhileAsking"] is False, "a tap on the button while the total is asked for is not lost"
     assert shown["recalculateHidden"] is True, "the manual button is not needed with the script"
     assert shown["button"] == "Đặt hàng và thanh toán 155.000\u00a0₫" and shown["grand"] == "155.000\u00a0₫"
     assert shown["farmTotals"] == ["155.000\u00a0₫", "155.000\u00a0₫"]
