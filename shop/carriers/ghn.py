@@ -25,6 +25,7 @@ does not name unambiguously gets no quote (None), and shop.delivery prices it by
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -105,7 +106,8 @@ class Ghn:
             "from_district_name": config["GHN_FROM_DISTRICT_NAME"],
             "from_province_name": config["GHN_FROM_PROVINCE_NAME"], "return_phone": config["GHN_FROM_PHONE"],
             "client_order_code": f"{order.reference}-{farm_order.id}", "to_name": order.ship_name,
-            "to_phone": order.ship_phone, "to_address": order.ship_address, "to_ward_code": to.ward_code,
+            "to_phone": re.sub(r"\D", "", order.ship_phone or ""), "to_address": order.ship_address,
+            "to_ward_code": to.ward_code,
             "to_district_id": to.district_id, "cod_amount": 0,
             "content": ", ".join(f"{line.name} x{line.quantity}" for line in goods)[:2000],
             "weight": max(1, min(weight, MAX_WEIGHT_G)), **_box(),
