@@ -123,7 +123,8 @@ def test_the_webhook_moves_the_parcel_on_and_the_buyer_is_told_once(client, farm
     assert webhook(client, "GHN00001", "picked").status_code == 200
     shipment = db.session.query(Shipment).one()
     assert shipment.status == "picked" and shipment.shipped_notified_at is not None
-    [note] = db.session.query(Notification).filter(Notification.kind == "order_shipped", Notification.channel == "email")
+    [note] = db.session.query(Notification).filter(Notification.kind == "order_shipped",
+                                                   Notification.channel == "email")
     assert "GHN00001" in note.body and parcel.order.reference in note.subject
     webhook(client, "GHN00001", "delivered")
     db.session.refresh(shipment)
