@@ -26,6 +26,8 @@ does not name unambiguously gets no quote (None), and shop.delivery prices it by
 from __future__ import annotations
 
 import re
+import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -68,6 +70,31 @@ SHIPPED = frozenset({"picked", "storing", "transporting", "sorting", "delivering
                      "delivered", "delivery_fail"})
 
 
+# Fees asked of GHN, kept a few minutes: checkout prices the cart several times (the live quote, the totals, the
+# order placed), and the total the buyer saw must be the one charged. Refusals are not kept.
+QUOTE_TTL_SECONDS = 600
+_QUOTES: dict[tuple, tuple[float, Quote]] = {}
+_QUOTES_LOCK = threading.Lock()
+
+
+def forget_quotes() -> None:
+    with _QUOTES_LOCK:
+        _QUOTES.clear()
+
+
+def _remembered(key: tuple) -> Quote | None:
+    with _QUOTES_LOCK:
+        found = _QUOTES.get(key)
+    return found[1] if found is not None and found[0] > time.monotonic() else None
+
+
+def _remember(key: tuple, quote: Quote) -> None:
+    with _QUOTES_LOCK:
+        if len(_QUOTES) > 2000:
+            _QUOTES.clear()
+        _QUOTES[key] = (time.monotonic() + QUOTE_TTL_SECONDS, quote)
+
+
 def status_label(status: str | None) -> str:
     return str(STATUSES.get(status or "", status or ""))
 
@@ -83,12 +110,18 @@ class Ghn:
         body = {"service_type_id": SERVICE_TYPE, **_from_codes(origin), "to_district_id": to.district_id,
                 "to_ward_code": to.ward_code, "weight": max(1, weight_g), **_box(),
                 "insurance_value": min(max(0, value_vnd), MAX_INSURANCE_VND), "cod_value": 0, "coupon": None}
+        key = tuple(sorted((name, value) for name, value in body.items() if name != "coupon"))
+        remembered = _remembered(key)
+        if remembered is not None:
+            return remembered
         data = ghn_api.call("/v2/shipping-order/fee", body)
         total = data.get("total") if isinstance(data, dict) else None
         if not isinstance(total, int) or isinstance(total, bool) or total < 0:
             raise ghn_api.GhnError("GHN's fee answer has no total")
         days_min, days_max = _region_days(destination.province_code)
-        return Quote(total, days_min, days_max)
+        answer = Quote(total, days_min, days_max)
+        _remember(key, answer)
+        return answer
 
     def create_shipment(self, farm_order) -> Booking:
         order = farm_order.order

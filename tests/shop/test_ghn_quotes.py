@@ -34,6 +34,7 @@ def lines(farm, make_product):
 
 @pytest.fixture
 def mapped(app, ghn_server):  # noqa: F811
+    ghn.forget_quotes()
     assert ghn_places.refresh() == 3
     ghn_server.requests.clear()
     return ghn_server
@@ -75,6 +76,8 @@ def test_the_fee_is_ghns_asked_as_documented(app, lines, mapped):
     assert body["insurance_value"] == 50000 and (body["length"], body["width"], body["height"]) == ghn.BOX_CM
     assert delivery.quote(lines[0].product.farm, lines, KEP_ADDRESS).method == "local"
     assert len(mapped.calls(FEE)) == 1, "the farm's own delivery asks GHN nothing"
+    assert delivery.quote(lines[0].product.farm, lines, HANOI_ADDRESS) == found
+    assert len(mapped.calls(FEE)) == 1, "the same parcel is not asked again within minutes"
 
 
 def table_fee(farm, lines, where):

@@ -30,6 +30,7 @@ def app_config(_ghn_http):  # noqa: F811
 def parcel(farm, pineapples, ghn_server):  # noqa: F811
     farm.ships_parcels = True
     db.session.commit()
+    ghn.forget_quotes()
     ghn_places.refresh()
     farm_order = paid_farm_order((pineapples, 2), fulfilment="delivery", destination=HANOI_ADDRESS)
     ghn_server.requests.clear()
