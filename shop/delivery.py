@@ -7,9 +7,10 @@ A farm's "delivery" is one of two, chosen by the address, never by the buyer:
   (``farm.local_communes``; none listed: its own commune, Kép), for ``farm.delivery_fee_vnd``, in
   ``local_days_min``..``local_days_max`` days;
 - **parcel**: sent to any province (``farm.ships_parcels``), priced by a carrier when one is configured
-  (shop.carriers), else by the farm's table (shop.delivery_models.ParcelRate, or the cooperative's
-  ``DEFAULT_RATES`` for a region the farm has not set) from the weight of that farm's part of the cart and
-  the region of the province (core.places.REGIONS). A product marked local-only (fresh fruit) is never
+  (shop.carriers: GHN) and can price the address, else (and whenever the carrier fails) by the farm's
+  table (shop.delivery_models.ParcelRate, or the cooperative's ``DEFAULT_RATES`` for a region the farm has
+  not set) from the weight of that farm's part of the cart and the region of the province
+  (core.places.REGIONS). A product marked local-only (fresh fruit) is never
   sent as a parcel.
 Local wins when both apply. A part of the cart with only visits is received at the farm: nothing is asked.
 """

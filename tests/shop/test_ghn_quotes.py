@@ -134,3 +134,11 @@ def test_ghn_times_are_read_as_utc():
     assert str(ghn.parse_time("2026-12-05T16:59:59Z")) == "2026-12-05 16:59:59"
     assert str(ghn.parse_time("2026-12-05T23:59:59+07:00")) == "2026-12-05 16:59:59"
     assert ghn.parse_time("soon") is None and ghn.parse_time(None) is None
+
+
+def test_the_ghn_places_command(app, ghn_server):  # noqa: F811
+    result = app.test_cli_runner().invoke(args=["ghn-places", "--province", "24"])
+    assert result.exit_code == 0 and "2 communes mapped" in result.output, result.output
+    app.config["GHN_TOKEN"] = ""
+    result = app.test_cli_runner().invoke(args=["ghn-places"])
+    assert result.exit_code != 0 and "GHN_TOKEN" in result.output
