@@ -139,7 +139,7 @@ class Ghn:
             "from_district_name": config["GHN_FROM_DISTRICT_NAME"],
             "from_province_name": config["GHN_FROM_PROVINCE_NAME"], "return_phone": config["GHN_FROM_PHONE"],
             "client_order_code": f"{order.reference}-{farm_order.id}", "to_name": order.ship_name,
-            "to_phone": re.sub(r"\D", "", order.ship_phone or ""), "to_address": order.ship_address,
+            "to_phone": local_phone(order.ship_phone), "to_address": order.ship_address,
             "to_ward_code": to.ward_code,
             "to_district_id": to.district_id, "cod_amount": 0,
             "content": ", ".join(f"{line.name} x{line.quantity}" for line in goods)[:2000],
@@ -161,6 +161,12 @@ class Ghn:
         if not isinstance(status, str) or not status:
             raise ghn_api.GhnError("GHN's answer has no status")
         return status[:40]
+
+
+def local_phone(phone: str | None) -> str:
+    """A phone number as GHN takes it, 10 digits from 0: "+84 912 345 678" -> "0912345678"."""
+    digits = re.sub(r"\D", "", phone or "")
+    return "0" + digits[2:] if digits.startswith("84") and len(digits) == 11 else digits
 
 
 def _box() -> dict:

@@ -142,3 +142,7 @@ def test_the_ghn_places_command(app, ghn_server):  # noqa: F811
     app.config["GHN_TOKEN"] = ""
     result = app.test_cli_runner().invoke(args=["ghn-places"])
     assert result.exit_code != 0 and "GHN_TOKEN" in result.output
+
+
+def test_phone_numbers_are_given_to_ghn_in_the_local_form():
+    assert ghn.local_phone("+84 912 345 678") == ghn.local_phone("0912.345.678") == "0912345678"
