@@ -91,6 +91,7 @@ def _import_models() -> None:
     import shop.payment_models  # noqa: F401
     import shop.statement_models  # noqa: F401
     import shop.payout_models  # noqa: F401
+    import shop.referrals  # noqa: F401
     import shop.shipment_models  # noqa: F401
     import tours.models  # noqa: F401
 
@@ -163,6 +164,12 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(statements_bp)
     app.register_blueprint(admin_payouts_bp)
 
+    from farmers.share_views import bp as farmer_share_bp
+    from farmers.share_views import posters_bp
+
+    app.register_blueprint(farmer_share_bp)
+    app.register_blueprint(posters_bp)
+
 
 def _connect_domains(app: Flask) -> None:
     """The packages above the shop join it through its interfaces: kinds of cart line (shop/lines.py), what its
@@ -200,5 +207,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(check_payos_links)
 
     from core.worker import worker_command
+    from tours.reminders import send_visit_reminders
 
     app.cli.add_command(worker_command)
+    app.cli.add_command(send_visit_reminders)

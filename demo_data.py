@@ -17,6 +17,7 @@ from accounts.models import User
 from core.extensions import db
 from core.text import fold, slugify
 from core.time import local_to_utc
+from demo_pictures import add_demo_pictures
 from shop.models import Product
 from tours.models import Tour, TourSlot
 
@@ -255,6 +256,7 @@ def seed_demo(if_empty: bool) -> None:
         click.echo("Database already has data; demo data not loaded.")
         return
     created = seed()
+    created["pictures"] = add_demo_pictures()
     created["paid orders"] = seed_season(date.today())
     db.session.commit()
     click.echo("Demo data: " + ", ".join(f"{count} {kind}" for kind, count in created.items()) + " added.")

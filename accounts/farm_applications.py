@@ -13,7 +13,9 @@ from core import audit
 from core.audit import AuditEntry
 from core.domain import DomainError
 from core.extensions import db
+from core.messages import Recipient, notify
 from core.text import slugify
+from core.urls import public_url
 
 
 class FarmError(DomainError):
@@ -76,10 +78,17 @@ def approve(farm: Farm, staff: User, *, now: datetime) -> None:
     if owner.role == "buyer":
         owner.role = "farmer"
         audit.record("user.role_changed", "user", owner.id, actor=staff, from_state="buyer", to_state="farmer")
+    _tell_applicant(farm)
 
 
 def reject(farm: Farm, staff: User, reason: str, *, now: datetime) -> None:
     _decide(farm, staff, "rejected", now, reason.strip())
+    _tell_applicant(farm)
+
+
+def _tell_applicant(farm: Farm) -> None:
+    notify("farm_application_decided", Recipient.of_user(farm.owner), farm=farm,
+           link=public_url("farmers.sell"))
 
 
 def actions_on_behalf_of(user: User, limit: int = 100) -> list[tuple[AuditEntry, str]]:

@@ -7,8 +7,9 @@ from flask_wtf.csrf import generate_csrf
 
 bp = Blueprint("accounts", __name__)
 
-# Session keys that survive logging in (everything else is dropped, so the session changes).
-KEPT_AT_LOGIN = ("lang", "cart")
+# Session keys that survive logging in (everything else is dropped, so the session changes); "shares": the farms'
+# shared links the visitor came through (shop/referrals.py), so logging in to order keeps the farmer's credit.
+KEPT_AT_LOGIN = ("lang", "cart", "shares")
 
 
 def _new_session_id() -> None:

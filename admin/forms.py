@@ -29,6 +29,17 @@ class FeeForm(Form):
         field.basis_points = int(value * 100)
 
 
+class ShareFeeForm(Form):
+    """The lower fee for sales that came from the farm's own shared links; empty: off (the normal fee)."""
+    share_percent = StringField(_l("Fee for sales from the farmer's own shares, in percent (empty: the normal fee)"))
+
+    def validate_share_percent(self, field):
+        field.basis_points = None
+        if not (field.data or "").strip():
+            return
+        FeeForm.validate_percent(self, field)
+
+
 class BankAccountForm(Form):
     bank_bin = SelectField(_l("Bank"), validators=[DataRequired(message=_l("Choose the bank."))])
     account_number = StringField(_l("Account number"), filters=[account_digits], validators=[

@@ -88,6 +88,15 @@ def set_platform_fee(basis_points: int, staff: User) -> None:
                  to_state=str(basis_points))
 
 
+def set_share_fee(basis_points: int | None, staff: User) -> None:
+    """The fee for sales from a farm's own shares (shop/referrals.py); None turns it off."""
+    previous = settings_store.get("share_fee_bp", "")
+    value = "" if basis_points is None else str(basis_points)
+    settings_store.put("share_fee_bp", value)
+    audit.record("settings.share_fee", "settings", None, actor=staff, from_state=previous or "off",
+                 to_state=value or "off")
+
+
 AUDIT_PAGE_SIZE = 50
 
 

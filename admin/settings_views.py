@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from admin import bank_account, services
-from admin.forms import AuditFilterForm, BankAccountForm, FeeForm
+from admin.forms import AuditFilterForm, BankAccountForm, FeeForm, ShareFeeForm
 from core import inputs, settings_store
 from core.auth import admin_required
 from core.extensions import limiter
@@ -37,6 +37,18 @@ def _fee_percent() -> str:
     return f"{basis_points / 100:g}"
 
 
+def _share_percent() -> str:
+    raw = (settings_store.get("share_fee_bp", "") or "").strip()
+    return f"{int(raw) / 100:g}" if raw else ""
+
+
+@bp.context_processor
+def _share_fee_form() -> dict:
+    """The share-fee form on every settings page (each POST below re-renders the page with its own forms)."""
+    return {"share_fee_form": g.get("share_fee_form") or ShareFeeForm(formdata=None,
+                                                                      data={"share_percent": _share_percent()})}
+
+
 @bp.route("/settings", methods=["GET"])
 def settings():
     account = receiving_account()
@@ -44,6 +56,24 @@ def settings():
     bank_form = BankAccountForm(data={"bank_bin": account.bank_bin, "account_number": account.account_number,
                                       "account_name": account.account_name})
     return render_template("admin/settings.html", fee_form=fee_form, bank_form=bank_form, account=account)
+
+
+@bp.route("/settings/share-fee", methods=["POST"])
+def set_share_fee():
+    form = ShareFeeForm()
+    if form.validate_on_submit():
+        services.set_share_fee(form.share_percent.basis_points, current_user)
+        flash(_l("Sales from the farmers' own shares now pay %(percent)s %% (never more than the normal fee).",
+                 percent=_share_percent()) if form.share_percent.basis_points is not None
+              else _l("Sales from the farmers' own shares pay the normal fee."), "success")
+        return redirect(url_for("admin_settings.settings"))
+    g.share_fee_form = form
+    account = receiving_account()
+    fee_form = FeeForm(formdata=None, data={"percent": _fee_percent()})
+    bank_form = BankAccountForm(formdata=None, data={"bank_bin": account.bank_bin,
+                                                     "account_number": account.account_number,
+                                                     "account_name": account.account_name})
+    return render_template("admin/settings.html", fee_form=fee_form, bank_form=bank_form, account=account), 400
 
 
 @bp.route("/settings/fee", methods=["POST"])

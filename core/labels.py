@@ -32,7 +32,8 @@ STAFF_REASONS = {"duplicate_payment": _l("An order was paid twice: refund the se
                                             "it was not applied"),
                  "notification_unmatched": _l("A bank notification could not be taken in by itself: enter the "
                                               "transfer by hand"),
-                 "notification_failed": _l("A bank notification could not be read")}
+                 "notification_failed": _l("A bank notification could not be read"),
+                 "refund_to_make": _l("A refund is to be made by bank transfer: see the refunds page")}
 
 
 def _lookup(table: dict):

@@ -24,6 +24,7 @@ from core.extensions import db
 from core.time import LOCAL_TZ, utcnow
 from farmers.periods import Period
 from shop import balances as money
+from shop import referrals
 from shop.ledger import LedgerEntry
 from shop.models import Product
 from shop.order_models import FarmOrder, OrderLine
@@ -269,6 +270,9 @@ class Balance(money.Figures):
     orders_to_prepare: int    # paid farm orders waiting for the farmer
     checked_in: int           # visitors checked in during the period (0 until tours record check-ins)
     pending: int = 0          # of the net income, what waits for its orders to be delivered
+    share_visits: int = 0     # during the period: arrivals through the farm's shared links (shop/referrals.py),
+    share_orders: int = 0     # the paid farm orders that came from them,
+    share_vnd: int = 0        # and what they sold (produce and visits, less refunds)
 
 
 def _balance_select(farm_id: int, period: Period | None, now: datetime):
@@ -281,18 +285,22 @@ def _balance_select(farm_id: int, period: Period | None, now: datetime):
     last_payout = select(func.max(Payout.paid_on)).where(Payout.farm_id == farm_id).scalar_subquery()
     orders = (select(func.count()).select_from(FarmOrder)
               .where(FarmOrder.farm_id == farm_id, FarmOrder.status == "paid").scalar_subquery())
+    shares = ([value.label(name) for name, value in referrals.figures(
+        farm_id, period.start, period.end, period.start_utc, period.end_utc).items()] if period is not None else [])
     return (select(func.coalesce(func.sum(LedgerEntry.amount_vnd), 0).label("owed"), payouts.label("payouts"),
                    last_payout.label("last_payout_on"), orders.label("orders_to_prepare"),
                    reports.checked_in(farm_id, period).label("checked_in"),
-                   money.pending_of(farm_id, now).label("pending"))
+                   money.pending_of(farm_id, now).label("pending"), *shares)
             .where(LedgerEntry.farm_id == farm_id))
 
 
 def _balance_of(row) -> Balance:
     last = row.last_payout_on
     last = date.fromisoformat(last) if isinstance(last, str) else last  # SQLite may give MAX() of a DATE as text
+    shares = row._mapping
     return Balance(int(row.owed) - int(row.payouts), -int(row.payouts), last, int(row.orders_to_prepare or 0),
-                   int(row.checked_in or 0), int(row.pending or 0))
+                   int(row.checked_in or 0), int(row.pending or 0), int(shares.get("share_visits") or 0),
+                   int(shares.get("share_orders") or 0), int(shares.get("share_vnd") or 0))
 
 
 def balance(farm_id: int, period: Period | None = None, now: datetime | None = None) -> Balance:

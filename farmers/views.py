@@ -1,4 +1,4 @@
-"""The farmer's screens: the application to sell."""
+"""The farmer's screens: the application to sell, the farm's picture."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
@@ -8,8 +8,11 @@ from flask_login import current_user, login_required
 
 from accounts import assist
 from accounts import farm_applications as services
-from core import transactions
+from accounts.farms import set_farm_photo
+from core import audit, transactions
 from core.extensions import db
+from core.forms import AddPhotosForm, uploads
+from core.images import PhotoRejected
 from core.time import utcnow
 from farmers.forms import FarmApplicationForm
 
@@ -24,7 +27,7 @@ def sell():
         flash(_l("Commune staff accounts cannot sell. Use a separate farmer account."), "info")
         return redirect(url_for("admin.overview"))
     if farm is not None and farm.status != "rejected":
-        return render_template("farmers/application_status.html", farm=farm)
+        return render_template("farmers/application_status.html", farm=farm, photo_form=AddPhotosForm())
     form = FarmApplicationForm(obj=farm)
     if form.validate_on_submit():
         try:
@@ -71,3 +74,27 @@ def end_assistance(consent_id: int):
     else:
         flash(_("Assisted mode has ended. Commune staff can no longer use your screens."), "success")
     return redirect(url_for("farmers.assistance"))
+
+
+@bp.route("/farmer/photo", methods=["POST"])
+@login_required
+def farm_photo():
+    """The farm's picture (the farmer, the hill), shown on the home page and the farm's page; checked and
+    re-encoded like every photo. Only the farm's owner, once approved."""
+    farm = current_user.farm
+    if farm is None or not farm.is_approved:
+        abort(404)
+    form = AddPhotosForm()
+    chosen = uploads(form.photos.data) if form.validate_on_submit() else None
+    if not chosen:
+        flash(_("Choose a photo.") if chosen is not None else _("The form has expired. Please try again."), "error")
+        return redirect(url_for("farmers.sell"))
+    try:
+        set_farm_photo(farm, chosen[0].stream)
+    except PhotoRejected as error:
+        transactions.fail()
+        flash(str(error.message), "error")
+    else:
+        audit.record("farm.photo_changed", "farm", farm.id, actor=current_user._get_current_object())
+        flash(_("Your farm's picture is saved. Buyers see it on the home page and your farm's page."), "success")
+    return redirect(url_for("farmers.sell"))

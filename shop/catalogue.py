@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from math import ceil
 
 from sqlalchemy import and_, exists, func, or_, select
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from sqlalchemy.sql import Select
 
 from accounts.farms import VILLAGES, Farm
@@ -89,7 +89,8 @@ def in_season_highlights(month: int, limit: int = HIGHLIGHTS) -> list[Product]:
 
 
 def home_farms(limit: int = HOME_FARMS) -> list[Farm]:
-    return list(db.session.scalars(select(Farm).where(Farm.status == "approved").order_by(Farm.slug).limit(limit)))
+    return list(db.session.scalars(select(Farm).where(Farm.status == "approved").order_by(Farm.slug).limit(limit)
+                                   .options(joinedload(Farm.owner))))
 
 
 # --- Catalogue: filters, search, pages -----------------------------------------------------------

@@ -48,7 +48,7 @@ from core.domain import DomainError
 from core.extensions import db
 from core.validators import normalize_any_mobile
 from shop import cart as carts
-from shop import delivery, events, notices
+from shop import delivery, events, notices, referrals
 from shop import lines as line_kinds
 from shop.order_models import FARM_ORDER_MOVES, ORDER_MOVES, FarmOrder, Order, OrderLine
 
@@ -190,7 +190,8 @@ def place_order(store, *, buyer: Buyer, fulfilments: dict[int, str], payment_met
                                subtotal_vnd=per_farm[farm.id] - fee, delivery_fee_vnd=fee,
                                total_vnd=per_farm[farm.id], delivery_method=found.method if found else None,
                                delivery_days_min=found.days_min if found else None,
-                               delivery_days_max=found.days_max if found else None)
+                               delivery_days_max=found.days_max if found else None,
+                               from_share=referrals.credited(farm.id, now))
         db.session.add(farm_order)
         for line in lines:
             db.session.add(line.kind.snapshot(farm_order, line))

@@ -132,11 +132,24 @@ def platform_fee_bp() -> int:
     return int(settings_store.get("platform_fee_bp", "0") or 0)
 
 
+def share_fee_bp(normal_bp: int) -> int | None:
+    """The platform fee for a sale that came from the farm's own shared link (``FarmOrder.from_share``,
+    shop/referrals.py), set by staff as ``share_fee_bp``; empty: off (None). Never more than the normal rate: the
+    setting exists so that sharing pays."""
+    raw = (settings_store.get("share_fee_bp", "") or "").strip()
+    if not raw:
+        return None
+    return min(int(raw), normal_bp)
+
+
 def on_order_paid(order, *, now: datetime, **_) -> None:
-    """``shop.events.order_paid`` receiver: the sale and fee entries of each of the order's farm orders."""
+    """``shop.events.order_paid`` receiver: the sale and fee entries of each of the order's farm orders. A farm
+    order that came from the farm's own share is charged the lower rate staff may set for those (off by default;
+    shop/referrals.py)."""
     fee = platform_fee_bp()
+    shared_fee = share_fee_bp(fee)
     for farm_order in order.farm_orders:
-        record_sale(farm_order, now, fee)
+        record_sale(farm_order, now, shared_fee if farm_order.from_share and shared_fee is not None else fee)
 
 
 def record_payout(payout, occurred_at: datetime) -> LedgerEntry:

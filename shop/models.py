@@ -35,6 +35,9 @@ DEFAULT_MAX_ORDER_QTY = 50
 MAX_ORDER_QTY_CEILING = 10_000
 
 
+LOW_STOCK = 5  # units left: the farmer is told once (shop/notices.py) when a paid order leaves this many or fewer
+
+
 class Product(db.Model):
     __tablename__ = "products"
     __table_args__ = (
@@ -78,6 +81,8 @@ class Product(db.Model):
     # Lower-case, diacritic-free name and description (and farm name) for search.
     search_text: Mapped[str] = mapped_column(Text, default="")
     orders_count: Mapped[int] = mapped_column(Integer, default=0)
+    # When the farmer was told this product runs low (shop/notices.py); cleared when the stock is raised again.
+    low_stock_warned_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 

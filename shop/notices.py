@@ -7,7 +7,9 @@ from __future__ import annotations
 from flask import current_app
 
 from core.messages import Recipient, notify
+from core.time import utcnow
 from core.urls import public_url
+from shop.models import LOW_STOCK
 
 
 def order_link(order) -> str:
@@ -21,8 +23,22 @@ def order_placed(order) -> None:
 def order_paid(order) -> None:
     notify("order_paid", Recipient.buyer_of(order), order=order, link=order_link(order))
     for farm_order in order.farm_orders:
-        notify("farm_new_order", Recipient.of_user(farm_order.farm.owner), order=order, farm_order=farm_order,
+        farmer = Recipient.of_user(farm_order.farm.owner)
+        notify("farm_new_order", farmer, order=order, farm_order=farm_order,
                link=public_url("farmer_orders.detail", farm_order_id=farm_order.id))
+        low = [line.product for line in farm_order.lines if line.product_id is not None
+               and line.product.stock <= LOW_STOCK and line.product.low_stock_warned_at is None]
+        if low:
+            for product in low:
+                product.low_stock_warned_at = utcnow()
+            notify("low_stock", farmer, farm=farm_order.farm, products=low,
+                   link=public_url("farmer_products.index"))
+
+
+def payout_sent(payout) -> None:
+    """Staff recorded a transfer to the farm."""
+    notify("payout_sent", Recipient.of_user(payout.farm.owner), payout=payout,
+           link=public_url("farmer_dashboard.statement"))
 
 
 def order_cancelled(order) -> None:

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -154,6 +156,8 @@ class FarmOrder(db.Model):
     delivery_method: Mapped[str | None] = mapped_column(String(10))
     delivery_days_min: Mapped[int | None] = mapped_column(SmallInteger)
     delivery_days_max: Mapped[int | None] = mapped_column(SmallInteger)
+    # The buyer came through this farm's own shared link (shop/referrals.py): set when the order is placed.
+    from_share: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
     order = relationship("Order", back_populates="farm_orders")

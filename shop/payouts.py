@@ -27,7 +27,7 @@ from core.extensions import db
 from core.formatting import vnd
 from core.time import to_local
 from shop import balances as money
-from shop import ledger, vietqr
+from shop import ledger, notices, vietqr
 from shop.ledger import LedgerEntry
 from shop.payout_models import Payout
 
@@ -179,4 +179,5 @@ def record_payout(farm: Farm, *, amount_vnd: int | None, paid_on: date | None, b
                           "bank_reference": bank_reference, "owed_before_vnd": figures.owed,
                           "available_before_vnd": figures.available, "pending_vnd": figures.pending})
     db.session.flush()
+    notices.payout_sent(payout)
     return payout, True

@@ -27,6 +27,7 @@ from core.media import delete_file_on_commit
 from core.text import fold, slugify
 from shop.models import (
     CATEGORIES,
+    LOW_STOCK,
     MAX_ORDER_QTY_CEILING,
     MAX_PHOTOS,
     MAX_PRICE_VND,
@@ -223,6 +224,8 @@ def _apply(product: Product, data: ProductData, farm: Farm) -> None:
         setattr(product, field.name, getattr(data, field.name))
     product.search_text = fold(" ".join((data.name, data.description, data.name_en, data.description_en, farm.name,
                                          farm.village)))
+    if product.stock > LOW_STOCK:
+        product.low_stock_warned_at = None  # the farmer is told again the next time it runs low
 
 
 def pause_product(actor: User, farm: Farm, product: Product, *, now: datetime) -> bool:

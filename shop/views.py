@@ -9,10 +9,11 @@ from core.media import photo_url
 from core.pagecache import cached_page
 from core.time import to_local, utcnow
 from core.urls import public_url
-from shop import catalogue, showcase, unit_prices
+from shop import catalogue, referrals, showcase, unit_prices
 from shop.models import CATEGORIES
 
 bp = Blueprint("shop", __name__)
+bp.before_app_request(referrals.note_arrival)  # ?ref= on any page: an arrival through a farmer's shared link
 
 
 @bp.app_template_global()

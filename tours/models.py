@@ -141,6 +141,8 @@ class Ticket(db.Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime)
     # "buyer" (cancelled in time by the buyer) or "slot" (the farm cancelled the visit).
     cancelled_by: Mapped[str | None] = mapped_column(String(10))
+    # When the visitor was sent the reminder of the day before (tours/reminders.py); None: not yet.
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     line = relationship("OrderLine")
     checked_in_by = relationship("User")

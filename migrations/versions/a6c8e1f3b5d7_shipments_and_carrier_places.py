@@ -1,14 +1,14 @@
 """Shipments: farm orders' parcels booked with a carrier (GHN), and our communes in the carrier's address codes
 
 Revision ID: a6c8e1f3b5d7
-Revises: d7a3c5e9f2b4
+Revises: 5ab3e1c7d902
 Create Date: 2026-12-03 07:15:00.000000
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'a6c8e1f3b5d7'
-down_revision = 'd7a3c5e9f2b4'
+down_revision = '5ab3e1c7d902'
 branch_labels = None
 depends_on = None
 

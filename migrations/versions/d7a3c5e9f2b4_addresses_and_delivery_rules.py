@@ -2,14 +2,14 @@
 shipping weight and local-only flag, and the delivery address and promise kept on orders
 
 Revision ID: d7a3c5e9f2b4
-Revises: c30f2953eac1
+Revises: e5a7c3b9d2f4
 Create Date: 2026-12-03 06:40:00.000000
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'd7a3c5e9f2b4'
-down_revision = 'c30f2953eac1'
+down_revision = 'e5a7c3b9d2f4'
 branch_labels = None
 depends_on = None
 

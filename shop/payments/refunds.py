@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 
 from core import audit
 from core.extensions import db
+from shop import notices
 from shop.payment_models import REFUND_MOVES, Payment, Refund
 from shop.payments import registry
 from shop.payments.outcome import PaymentError
@@ -50,6 +51,8 @@ def create_refund(payment: Payment, amount_vnd: int, *, reason: str, farm_order=
     db.session.flush()
     audit.record("refund.created", "refund", refund.id, actor_label="system", to_state="pending",
                  details={"order_id": payment.order_id, "amount_vnd": amount_vnd, "reason": reason})
+    if refund.details_token is not None:  # staff make this one by hand: tell them
+        notices.staff_alert(payment.order, "refund_to_make")
     return refund
 
 

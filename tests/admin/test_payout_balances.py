@@ -62,7 +62,7 @@ def test_the_farmer_sees_pending_and_available(client, farm):
 def test_staff_see_pending_and_available_and_the_code_pays_what_is_available(client, farm, staff):
     login_as(client, staff)
     listing = _text(client.get("/admin/payouts?lang=en"))
-    assert "<td>₫47,500</td> <td><strong>₫95,000</strong>" in listing
+    assert '<td data-label="Pending">₫47,500</td> <td data-label="Available"><strong>₫95,000</strong>' in listing
     page = _text(client.get(f"/admin/payouts/{farm.id}?lang=en"))
     assert "Available to pay out</dt><dd><strong>₫95,000" in page
     assert "Pending (orders not delivered yet)</dt><dd>₫47,500" in page

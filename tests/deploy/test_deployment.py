@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import select
 import shlex
 import shutil
 import signal
@@ -204,11 +205,19 @@ def test_the_worker_service_runs_until_sigterm_then_stops_cleanly(site):
     command, env = unit_command("kep-worker.service", "", site["env_file"])
     worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        time.sleep(3)
+        first = _first_line(worker, timeout=60)  # the app is loaded and the signal handlers are in place
+        assert first == "outbox worker started (production)", first
+        time.sleep(1)
         assert worker.poll() is None, worker.communicate()[0]
         worker.send_signal(signal.SIGTERM)
         output = worker.communicate(timeout=20)[0]
     finally:
         worker.kill()
     assert worker.returncode == 0, output
-    assert "outbox worker started" in output and "outbox worker stopped after sending 0 message(s)" in output
+    assert "outbox worker stopped after sending 0 message(s)" in output
+
+
+def _first_line(process, timeout: float) -> str:
+    ready, _, _ = select.select([process.stdout], [], [], timeout)
+    assert ready, f"nothing printed within {timeout} s"
+    return process.stdout.readline().strip()

@@ -65,6 +65,10 @@ ROUTES: dict[str, Route] = {
     "tours.detail": route("/tours/{tour_a_slug}", GET=ANYONE),
     "tours.book": route("/tours/{tour_a_slug}/book", POST=ANYONE),
     "media.photo": route("/media/{photo_key}", GET=ANYONE),
+    # The posters behind the pages' Open Graph previews (no referral code in them).
+    "share_posters.public_product": route("/share/poster/product/{product_a_slug}-1200x630.jpg", GET=ANYONE),
+    "share_posters.public_farm": route("/share/poster/farm/{farm_a_slug}-1200x630.jpg", GET=ANYONE),
+    "share_posters.public_tour": route("/share/poster/tour/{tour_a_slug}-1200x630.jpg", GET=ANYONE),
     "health.healthz": route("/healthz", GET=ANYONE),
     # -- accounts ----------------------------------------------------------------------------------------------
     "accounts.register": route("/register", GET=ANYONE, POST=ANYONE),
@@ -120,6 +124,7 @@ ROUTES: dict[str, Route] = {
     "farmers.sell": route("/sell", GET=SIGNED_IN, POST=SIGNED_IN),
     "farmers.assistance": route("/farmer/assistance", GET=(LOGIN, 404, 404, OK, OK, 404)),
     "farmers.end_assistance": route("/farmer/assistance/{consent_a}/end", POST=(LOGIN, 404, 404, OK, 404, 404)),
+    "farmers.farm_photo": route("/farmer/photo", POST=(LOGIN, 404, 404, OK, OK, 404)),  # an approved farm's owner
     "farmer_products.index": route("/farmer/products" + F, GET=FARMER),
     "farmer_delivery.settings": route("/farmer/delivery" + F, GET=FARMER, POST=FARMER),
     "farmer_products.new": route("/farmer/products/new" + F, GET=FARMER, POST=FARMER),
@@ -140,6 +145,11 @@ ROUTES: dict[str, Route] = {
     "farmer_orders.complete": route("/farmer/orders/{farm_order_a}/complete" + F, POST=FARM_A),
     "farmer_orders.ship": route("/farmer/orders/{farm_order_a}/ship" + F, POST=FARM_A),
     "farmer_orders.cancel": route("/farmer/orders/{farm_order_a}/cancel" + F, GET=FARM_A, POST=FARM_A),
+    # The share kit of one of farm A's products or visits, and its posters to download.
+    "farmer_share.product": route("/farmer/share/product/{product_a}" + F, GET=FARM_A),
+    "farmer_share.product_poster": route("/farmer/share/product/{product_a}/poster-1200x630.jpg" + F, GET=FARM_A),
+    "farmer_share.tour": route("/farmer/share/tour/{tour_a}" + F, GET=FARM_A),
+    "farmer_share.tour_poster": route("/farmer/share/tour/{tour_a}/poster-1080x1080.jpg" + F, GET=FARM_A),
     "farmer_dashboard.index": route("/farmer/dashboard" + F, GET=FARMER),
     "farmer_dashboard.export": route("/farmer/dashboard.csv" + F, GET=FARMER),
     "farmer_dashboard.statement": route("/farmer/statement" + F, GET=FARMER),
@@ -207,6 +217,7 @@ ROUTES: dict[str, Route] = {
     "admin_settings.settings": route("/admin/settings", GET=STAFF),
     "admin_settings.set_fee": route("/admin/settings/fee", POST=STAFF),
     "admin_settings.set_bank": route("/admin/settings/bank", POST=STAFF),
+    "admin_settings.set_share_fee": route("/admin/settings/share-fee", POST=STAFF),
     "admin_settings.audit_log": route("/admin/audit", GET=STAFF),
 }
 

@@ -249,10 +249,13 @@ def test_product_page_structured_data_and_open_graph(client, make_product, add_p
     assert data["offers"]["availability"] == "https://schema.org/InStock"
     image = url_for("media.photo", key=photo.large_key, _external=True)
     assert image.startswith("http://localhost/") and data["image"] == [image]
-    assert _meta(html, "og:image") == image
+    # The preview is the 1200×630 share poster, then the photo itself.
+    assert _meta(html, "og:image") == "http://localhost/share/poster/product/dua-queen-tuoi-1200x630.jpg"
+    assert (_meta(html, "og:image:width"), _meta(html, "og:image:height")) == ("1200", "630")
+    assert f'<meta property="og:image" content="{image}">' in html
     assert _meta(html, "og:type") == "product" and _meta(html, "og:title") == "Dứa Queen tươi"
     assert _meta(html, "og:url") == "http://localhost/products/dua-queen-tuoi"
-    assert _meta(html, "og:description") == "Ngọt thanh."
+    assert _meta(html, "og:description") == "25.000\xa0₫ / kg · Ngọt thanh."
 
 
 def test_sold_out_product_has_no_cart_form(client, make_product):
@@ -260,7 +263,8 @@ def test_sold_out_product_has_no_cart_form(client, make_product):
     html = _get(client, "/products/dua-het-hang")
     assert "Hết hàng" in html and "/cart/add" not in html
     assert _json_ld(html)["offers"]["availability"] == "https://schema.org/OutOfStock"
-    assert "no-photo" in html and "og:image" not in html
+    assert "no-photo" in html and "/media/" not in html  # no photo to show: the preview is the poster alone
+    assert _meta(html, "og:image").endswith("/share/poster/product/dua-het-hang-1200x630.jpg")
 
 
 def test_low_stock_is_shown(client, make_product):
