@@ -92,6 +92,7 @@ def _import_models() -> None:
     import shop.statement_models  # noqa: F401
     import shop.payout_models  # noqa: F401
     import shop.referrals  # noqa: F401
+    import shop.shipment_models  # noqa: F401
     import tours.models  # noqa: F401
 
 
@@ -136,13 +137,14 @@ def _register_blueprints(app: Flask) -> None:
     from farmers.views import bp as farmers_bp
     from shop.address_views import bp as addresses_bp
     from shop.order_views import bp as orders_bp
+    from shop.shipping_views import bp as shipping_bp
     from shop.views import bp as shop_bp
     from tours.views import bp as tours_bp
 
     for blueprint in (shop_bp, orders_bp, accounts_bp, farmers_bp, farmer_products_bp, farmer_orders_bp, tours_bp,
                       farmer_tours_bp,
                       admin_bp, admin_settings_bp, admin_assist_bp, media_bp, health_bp, account_messages_bp,
-                      zalo_webhook_bp, addresses_bp, farmer_delivery_bp):
+                      zalo_webhook_bp, addresses_bp, farmer_delivery_bp, shipping_bp):
         app.register_blueprint(blueprint)
 
     from admin.payment_views import bp as admin_payments_bp
@@ -188,9 +190,11 @@ def _connect_domains(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from accounts.cli import create_admin, purge_sessions
     from demo_data import seed_demo
+    from shop.carriers.ghn_places import ghn_places_command
     from shop.cli import expire_orders
 
     app.cli.add_command(create_admin)
+    app.cli.add_command(ghn_places_command)
     app.cli.add_command(purge_sessions)
     app.cli.add_command(seed_demo)
     app.cli.add_command(expire_orders)

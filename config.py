@@ -225,6 +225,22 @@ def load(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "PAYOS_CHECKSUM_KEY": env.get("PAYOS_CHECKSUM_KEY", ""),
         "PAYOS_API_BASE": env.get("PAYOS_API_BASE", "https://api-merchant.payos.vn"),
         "PAYOS_TIMEOUT_SECONDS": _int(env, "PAYOS_TIMEOUT_SECONDS", 5),
+        # GHN (Giao Hàng Nhanh) prices and carries parcels while GHN_TOKEN and GHN_SHOP_ID are set (shop/carriers/
+        # ghn.py; README "Connecting GHN"): the API token and shop id (khachhang.ghn.vn), the API's address (dev:
+        # https://dev-online-gateway.ghn.vn/shiip/public-api; a local stand-in in tests), how long to wait, the
+        # secret in the status webhook's URL (POST /shipping/ghn/webhook?token=...), and the pickup address at
+        # the cooperative (farms have no address of their own yet), by GHN's names, for the orders booked.
+        "GHN_TOKEN": env.get("GHN_TOKEN", ""),
+        "GHN_SHOP_ID": env.get("GHN_SHOP_ID", ""),
+        "GHN_API_BASE": env.get("GHN_API_BASE", "https://online-gateway.ghn.vn/shiip/public-api"),
+        "GHN_TIMEOUT_SECONDS": _int(env, "GHN_TIMEOUT_SECONDS", 4),
+        "GHN_WEBHOOK_TOKEN": env.get("GHN_WEBHOOK_TOKEN", ""),
+        "GHN_FROM_NAME": env.get("GHN_FROM_NAME", "HTX Dứa Kép"),
+        "GHN_FROM_PHONE": env.get("GHN_FROM_PHONE", ""),
+        "GHN_FROM_ADDRESS": env.get("GHN_FROM_ADDRESS", "Trụ sở UBND xã Kép"),
+        "GHN_FROM_WARD_NAME": env.get("GHN_FROM_WARD_NAME", "Xã Kép"),
+        "GHN_FROM_DISTRICT_NAME": env.get("GHN_FROM_DISTRICT_NAME", "Huyện Lạng Giang"),
+        "GHN_FROM_PROVINCE_NAME": env.get("GHN_FROM_PROVINCE_NAME", "Bắc Giang"),
         # The channels messages go out by (core/channels/<name>.py), comma-separated. Unset: e-mail only in
         # production; e-mail and the log-only phone channel (one-time codes in the log) elsewhere (core/channels).
         "MESSAGE_CHANNELS": _list(env.get("MESSAGE_CHANNELS")) or None,

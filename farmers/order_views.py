@@ -29,7 +29,7 @@ from core.time import utcnow
 from core.transactions import on_domain_error
 from farmers import acting
 from farmers.order_forms import CANCEL_REASONS, CancelForm, StepForm
-from shop import payments
+from shop import carriers, payments, shipments
 from shop.order_models import FarmOrder, Order, OrderLine
 from shop.payment_models import Payment, Refund
 
@@ -187,7 +187,9 @@ def detail(farm_order_id: int):
         refund = db.session.scalar(select(Refund).where(Refund.farm_order_id == farm_order.id)
                                    .order_by(Refund.id.desc()).limit(1))
     return render_template("farmers/orders_detail.html", farm=g.farm, farm_order=farm_order,
-                           order=farm_order.order, refund=refund, step_form=StepForm())
+                           order=farm_order.order, refund=refund, step_form=StepForm(),
+                           shipment=shipments.shipment_of(farm_order),
+                           can_ship=carriers.configured() is not None and shipments.bookable(farm_order))
 
 
 @bp.route("/<int:farm_order_id>/packing-list")
@@ -237,6 +239,17 @@ def ready(farm_order_id: int):
 @on_domain_error(lambda farm_order_id: _back(farm_order_id))
 def complete(farm_order_id: int):
     return _move(farm_order_id, "ready", "completed", _l("Done: the order is picked up or delivered."))
+
+
+@bp.route("/<int:farm_order_id>/ship", methods=["POST"])
+@on_domain_error(lambda farm_order_id: _back(farm_order_id))
+def ship(farm_order_id: int):
+    """Book the carrier's pickup of a paid parcel (shop.shipments); a refusal books nothing and says why."""
+    farm_order = _farm_order(farm_order_id, with_lines=True)
+    shipment = shipments.book(farm_order, _actor(), utcnow(), on_behalf_of=_on_behalf_of())
+    flash(_l("Booked with %(carrier)s: tracking code %(code)s. Have the parcel packed for the pickup.",
+             carrier=shipment.carrier.upper(), code=shipment.code), "success")
+    return _back(farm_order_id)
 
 
 @bp.route("/<int:farm_order_id>/cancel", methods=["GET", "POST"])

@@ -7,9 +7,10 @@ A farm's "delivery" is one of two, chosen by the address, never by the buyer:
   (``farm.local_communes``; none listed: its own commune, Kép), for ``farm.delivery_fee_vnd``, in
   ``local_days_min``..``local_days_max`` days;
 - **parcel**: sent to any province (``farm.ships_parcels``), priced by a carrier when one is configured
-  (shop.carriers), else by the farm's table (shop.delivery_models.ParcelRate, or the cooperative's
-  ``DEFAULT_RATES`` for a region the farm has not set) from the weight of that farm's part of the cart and
-  the region of the province (core.places.REGIONS). A product marked local-only (fresh fruit) is never
+  (shop.carriers: GHN) and can price the address, else (and whenever the carrier fails) by the farm's
+  table (shop.delivery_models.ParcelRate, or the cooperative's ``DEFAULT_RATES`` for a region the farm has
+  not set) from the weight of that farm's part of the cart and the region of the province
+  (core.places.REGIONS). A product marked local-only (fresh fruit) is never
   sent as a parcel.
 Local wins when both apply. A part of the cart with only visits is received at the farm: nothing is asked.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -141,17 +143,27 @@ def quote(farm, lines, destination: Destination | None) -> DeliveryQuote:
         raise NoDelivery(_l("%(products)s can only be delivered nearby by the farm, not sent as a parcel.",
                             products=", ".join(local_only)))
     weight = parcel_weight_g(lines)
-    carrier = carriers.configured()
-    if carrier is not None:
-        value = sum(line.total_vnd for line in lines)
-        origin = carriers.Place(places.HOME_PROVINCE, places.HOME_COMMUNE)
-        to = carriers.Place(destination.province_code, destination.commune_code, destination.street)
-        answer = carrier.quote(origin, to, weight, value)
-        if answer is None:
-            raise NoDelivery(_l("No carrier delivers to this address. Please choose another way."))
+    answer = carrier_quote(destination, weight, sum(line.total_vnd for line in lines))
+    if answer is not None:
         return DeliveryQuote("parcel", answer.fee_vnd, answer.days_min, answer.days_max)
     rate = rates_for(farm)[places.region(destination.province_code)]
     return DeliveryQuote("parcel", band_fee(rate, weight), rate.days_min, rate.days_max)
+
+
+def carrier_quote(destination: Destination, weight_g: int, value_vnd: int):
+    """The configured carrier's quote, or None: no carrier, it cannot price this address, or it failed (refused,
+    timed out: logged). None means the farm's table prices the parcel; checkout never fails on a carrier.
+    Parcels leave from the cooperative at Kép (farms have no address of their own yet)."""
+    carrier = carriers.configured()
+    if carrier is None:
+        return None
+    origin = carriers.Place(places.HOME_PROVINCE, places.HOME_COMMUNE)
+    to = carriers.Place(destination.province_code, destination.commune_code, destination.street)
+    try:
+        return carrier.quote(origin, to, weight_g, value_vnd)
+    except carriers.CarrierError as error:
+        current_app.logger.warning("%s gave no quote (the farm's table prices it): %s", carrier.code, error.message)
+        return None
 
 
 def try_quote(farm, lines, fulfilment: str, destination: Destination | None):

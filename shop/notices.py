@@ -52,6 +52,13 @@ def farm_order_ready(farm_order) -> None:
            link=order_link(order))
 
 
+def order_shipped(farm_order, shipment) -> None:
+    """The farm's parcel has left with the carrier: its tracking code."""
+    order = farm_order.order
+    notify("order_shipped", Recipient.buyer_of(order), order=order, farm_order=farm_order, shipment=shipment,
+           link=order_link(order))
+
+
 def farm_order_cancelled(farm_order, refund) -> None:
     order = farm_order.order
     notify("farm_order_cancelled", Recipient.buyer_of(order), order=order, farm_order=farm_order, refund=refund,

@@ -119,6 +119,7 @@ ROUTES: dict[str, Route] = {
     "payments.payos_notify": route("/payments/payos/notify", POST=(400,) * 6),  # an empty body is not JSON
     "payments.stripe_webhook": route("/payments/stripe/webhook", POST=(400,) * 6),
     "zalo_webhook.zalo_event": route("/messages/zalo/webhook", POST=(400,) * 6),  # an empty body is not JSON
+    "shipping.ghn_webhook": route("/shipping/ghn/webhook", POST=(403,) * 6),  # without the URL's secret token
     # -- selling: the application, the farmer's products ---------------------------------------------------------
     "farmers.sell": route("/sell", GET=SIGNED_IN, POST=SIGNED_IN),
     "farmers.assistance": route("/farmer/assistance", GET=(LOGIN, 404, 404, OK, OK, 404)),
@@ -142,6 +143,7 @@ ROUTES: dict[str, Route] = {
     "farmer_orders.packing_list": route("/farmer/orders/{farm_order_a}/packing-list" + F, GET=FARM_A),
     "farmer_orders.ready": route("/farmer/orders/{farm_order_a}/ready" + F, POST=FARM_A),
     "farmer_orders.complete": route("/farmer/orders/{farm_order_a}/complete" + F, POST=FARM_A),
+    "farmer_orders.ship": route("/farmer/orders/{farm_order_a}/ship" + F, POST=FARM_A),
     "farmer_orders.cancel": route("/farmer/orders/{farm_order_a}/cancel" + F, GET=FARM_A, POST=FARM_A),
     # The share kit of one of farm A's products or visits, and its posters to download.
     "farmer_share.product": route("/farmer/share/product/{product_a}" + F, GET=FARM_A),
@@ -228,7 +230,8 @@ ASSIST_CELLS = [(endpoint, method) for endpoint, entry in ROUTES.items() for met
 # Every webhook configured, so that an unsigned request meets the signature check (not "not configured").
 APP_CONFIG = {"BANK_WEBHOOK_SECRET": "matrix-bank-secret", "STRIPE_WEBHOOK_SECRET": "whsec_matrix",
               "SEPAY_API_KEY": "matrix-sepay-key", "CASSO_WEBHOOK_SECRET": "matrix-casso-secret",
-              "PAYOS_CHECKSUM_KEY": "matrix-payos-checksum", "ZALO_OA_SECRET_KEY": "matrix-zalo-oa-secret"}
+              "PAYOS_CHECKSUM_KEY": "matrix-payos-checksum", "ZALO_OA_SECRET_KEY": "matrix-zalo-oa-secret",
+              "GHN_WEBHOOK_TOKEN": "matrix-ghn-webhook-token"}
 
 
 def route_methods(app) -> set[tuple[str, str]]:

@@ -19,9 +19,9 @@ from tests.security.test_authorization import OK, ROUTES, route_methods
 APP_CONFIG = {"WTF_CSRF_ENABLED": True, "BANK_WEBHOOK_SECRET": "csrf-bank-secret",
               "STRIPE_WEBHOOK_SECRET": "whsec_csrf", "SEPAY_API_KEY": "csrf-sepay-key",
               "CASSO_WEBHOOK_SECRET": "csrf-casso-secret", "PAYOS_CHECKSUM_KEY": "csrf-payos-checksum",
-              "ZALO_OA_SECRET_KEY": "csrf-zalo-oa-secret"}
+              "ZALO_OA_SECRET_KEY": "csrf-zalo-oa-secret", "GHN_WEBHOOK_TOKEN": "csrf-ghn-webhook-token"}
 WEBHOOKS = {"payments.bank_notify", "payments.stripe_webhook", "payments.sepay_notify", "payments.casso_notify",
-            "payments.payos_notify", "zalo_webhook.zalo_event"}
+            "payments.payos_notify", "zalo_webhook.zalo_event", "shipping.ghn_webhook"}
 CSRF_MESSAGE = "Biểu mẫu đã hết hạn"  # "This form has expired or was not sent from our site."
 # Whom to act as: someone logged in who may use the route (the first of these the matrix allows).
 PREFERRED = ("buyer_a", "farmer_a", "admin", "farmer_b", "buyer_b")
@@ -118,6 +118,18 @@ def test_the_bank_services_webhooks_refuse_unauthenticated_requests(shared, url,
     response = shared.client("anonymous").post(url, data=_bank_body(), headers=headers,
                                                content_type="application/json")
     assert response.status_code == 401 and response.is_json and response.json["success"] is False
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("query", ["", "?token=", "?token=csrf-ghn-webhook-tokeN"])
+def test_ghns_webhook_refuses_a_request_without_its_secret_token(shared, query):
+    shared.clean()
+    shared.dirty = True
+    before = snapshot()
+    body = json.dumps({"OrderCode": "GHN00001", "Status": "delivered", "Type": "switch_status"}).encode()
+    response = shared.client("anonymous").post("/shipping/ghn/webhook" + query, data=body,
+                                               content_type="application/json")
+    assert response.status_code == 403 and response.is_json and response.json["success"] is False
     assert snapshot() == before
 
 

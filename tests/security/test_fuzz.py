@@ -33,7 +33,8 @@ from tests.security.test_authorization import ROUTES
 
 APP_CONFIG = {"BANK_WEBHOOK_SECRET": "fuzz-bank-secret", "STRIPE_WEBHOOK_SECRET": "whsec_fuzz",
               "SEPAY_API_KEY": "fuzz-sepay-key", "CASSO_WEBHOOK_SECRET": "fuzz-casso-secret",
-              "PAYOS_CHECKSUM_KEY": "fuzz-payos-checksum", "ZALO_OA_SECRET_KEY": "fuzz-zalo-oa-secret"}
+              "PAYOS_CHECKSUM_KEY": "fuzz-payos-checksum", "ZALO_OA_SECRET_KEY": "fuzz-zalo-oa-secret",
+              "GHN_WEBHOOK_TOKEN": "fuzz-ghn-webhook-token"}
 FUZZ_ROLES = ("farmer_a", "buyer_a", "admin", "anonymous")  # a form is fuzzed by the first role that sees it
 INT_VALUES = (0, 2**31, 2**63, 10**30)
 PATH_VALUES = ("\x00abc", "²", "a" * 3000, "-1", "1e9", "%", "'\"<>", "..")
