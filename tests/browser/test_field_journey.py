@@ -13,8 +13,8 @@ from playwright.sync_api import expect
 
 from tests.browser.buying import money, send_bank_notification
 from tests.browser.selling import PASSWORD, expect_flash, log_in, staff, submit
-from tests.factories import PASSWORD as FACTORY_PASSWORD
 from tests.browser.world import World
+from tests.factories import PASSWORD as FACTORY_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -27,8 +27,8 @@ BUYER_PHONE, BUYER_NAME = "0977 123 456", "Nguyễn Thu Hà"
 def _market(world: World) -> dict:
     """Two farms of Kép with a product each (made directly: listing through the pages is journey 1's)."""
     def make():
-        from tests.factories import make_farm, make_product, make_slot, make_tour
         from core.time import utcnow
+        from tests.factories import make_farm, make_product, make_slot, make_tour
 
         tuan = make_farm(name="Vườn dứa Anh Tuấn", ships_parcels=True)
         hoa = make_farm(name="Vườn dứa Chị Hoa")
