@@ -7,16 +7,7 @@ the owner. Slot, manifest and check-in routes are in tours/slot_views.py.
 """
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    abort,
-    flash,
-    g,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -27,9 +18,10 @@ from core import transactions
 from core.extensions import db
 from core.forms import ActionForm, AddPhotosForm, uploads
 from core.time import utcnow
+from core.urls import public_url
 from farmers import acting
 from shop.models import MAX_PHOTOS
-from tours import manage
+from tours import calendar_feed, manage
 from tours.forms import LANGUAGE_NAMES, NewTourForm, TourForm
 from tours.models import Tour
 
@@ -85,8 +77,23 @@ def fail(error: manage.TourError, form=None) -> None:
 
 @bp.route("/farmer/tours")
 def index():
+    feed = calendar_feed.feed_of(g.farm)
+    feed_url = public_url("tours.calendar_ics", token=feed.token) if feed else None
     return render_template("tours/farmer_tours.html", farm=g.farm, tours=manage.farm_tours(g.farm, utcnow()),
-                           action_form=ActionForm())
+                           action_form=ActionForm(), feed_url=feed_url)
+
+
+@bp.route("/farmer/tours/calendar", methods=["POST"])
+def calendar_token():
+    """A new private calendar address for the farm; the old one stops working."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    had = calendar_feed.feed_of(g.farm) is not None
+    calendar_feed.new_token(g.farm, utcnow())
+    manage.record("calendar_feed.renewed" if had else "calendar_feed.created", "farm", g.farm.id, actor(), g.farm)
+    flash(_("Your new calendar address is ready. The old one no longer works.") if had
+          else _("Your calendar address is ready."), "success")
+    return redirect(url_for(".index", _anchor="calendar"))
 
 
 @bp.route("/farmer/tours/new", methods=["GET", "POST"])

@@ -154,3 +154,50 @@ class Ticket(db.Model):
 
 # A ticket is cancelled by its buyer, by the farm cancelling the slot, or with its farm order (core/states.py).
 TICKET_MOVES = Moves(Ticket, [("valid", "cancelled")])
+
+
+class CalendarFeed(db.Model):
+    """A farm's private calendar feed (/calendar/<token>.ics): whoever has the address sees the farm's times,
+    so the token is long and random, and a new one stops the old address."""
+    __tablename__ = "tour_calendar_feeds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    farm_id: Mapped[int] = mapped_column(ForeignKey("farms.id"), unique=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+WAITLIST_STATUSES = ("waiting", "offered", "booked", "expired", "left")
+
+
+class WaitlistEntry(db.Model):
+    """One party waiting for seats on a full slot (tours/waitlist.py). While ``offered``, its seats are held
+    in the slot's seats_taken until ``offer_expires_at``; the offer link carries a secret whose hash is kept."""
+    __tablename__ = "tour_waitlist_entries"
+    __table_args__ = (
+        CheckConstraint("adults >= 1 AND children >= 0", name="party"),
+        CheckConstraint("status IN ('waiting', 'offered', 'booked', 'expired', 'left')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("tour_slots.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str] = mapped_column(String(20))
+    email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    locale: Mapped[str | None] = mapped_column(String(5))
+    adults: Mapped[int] = mapped_column(Integer)
+    children: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(10), default="waiting", index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    offered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    offer_expires_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    offer_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    slot = relationship("TourSlot")
+    user = relationship("User")
+
+    @property
+    def seats(self) -> int:
+        return self.adults + self.children

@@ -2,7 +2,7 @@
 and the ticket page (with its QR code) where a booking can be cancelled in time."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.routing import BuildError
@@ -13,7 +13,7 @@ from core.qr import qr_svg
 from core.time import utcnow
 from shop import cart as carts
 from shop import lines, payments
-from tours import services, tickets, visit_lines
+from tours import calendar_feed, services, tickets, visit_lines
 from tours.cancellations import BookingError, cancel_booking, policy_text
 from tours.forms import LANGUAGE_NAMES, BookForm, KeyForm
 from tours.labels import register_globals
@@ -70,6 +70,19 @@ def book(slug: str):
     flash(_("The visit is in your cart: %(count)d people. The places are held for you when you place the order.",
             count=seats), "success")
     return redirect(_cart_url(url_for(".detail", slug=tour.slug, _anchor=f"slot-{slot.id}")))
+
+
+@bp.route("/calendar/<token>.ics")
+def calendar_ics(token: str):
+    """The farm's private calendar feed: the token in the address is the only key (no login: phones fetch it)."""
+    feed = calendar_feed.feed_by_token(token)
+    if feed is None:
+        abort(404)
+    response = Response(calendar_feed.render(calendar_feed.farm_of(feed), utcnow()), mimetype="text/calendar")
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Cache-Control"] = "private, max-age=300"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
 
 
 # -- tickets ----------------------------------------------------------------------------------------

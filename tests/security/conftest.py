@@ -70,7 +70,7 @@ def build_world(app) -> World:
     from shop.payment_models import Payment, Refund
     from shop.statement_models import StatementImport, StatementLine
     from tours import tickets
-    from tours.models import TourPhoto
+    from tours.models import CalendarFeed, TourPhoto
     from tours.services import tickets_for_order
 
     users = {role: new_user(role, role) for role in ROLES if role != "anonymous"}
@@ -108,6 +108,7 @@ def build_world(app) -> World:
     address_a = Address(user_id=users["buyer_a"].id, recipient_name="Trịnh Thị Mai", phone="0987654321",
                         province_code=24, commune_code=7399, street="Số 12, thôn Kép 2")
     db.session.add(address_a)
+    db.session.add(CalendarFeed(farm_id=farm_a.id, token="security-matrix-calendar-feed"))
     db.session.commit()
     ticket_a = tickets_for_order(order_a)[0]
     # A file no row points to, for /media/: removing a photo in one test does not take it from another.
@@ -124,7 +125,8 @@ def build_world(app) -> World:
         checkin_token=tickets.checkin_token(ticket_a), transfer=transfer.id, refund=refund.id,
         refund_token=refund.details_token, statement=statement.id, statement_line=statement_line.id,
         intent=card_payment.provider_ref, photo_key=media_key, consent_a=lapsed.id,
-        reset_token=reset.make_token(users["buyer_a"], now=now), address_a=address_a.id)
+        reset_token=reset.make_token(users["buyer_a"], now=now), address_a=address_a.id,
+        calendar_token="security-matrix-calendar-feed")
     return World(users=users, objects=objects, params=params)
 
 

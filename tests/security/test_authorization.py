@@ -64,6 +64,8 @@ ROUTES: dict[str, Route] = {
     "tours.index": route("/tours", GET=ANYONE),
     "tours.detail": route("/tours/{tour_a_slug}", GET=ANYONE),
     "tours.book": route("/tours/{tour_a_slug}/book", POST=ANYONE),
+    # The private feed's token is its only key (a phone calendar fetches it without a session).
+    "tours.calendar_ics": route("/calendar/{calendar_token}.ics", GET=ANYONE),
     "media.photo": route("/media/{photo_key}", GET=ANYONE),
     # The posters behind the pages' Open Graph previews (no referral code in them).
     "share_posters.public_product": route("/share/poster/product/{product_a_slug}-1200x630.jpg", GET=ANYONE),
@@ -158,6 +160,7 @@ ROUTES: dict[str, Route] = {
     "statements.verify": route("/statements/verify/not-a-statement", GET=(404,) * 6),
     # -- the farmer's visits -------------------------------------------------------------------------------------
     "farmer_tours.index": route("/farmer/tours" + F, GET=FARMER),
+    "farmer_tours.calendar_token": route("/farmer/tours/calendar" + F, POST=FARMER),
     "farmer_tours.new": route("/farmer/tours/new" + F, GET=FARMER, POST=FARMER),
     "farmer_tours.edit": route("/farmer/tours/{tour_a}/edit" + F, GET=FARM_A, POST=FARM_A),
     "farmer_tours.pause": route("/farmer/tours/{tour_a}/pause" + F, POST=FARM_A),
