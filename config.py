@@ -184,6 +184,8 @@ def load(instance_path: str, env: dict[str, str] | None = None) -> dict:
         # Orders and visits
         "ORDER_HOLD_MINUTES": _int(env, "ORDER_HOLD_MINUTES", 30),
         "BOOKING_CUTOFF_HOURS": _int(env, "BOOKING_CUTOFF_HOURS", 2),
+        # How long a waiting-list offer holds its places (tours/waitlist.py).
+        "WAITLIST_OFFER_MINUTES": _int(env, "WAITLIST_OFFER_MINUTES", 120),
         # Orders waiting for payment hold stock and seats: how many may be open at once from one client address
         # (generous: mobile carriers put many phones behind one address), one buyer phone, one browser
         # session. 0 turns a limit off.

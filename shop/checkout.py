@@ -172,7 +172,7 @@ def place_order(store, *, buyer: Buyer, fulfilments: dict[int, str], payment_met
     if limits is not None:
         _check_unpaid_limits(limits, phone=phone, placed_from=placed_from, placed_session=placed_session,
                              user=user, now=now)
-    _reserve(cart)
+    _reserve(cart, now)
 
     order = Order(public_id=secrets.token_hex(6).upper(), secret=secrets.token_urlsafe(24),
                   checkout_token=checkout_token, user_id=user.id if user is not None else None,
@@ -268,11 +268,12 @@ def _own_open_order(placed_session: str | None, user, now: datetime) -> Order | 
                              .order_by(Order.created_at.desc(), Order.id.desc()).limit(1))
 
 
-def _reserve(cart: carts.Cart) -> None:
+def _reserve(cart: carts.Cart, now: datetime) -> None:
     """Take what each line holds (stock, then seats), each kind in id order, with guarded UPDATEs; the caller
-    rolls back on failure."""
+    rolls back on failure. A line with a ``hold`` (a waiting-list offer) takes over what is held for it."""
     for line in line_kinds.in_lock_order(cart.lines, lambda l: (l.kind, l.ident)):
-        if not line.kind.reserve(line.ident, line.amount):
+        taken = line.kind.reserve_held(line, now) if line.hold else line.kind.reserve(line.ident, line.amount)
+        if not taken:
             raise CheckoutError(line.kind.sold_out(line), reason="sold_out")
 
 

@@ -89,6 +89,7 @@ class CartLine:
     adults: int = 0
     children: int = 0
     problems: list = field(default_factory=list)
+    hold: str = ""  # a kind's own key to what is already held for this line (a waiting-list offer's seats)
 
     @property
     def seats(self) -> int:

@@ -142,3 +142,16 @@ class BookForm(Form):
 class KeyForm(Form):
     """A button on the ticket page: the CSRF token, and the order's key for a buyer who is not logged in."""
     key = HiddenField()
+
+
+class WaitlistForm(Form):
+    """Joining the waiting list of a full time; the rules (phone, party size) live in tours/waitlist.py."""
+    name = StringField(_l("Your name"), validators=[InputRequired(message=_l("Enter your name."))],
+                       render_kw={"maxlength": 120, "autocomplete": "name"})
+    phone = StringField(_l("Mobile number"), validators=[InputRequired(message=_l("Enter your mobile number."))],
+                        render_kw={"inputmode": "tel", "autocomplete": "tel", "maxlength": 20})
+    email = StringField(_l("E-mail (optional)"), validators=[Optional()],
+                        render_kw={"type": "email", "autocomplete": "email", "maxlength": 254})
+    adults = WholeNumberField(_l("Adults"), default=2,
+                              validators=[InputRequired(message=_l("Enter the number of adults."))])
+    children = WholeNumberField(_l("Children"), default=0, validators=[Optional()])

@@ -54,8 +54,9 @@ def booking_cutoff(now: datetime) -> datetime:
     return now + timedelta(hours=current_app.config["BOOKING_CUTOFF_HOURS"])
 
 
-def booking_problems(slot: TourSlot, adults: int, children: int, now: datetime) -> list:
-    """What stops this party from booking this slot now (empty when it can)."""
+def booking_problems(slot: TourSlot, adults: int, children: int, now: datetime, held: int = 0) -> list:
+    """What stops this party from booking this slot now (empty when it can); ``held``: seats already held for
+    this party (a waiting-list offer), counted in seats_taken."""
     tour = slot.tour
     if tour.status != "active" or tour.farm.status != "approved":
         return [_l("This visit is no longer offered. Please remove it.")]
@@ -72,7 +73,7 @@ def booking_problems(slot: TourSlot, adults: int, children: int, now: datetime) 
         return [_l("A visit needs at least one adult.")]
     if seats > tour.party_limit:  # the farm's largest group per booking, so one booking cannot hold every seat
         return [_l("Groups of more than %(max)d people: please contact the farm.", max=tour.party_limit)]
-    left = max(slot.capacity - slot.seats_taken, 0)
+    left = max(slot.capacity - slot.seats_taken + held, 0)
     if left == 0:
         return [_l("This time is full. Please choose another time.")]
     if seats > left:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import contains_eager
 from core.extensions import db
 from core.time import local_to_utc, to_local
 from shop.order_models import FarmOrder, Order, OrderLine
+from tours import waitlist
 from tours.manage import MAX_CAPACITY, TourError, check, record
 from tours.models import Ticket, Tour, TourSlot
 
@@ -143,6 +144,9 @@ def change_capacity(actor, farm, slot: TourSlot, capacity: int) -> None:
         raise TourError(_l("%(taken)d places are already booked: the capacity cannot be less than %(taken)d.",
                            taken=slot.seats_taken), "capacity")
     record("slot.capacity_changed", "slot", slot.id, actor, farm, details={"from": before, "to": capacity})
+    if capacity > before:
+        waitlist.offer_free_seats(slot.id)  # more places: the waiting list is offered them
+        db.session.refresh(slot)
 
 
 def close_slot(actor, farm, slot: TourSlot) -> bool:
@@ -153,7 +157,10 @@ def close_slot(actor, farm, slot: TourSlot) -> bool:
 def reopen_slot(actor, farm, slot: TourSlot, now: datetime) -> bool:
     if slot.starts_at <= now:
         raise TourError(_l("This time has already passed."))
-    return _move(actor, farm, slot, "closed", "open")
+    reopened = _move(actor, farm, slot, "closed", "open")
+    if reopened:
+        waitlist.offer_free_seats(slot.id, now)
+    return reopened
 
 
 def _move(actor, farm, slot: TourSlot, from_state: str, to_state: str) -> bool:

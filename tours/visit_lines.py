@@ -13,7 +13,7 @@ from core.extensions import db
 from shop import lines
 from shop.cart import CartError
 from shop.order_models import OrderLine
-from tours import services
+from tours import services, waitlist
 from tours.models import Ticket, Tour, TourSlot
 
 
@@ -37,15 +37,28 @@ class VisitLines:
                               total_vnd=tour.price_adult_vnd * adults + tour.price_child_vnd * children,
                               amount=adults + children, adults=adults, children=children,
                               seen_price_vnd=int(values.get("price", 0)))
+        # A waiting-list offer's seats are held for this line (already in seats_taken) while it is live.
+        held = waitlist.held_for(str(values.get("w") or ""), slot.id, now) if values.get("w") else 0
+        line.hold = str(values["w"]) if held else ""
+        if held and held != adults + children:
+            line.problems = [_l("The places held for you are for %(num)d people. Please book them as offered.",
+                                num=held)]
+            return line
         # The booking rules (cut-off, capacity) live in the tours service.
-        line.problems = services.booking_problems(slot, adults, children, now)
+        line.problems = services.booking_problems(slot, adults, children, now, held=held)
         return line
 
     def reserve(self, slot_id, seats):
         return services.reserve_seats(slot_id, seats)
 
+    def reserve_held(self, line, now):
+        """The seats an offer holds become the order's; a gone offer falls back on seats still free."""
+        return waitlist.take_held(line.hold, line.ident, line.amount, now) or \
+            services.reserve_seats(line.ident, line.amount)
+
     def release(self, slot_id, seats):
         services.release_seats(slot_id, seats)
+        waitlist.offer_free_seats(slot_id)  # the first in line that fits is offered them
 
     def sold_out(self, line):
         return _l("Sorry, the visit on %(when)s has just filled up. Please choose another time.",
@@ -107,4 +120,14 @@ def add_visit(store, slot_id, adults_raw, children_raw, *, now: datetime, tour_i
     if problems:
         raise CartError(problems[0])
     store.put(lines.key(VISITS, slot.id), {"a": adults, "c": children, "price": slot.tour.price_adult_vnd})
+    return slot
+
+
+def add_offer(store, entry, token: str, now: datetime) -> TourSlot:
+    """Put a waiting-list offer in the cart: its slot with exactly the party and the seats held for it."""
+    slot = db.session.scalar(_with_tour().where(TourSlot.id == entry.slot_id))
+    if not waitlist.held_for(token, slot.id, now):
+        raise CartError(_l("This offer has ended. The places went to the next person waiting."))
+    store.put(lines.key(VISITS, slot.id), {"a": entry.adults, "c": entry.children,
+                                           "price": slot.tour.price_adult_vnd, "w": token})
     return slot

@@ -14,6 +14,7 @@ round) so that logging in through the real form stays fast.
 from __future__ import annotations
 
 import os
+import hashlib
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -70,7 +71,7 @@ def build_world(app) -> World:
     from shop.payment_models import Payment, Refund
     from shop.statement_models import StatementImport, StatementLine
     from tours import tickets
-    from tours.models import CalendarFeed, TourPhoto
+    from tours.models import CalendarFeed, TourPhoto, WaitlistEntry
     from tours.services import tickets_for_order
 
     users = {role: new_user(role, role) for role in ROLES if role != "anonymous"}
@@ -109,6 +110,10 @@ def build_world(app) -> World:
                         province_code=24, commune_code=7399, street="Số 12, thôn Kép 2")
     db.session.add(address_a)
     db.session.add(CalendarFeed(farm_id=farm_a.id, token="security-matrix-calendar-feed"))
+    db.session.add(WaitlistEntry(slot_id=slot_a.id, user_id=users["buyer_a"].id, name="Trịnh Thị Mai",
+                                 phone="0987654321", adults=1, children=0, status="offered", offered_at=now,
+                                 offer_expires_at=now + timedelta(days=365),
+                                 offer_token_hash=hashlib.sha256(b"security-matrix-waitlist-offer").hexdigest()))
     db.session.commit()
     ticket_a = tickets_for_order(order_a)[0]
     # A file no row points to, for /media/: removing a photo in one test does not take it from another.
@@ -126,7 +131,7 @@ def build_world(app) -> World:
         refund_token=refund.details_token, statement=statement.id, statement_line=statement_line.id,
         intent=card_payment.provider_ref, photo_key=media_key, consent_a=lapsed.id,
         reset_token=reset.make_token(users["buyer_a"], now=now), address_a=address_a.id,
-        calendar_token="security-matrix-calendar-feed")
+        calendar_token="security-matrix-calendar-feed", waitlist_offer="security-matrix-waitlist-offer")
     return World(users=users, objects=objects, params=params)
 
 

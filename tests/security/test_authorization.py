@@ -66,6 +66,10 @@ ROUTES: dict[str, Route] = {
     "tours.book": route("/tours/{tour_a_slug}/book", POST=ANYONE),
     # The private feed's token is its only key (a phone calendar fetches it without a session).
     "tours.calendar_ics": route("/calendar/{calendar_token}.ics", GET=ANYONE),
+    "tours.waitlist_join": route("/tours/slots/{slot_a}/waitlist", GET=ANYONE, POST=ANYONE),
+    # Buyer A's waiting-list offer: only buyer A's account may use it (staff do not book for a visitor).
+    "tours.waitlist_offer": route("/waitlist/offer/{waitlist_offer}", GET=(404, OK, 404, 404, 404, 404),
+                                  POST=(404, OK, 404, 404, 404, 404)),
     "media.photo": route("/media/{photo_key}", GET=ANYONE),
     # The posters behind the pages' Open Graph previews (no referral code in them).
     "share_posters.public_product": route("/share/poster/product/{product_a_slug}-1200x630.jpg", GET=ANYONE),
