@@ -209,6 +209,8 @@ def _register_cli(app: Flask) -> None:
 
     from core.worker import worker_command
     from tours.reminders import send_visit_reminders
+    from tours.waitlist import expire_waitlist_offers
 
     app.cli.add_command(worker_command)
     app.cli.add_command(send_visit_reminders)
+    app.cli.add_command(expire_waitlist_offers)

@@ -24,11 +24,14 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+import click
 from flask import current_app
+from flask.cli import with_appcontext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
+from core import transactions
 from core.domain import DomainError
 from core.extensions import db
 from core.messages import Recipient, notify
@@ -164,22 +167,35 @@ def expire_offers(now: datetime) -> int:
         WaitlistEntry.status == "offered", WaitlistEntry.offer_expires_at <= now).distinct()
         .order_by(WaitlistEntry.slot_id)).all()
     db.session.commit()
+    return sum(transactions.run(lambda: _expire_on(slot_id, now), what=f"expiring waiting-list offers of slot "
+                                f"{slot_id}") for slot_id in slot_ids)
+
+
+def _expire_on(slot_id: int, now: datetime) -> int:
+    """One slot's offers past their time, in one transaction (committed here): slot lock, then its entries."""
+    _lock_slot(slot_id)
+    due = db.session.scalars(select(WaitlistEntry.id).where(
+        WaitlistEntry.slot_id == slot_id, WaitlistEntry.status == "offered",
+        WaitlistEntry.offer_expires_at <= now).order_by(WaitlistEntry.id).with_for_update()).all()
     expired = 0
-    for slot_id in slot_ids:
-        _lock_slot(slot_id)
-        due = db.session.scalars(select(WaitlistEntry).where(
-            WaitlistEntry.slot_id == slot_id, WaitlistEntry.status == "offered",
-            WaitlistEntry.offer_expires_at <= now).with_for_update()).all()
-        for entry in due:
-            moved = db.session.execute(
-                update(WaitlistEntry).where(WaitlistEntry.id == entry.id, WaitlistEntry.status == "offered")
-                .values(status="expired", closed_at=now).execution_options(synchronize_session=False))
-            if moved.rowcount == 1:
-                services.release_seats(slot_id, entry.seats)
-                expired += 1
-        offer_free_seats(slot_id, now)
-        db.session.commit()
+    for entry_id in due:
+        entry = db.session.get(WaitlistEntry, entry_id)
+        moved = db.session.execute(
+            update(WaitlistEntry).where(WaitlistEntry.id == entry_id, WaitlistEntry.status == "offered")
+            .values(status="expired", closed_at=now).execution_options(synchronize_session=False))
+        if moved.rowcount == 1:
+            services.release_seats(slot_id, entry.seats)
+            expired += 1
+    offer_free_seats(slot_id, now)
+    db.session.commit()
     return expired
+
+
+@click.command("expire-waitlist-offers")
+@with_appcontext
+def expire_waitlist_offers() -> None:
+    """Give the places of waiting-list offers past their time to the next in line."""
+    click.echo(f"Expired {expire_offers(utcnow())} waiting-list offer(s).")
 
 
 # -- using an offer --------------------------------------------------------------------------------------

@@ -13,8 +13,8 @@ round) so that logging in through the real form stays fast.
 """
 from __future__ import annotations
 
-import os
 import hashlib
+import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 

@@ -94,6 +94,21 @@ def test_an_expired_offer_passes_to_the_next(app, make_slot):
     assert _offer_token(second)
 
 
+def test_the_job_command_is_safe_to_run_twice(app, make_slot):
+    slot = make_slot(starts_at=_soon(), capacity=1, seats_taken=1)
+    entry = _join(slot, 1, adults=1)
+    db.session.execute(WaitlistEntry.__table__.update().values(
+        status="offered", offered_at=utcnow() - timedelta(hours=3), offer_expires_at=utcnow() - timedelta(hours=1),
+        offer_token_hash="0" * 64))
+    db.session.commit()
+    runner = app.test_cli_runner()
+    assert "Expired 1 " in runner.invoke(args=["expire-waitlist-offers"]).output
+    assert "Expired 0 " in runner.invoke(args=["expire-waitlist-offers"]).output
+    db.session.expire_all()
+    assert db.session.get(WaitlistEntry, entry.id).status == "expired"
+    assert db.session.get(TourSlot, slot.id).seats_taken == 0
+
+
 def test_the_link_books_exactly_the_held_seats(app, client, make_slot):
     now = utcnow()
     slot = make_slot(starts_at=_soon(), capacity=5)
