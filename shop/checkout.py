@@ -17,7 +17,8 @@ wait for each other in a circle:
 2. what belongs to that order: its farm orders, payments, tickets and refunds (the order's lock
    serialises them, so their order among themselves does not matter);
 3. products, in id order (stock, orders_count);
-4. tour slots, in id order (seats).
+4. tour slots, in id order (seats); a slot's waiting-list entries only after that slot (tours/waitlist.py:
+   seats freed on a slot are offered to its list while the slot is locked).
 Steps 3 and 4 are the kinds of line (shop/lines.py) by their ``rank``, each in id order. A bank
 notification's row (shop.payments.notifications) is locked before step 1; nothing else locks it. So are, by
 staff's steps only, an unmatched bank credit's row (assigning, splitting or sending it back:

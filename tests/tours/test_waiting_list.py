@@ -64,6 +64,22 @@ def test_freed_seats_go_to_the_first_party_that_fits_and_are_held(app, make_slot
         make_cart((slot, 1, 0), now=now)
 
 
+def test_a_paid_booking_cancelled_by_its_visitor_frees_seats_for_the_list(app, make_slot):
+    from tests.factories import pay
+    from tours.cancellations import cancel_booking
+    from tours.services import tickets_for_order
+
+    now = utcnow()
+    slot = make_slot(starts_at=_soon(), capacity=2)
+    order = pay(_book_seats(slot, 2, now), now=now)
+    entry = _join(slot, 1, adults=2)
+    cancel_booking(tickets_for_order(order)[0], None, now)
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(WaitlistEntry, entry.id).status == "offered"
+    assert db.session.get(TourSlot, slot.id).seats_taken == 2
+
+
 def test_a_party_too_large_keeps_its_place_and_the_next_fits(app, make_slot):
     now = utcnow()
     slot = make_slot(starts_at=_soon(), capacity=4)
