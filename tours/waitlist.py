@@ -106,6 +106,18 @@ def place_in_line(entry: WaitlistEntry) -> int:
             | ((WaitlistEntry.created_at == entry.created_at) & (WaitlistEntry.id < entry.id)))) or 0)
 
 
+def line_of(slot: TourSlot) -> tuple[int, int, int]:
+    """For the farmer: parties waiting, people waiting, and places held by offers now (1 query)."""
+    rows = db.session.execute(
+        select(WaitlistEntry.status, db.func.count(WaitlistEntry.id),
+               db.func.coalesce(db.func.sum(WaitlistEntry.adults + WaitlistEntry.children), 0))
+        .where(WaitlistEntry.slot_id == slot.id, WaitlistEntry.status.in_(ACTIVE))
+        .group_by(WaitlistEntry.status)).all()
+    found = {status: (parties, people) for status, parties, people in rows}
+    parties, people = found.get("waiting", (0, 0))
+    return parties, people, found.get("offered", (0, 0))[1]
+
+
 # -- offers ----------------------------------------------------------------------------------------------
 
 def _lock_slot(slot_id: int) -> TourSlot | None:

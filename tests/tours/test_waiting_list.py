@@ -136,6 +136,8 @@ def test_the_link_books_exactly_the_held_seats(app, client, make_slot):
     page = client.get(f"/waitlist/offer/{token}")
     assert page.status_code == 200
     assert client.post(f"/waitlist/offer/{token}").status_code == 302
+    cart = client.get("/cart").get_data(as_text=True)
+    assert slot.tour.title in cart and "Giờ này đã hết chỗ" not in cart  # the held places are this visitor's
     # The places are in the cart; checkout takes over the 3 held seats (the slot stays at 3 taken, not 6).
     store = MemoryStore()
     db.session.expire_all()
@@ -194,6 +196,14 @@ def test_a_capacity_increase_offers_the_new_places(app, make_slot):
     db.session.expire_all()
     assert db.session.get(WaitlistEntry, entry.id).status == "offered"
     assert db.session.get(TourSlot, slot.id).seats_taken == 4
+
+
+def test_the_farmer_sees_the_waiting_list(app, client, make_slot):
+    slot = make_slot(starts_at=_soon(), capacity=2, seats_taken=2)
+    _join(slot, 1, adults=2, children=1)
+    login_as(client, slot.tour.farm.owner)
+    page = client.get(f"/farmer/slots/{slot.id}").get_data(as_text=True)
+    assert "1 nhóm đang chờ" in page and "3 người" in page
 
 
 # -- on PostgreSQL: many seats freed at once ----------------------------------------------------------------
