@@ -92,6 +92,7 @@ def _import_models() -> None:
     import shop.statement_models  # noqa: F401
     import shop.payout_models  # noqa: F401
     import shop.referrals  # noqa: F401
+    import shop.review_models  # noqa: F401
     import shop.shipment_models  # noqa: F401
     import tours.models  # noqa: F401
 
