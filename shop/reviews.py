@@ -19,6 +19,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from core import audit
 from core.domain import DomainError
@@ -104,6 +105,41 @@ def reviewed_subjects(subjects: list[str]) -> set[str]:
     if not subjects:
         return set()
     return set(db.session.scalars(select(Review.subject).where(Review.subject.in_(subjects))))
+
+
+@dataclass(frozen=True)
+class OrderReviews:
+    """For the buyer's order page: their reviews by subject, and what they may review now."""
+    mine: dict
+    goods_open: frozenset
+    visits_open: frozenset
+
+    def goods(self, farm_order):
+        return self.mine.get(goods_subject(farm_order))
+
+    def visit(self, line):
+        return self.mine.get(visit_subject(line))
+
+
+NO_REVIEWS = OrderReviews({}, frozenset(), frozenset())
+
+
+def order_reviews(order, user, now: datetime) -> OrderReviews:
+    """Two queries at most (the order's reviews; its visits that have taken place), none for anyone but its buyer."""
+    if not (user is not None and getattr(user, "is_authenticated", False) and order.user_id == user.id):
+        return NO_REVIEWS
+    farm_orders = [fo for fo in order.farm_orders if fo.status != "cancelled"]
+    if not farm_orders:
+        return NO_REVIEWS
+    mine = {r.subject: r for r in db.session.scalars(
+        select(Review).where(Review.farm_order_id.in_([fo.id for fo in farm_orders])))}
+    goods_open = frozenset(fo.id for fo in farm_orders if fo.status == GOODS_DONE and goods_subject(fo) not in mine
+                           and any(line.product_id is not None for line in fo.lines))
+    visit_ids = [line.id for fo in farm_orders for line in fo.lines
+                 if line.slot_id is not None and visit_subject(line) not in mine]
+    visits_open = frozenset(db.session.scalars(select(OrderLine.id).where(
+        OrderLine.id.in_(visit_ids), balances.delivered(OrderLine, now)))) if visit_ids else frozenset()
+    return OrderReviews(mine, goods_open, visits_open)
 
 
 # -- writing --------------------------------------------------------------------------------------------------
@@ -220,6 +256,26 @@ def product_rating(product_id: int) -> Rating:
     return _rating(_of_product(product_id))
 
 
+def farm_rating_columns(farm_id):
+    """The farm's rating as two scalar subqueries (sum, count) to select with the farm itself."""
+    return _columns([_shown(), Review.farm_id == farm_id])
+
+
+def product_rating_columns(product_id):
+    """The product's rating as two scalar subqueries (sum, count) to select with the product itself."""
+    return _columns(_of_product(product_id))
+
+
+def rating_of(row) -> Rating:
+    """The Rating of a row selected with ``*_rating_columns`` (its last two values)."""
+    return Rating(int(row[-2] or 0), int(row[-1] or 0))
+
+
+def _columns(conditions):
+    return (select(func.coalesce(func.sum(Review.stars), 0)).where(*conditions).scalar_subquery(),
+            select(func.count(Review.id)).where(*conditions).scalar_subquery())
+
+
 def farm_rating(farm_id: int) -> Rating:
     return _rating([_shown(), Review.farm_id == farm_id])
 
@@ -236,12 +292,17 @@ def aggregate_json_ld(rating: Rating) -> dict | None:
             "bestRating": 5, "worstRating": 1}
 
 
+def _loaded():
+    return (joinedload(Review.user), joinedload(Review.farm), joinedload(Review.line),
+            joinedload(Review.farm_order).joinedload(FarmOrder.order))
+
+
 def farm_reviews(farm_id: int, limit: int = 100) -> list[Review]:
     """The farm's reviews for its farmer (hidden ones too, marked), newest first."""
-    return list(db.session.scalars(select(Review).where(Review.farm_id == farm_id)
+    return list(db.session.scalars(select(Review).where(Review.farm_id == farm_id).options(*_loaded())
                                    .order_by(Review.created_at.desc(), Review.id.desc()).limit(limit)))
 
 
 def all_reviews(limit: int = 200) -> list[Review]:
-    return list(db.session.scalars(select(Review).order_by(Review.created_at.desc(), Review.id.desc())
+    return list(db.session.scalars(select(Review).options(*_loaded()).order_by(Review.created_at.desc(), Review.id.desc())
                                    .limit(limit)))

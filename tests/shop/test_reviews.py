@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from core.audit import AuditEntry
 from core.extensions import db
+from core.time import utcnow
 from shop import reviews
 from shop.review_models import Review
 from tests import factories
@@ -167,3 +168,134 @@ def test_staff_hide_with_a_reason_and_ratings_leave_hidden_out(world, make_user)
     assert reviews.product_rating(world["product"].id).average == 5.0 and kept.stars == 5
     with pytest.raises(reviews.ReviewError, match="already hidden"):
         reviews.hide(abusive, world["staff"], "again", now=NOW)
+
+
+# -- pages -----------------------------------------------------------------------------------------------------
+
+def _client(app, user):
+    from tests.helpers import login_as
+    client = app.test_client()
+    login_as(client, user)
+    return client
+
+
+def _json_ld(html: str) -> dict:
+    import json
+    import re
+    return json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1))
+
+
+def test_a_buyer_reviews_from_the_order_page_and_the_rating_reaches_the_product_page(app, world, client):
+    farm_order = _completed(world["buyer"], world["product"])
+    buyer = _client(app, world["buyer"])
+    order_page = buyer.get(f"/orders/{farm_order.order.public_id}").get_data(as_text=True)
+    url = f"/orders/{farm_order.order.public_id}/farms/{farm_order.id}/review"
+    assert url in order_page
+    assert url not in client.get(f"/orders/{farm_order.order.public_id}?key={farm_order.order.secret}").get_data(
+        as_text=True), "the secret link is not the buyer's account"
+    refused = buyer.post(url, data={"stars": "9", "text": "ngon"})
+    assert refused.status_code == 400 and "1 đến 5 sao" in refused.get_data(as_text=True)
+    assert db.session.scalar(select(db.func.count(Review.id))) == 0
+    sent = buyer.post(url, data={"stars": "4", "text": "Ngọt, <b>tươi</b>", "photo": (_jpeg(), "dua.jpg")},
+                      content_type="multipart/form-data")
+    assert sent.status_code == 302
+    review = db.session.scalar(select(Review))
+    assert (review.stars, review.text) == (4, "Ngọt, <b>tươi</b>") and review.photo_small_key
+    again = buyer.post(url, data={"stars": "5"})
+    assert again.status_code == 409 and db.session.scalar(select(db.func.count(Review.id))) == 1
+    html = buyer.get(f"/orders/{farm_order.order.public_id}").get_data(as_text=True)
+    assert "Ngọt, &lt;b&gt;tươi&lt;/b&gt;" in html and url not in html
+
+    page = client.get(f"/products/{world['product'].slug}").get_data(as_text=True)
+    assert _json_ld(page)["aggregateRating"] == {"@type": "AggregateRating", "ratingValue": 4.0, "reviewCount": 1,
+                                                 "bestRating": 5, "worstRating": 1}
+    assert "4.0 trên 5" in page and "1 đánh giá" in page
+    assert "1 đánh giá" in client.get(f"/farms/{world['farm'].slug}").get_data(as_text=True)
+
+
+def test_someone_elses_order_is_not_found_and_no_review_means_no_rating(app, world, client):
+    farm_order = _completed(world["buyer"], world["product"])
+    url = f"/orders/{farm_order.order.public_id}/farms/{farm_order.id}/review"
+    assert _client(app, world["other"]).post(url, data={"stars": "5"}).status_code == 404
+    assert _client(app, world["staff"]).get(url).status_code == 404
+    assert client.get(url).status_code == 302  # to the login page
+    page = client.get(f"/products/{world['product'].slug}").get_data(as_text=True)
+    assert "aggregateRating" not in _json_ld(page) and "đánh giá" not in page.split("<main", 1)[-1].split(
+        "</h1>", 1)[-1].split("<form", 1)[0]
+
+
+def test_a_visitor_reviews_after_the_visit_and_the_tour_page_shows_it(app, world, client, make_slot):
+    from tours.services import tickets_for_order
+    now = utcnow()  # the pages use the clock
+    slot = make_slot(farm=world["farm"], starts_at=now + timedelta(hours=5))
+    order = factories.pay(factories.book(slot, 2, user=world["buyer"], now=now), now=now)
+    ticket = tickets_for_order(order)[0]
+    buyer = _client(app, world["buyer"])
+    url = f"/orders/{order.public_id}/visits/{ticket.order_line_id}/review"
+    assert url not in buyer.get(f"/tickets/{ticket.code}").get_data(as_text=True)
+    assert buyer.post(url, data={"stars": "5"}).status_code == 409
+    ticket.checked_in_at = utcnow()
+    db.session.commit()
+    assert url in buyer.get(f"/tickets/{ticket.code}").get_data(as_text=True)
+    assert url in buyer.get(f"/orders/{order.public_id}").get_data(as_text=True)
+    assert buyer.post(url, data={"stars": "5", "text": "Rất vui"}).status_code == 302
+    tour_page = client.get(f"/tours/{slot.tour.slug}").get_data(as_text=True)
+    assert "5.0 trên 5" in tour_page and "1 đánh giá" in tour_page
+
+
+def test_the_farmer_answers_from_the_reviews_list_once(app, world, make_farm):
+    farm_order = _completed(world["buyer"], world["product"])
+    review = reviews.write(world["buyer"], farm_order=farm_order, stars="2", text="Hơi chua", now=NOW)
+    db.session.commit()
+    farmer = _client(app, world["farm"].owner)
+    assert "Hơi chua" in farmer.get("/farmer/reviews").get_data(as_text=True)
+    stranger = make_farm().owner
+    assert _client(app, stranger).post(f"/farmer/reviews/{review.id}/reply", data={"reply": "x"}).status_code == 404
+    assert "Hơi chua" not in _client(app, stranger).get("/farmer/reviews").get_data(as_text=True)
+    assert _client(app, world["buyer"]).get("/farmer/reviews").status_code == 403
+    farmer.post(f"/farmer/reviews/{review.id}/reply", data={"reply": ""})
+    db.session.refresh(review)
+    assert review.reply is None
+    farmer.post(f"/farmer/reviews/{review.id}/reply", data={"reply": "Xin lỗi, lần sau sẽ ngọt hơn."})
+    farmer.post(f"/farmer/reviews/{review.id}/reply", data={"reply": "Lần hai"})
+    db.session.refresh(review)
+    assert review.reply == "Xin lỗi, lần sau sẽ ngọt hơn."
+
+
+def test_staff_hide_from_the_admin_list_and_the_reviewer_still_sees_it_marked(app, world, client):
+    farm_order = _completed(world["buyer"], world["product"])
+    review = reviews.write(world["buyer"], farm_order=farm_order, stars="1", text="Đồ tồi", now=NOW)
+    db.session.commit()
+    staff = _client(app, world["staff"])
+    assert "Đồ tồi" in staff.get("/admin/reviews").get_data(as_text=True)
+    assert _client(app, world["buyer"]).post(f"/admin/reviews/{review.id}/hide", data={"reason": "x"}).status_code \
+        == 403
+    staff.post(f"/admin/reviews/{review.id}/hide", data={"reason": "   "})
+    db.session.refresh(review)
+    assert not review.is_hidden
+    staff.post(f"/admin/reviews/{review.id}/hide", data={"reason": "Lời lẽ thô tục"})
+    db.session.refresh(review)
+    assert review.is_hidden and review.hidden_by_id == world["staff"].id
+    page = client.get(f"/products/{world['product'].slug}").get_data(as_text=True)
+    assert "aggregateRating" not in _json_ld(page)
+    mine = _client(app, world["buyer"]).get(f"/orders/{farm_order.order.public_id}").get_data(as_text=True)
+    assert "Đồ tồi" in mine and "Lời lẽ thô tục" in mine
+
+
+def test_the_product_and_farm_pages_run_as_many_queries_with_reviews(app, world, client, make_user):
+    from tests.helpers import count_queries
+    path, farm_path = f"/products/{world['product'].slug}", f"/farms/{world['farm'].slug}"
+    client.get(path), client.get(farm_path)
+    with count_queries() as before:
+        client.get(path)
+    with count_queries() as before_farm:
+        client.get(farm_path)
+    for n in range(4):
+        reviews.write(buyer := make_user(), farm_order=_completed(buyer, world["product"]), stars=str(n + 1),
+                      text="", now=NOW)
+    db.session.commit()
+    with count_queries() as after:
+        assert "aggregateRating" in client.get(path).get_data(as_text=True)
+    with count_queries() as after_farm:
+        client.get(farm_path)
+    assert (len(after), len(after_farm)) == (len(before), len(before_farm))
