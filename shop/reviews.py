@@ -4,7 +4,8 @@
   order is ``completed`` (the farmer's last step in FARM_ORDER_MOVES: picked up or delivered).
 - **Visit**: a visit (an order line on a slot, one ticket) is reviewed once, by the same account, once it has taken
   place by its kind's own rule (shop/balances.py ``delivered``: checked in, or the slot's start has passed and the
-  slot is not cancelled); a cancelled farm order is never reviewed. The shop never reads the tours' tables.
+  slot is not cancelled) and was not refunded; a cancelled farm order is never reviewed. The shop never reads the
+  tours' tables.
 - Guest orders (no account) are not reviewed: the review must be tied to a person who can be asked about it.
 - The farm's own farmer may answer once (a conditional UPDATE from "no reply", so two answers cannot both land).
 - Staff hide an abusive review with a reason, written to the audit log; a hidden review is left out of every
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import and_, exists, func, not_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -28,6 +29,7 @@ from core.images import PhotoRejected, process_photo
 from core.inputs import clean_text, parse_int
 from core.media import store_file
 from shop import balances
+from shop.ledger import LedgerEntry
 from shop.order_models import FarmOrder, OrderLine
 from shop.review_models import MAX_REASON, MAX_REPLY, MAX_TEXT, Review
 
@@ -67,9 +69,16 @@ def visit_subject(line: OrderLine) -> str:
     return f"visit:{line.id}"
 
 
+def _taken_place(now: datetime):
+    """SQL on OrderLine: the visit took place (its kind's rule) and was not refunded (a refund of the line means
+    it was cancelled, by the visitor or the farm, or missed and paid back by staff)."""
+    refunded = select(LedgerEntry.id).where(LedgerEntry.order_line_id == OrderLine.id,
+                                            LedgerEntry.kind == "refund").exists()
+    return and_(balances.delivered(OrderLine, now), not_(refunded))
+
+
 def visit_taken_place(line: OrderLine, now: datetime) -> bool:
-    return bool(db.session.scalar(select(exists().where(OrderLine.id == line.id,
-                                                        balances.delivered(OrderLine, now)))))
+    return bool(db.session.scalar(select(exists().where(OrderLine.id == line.id, _taken_place(now)))))
 
 
 def goods_refusal(farm_order: FarmOrder, user):
@@ -138,7 +147,7 @@ def order_reviews(order, user, now: datetime) -> OrderReviews:
     visit_ids = [line.id for fo in farm_orders for line in fo.lines
                  if line.slot_id is not None and visit_subject(line) not in mine]
     visits_open = frozenset(db.session.scalars(select(OrderLine.id).where(
-        OrderLine.id.in_(visit_ids), balances.delivered(OrderLine, now)))) if visit_ids else frozenset()
+        OrderLine.id.in_(visit_ids), _taken_place(now)))) if visit_ids else frozenset()
     return OrderReviews(mine, goods_open, visits_open)
 
 
@@ -304,5 +313,5 @@ def farm_reviews(farm_id: int, limit: int = 100) -> list[Review]:
 
 
 def all_reviews(limit: int = 200) -> list[Review]:
-    return list(db.session.scalars(select(Review).options(*_loaded()).order_by(Review.created_at.desc(), Review.id.desc())
-                                   .limit(limit)))
+    return list(db.session.scalars(select(Review).options(*_loaded())
+                                   .order_by(Review.created_at.desc(), Review.id.desc()).limit(limit)))

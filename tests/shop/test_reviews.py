@@ -122,6 +122,18 @@ def test_a_visit_is_reviewed_once_it_has_taken_place(world, make_slot):
     assert reviews.slots_rating(select(TourSlot.id).where(TourSlot.tour_id == slot.tour_id)) == reviews.Rating(4, 1)
 
 
+def test_a_cancelled_visit_is_not_reviewed_even_after_its_date(world, make_slot):
+    from tours.cancellations import cancel_booking
+    from tours.services import tickets_for_order
+    slot = make_slot(farm=world["farm"], starts_at=NOW + timedelta(days=5))
+    order = factories.pay(factories.book(slot, 2, user=world["buyer"], now=NOW), now=NOW)
+    ticket = tickets_for_order(order)[0]
+    cancel_booking(ticket, world["buyer"], NOW)
+    db.session.commit()
+    with pytest.raises(reviews.ReviewError, match="taken place"):
+        reviews.write(world["buyer"], line=ticket.line, stars="5", text="", now=NOW + timedelta(days=6))
+
+
 def test_a_checked_in_visit_is_reviewed_before_its_start(world, make_slot):
     from tours.services import tickets_for_order
     slot = make_slot(farm=world["farm"], starts_at=NOW + timedelta(hours=5))
