@@ -10,11 +10,11 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required, logout_user
+from flask_login import current_user, login_required
 
 from accounts import otp, phone_signup, services
 from accounts.forms import CodeForm, PhoneResetForm, SendAgainForm
-from accounts.web import _forget_current_row, _new_session_id, _no_store, _start_session, bp
+from accounts.web import _no_store, _password_reset_done, _start_session, bp
 from core import transactions
 from core.extensions import limiter
 from core.forms import show_error
@@ -148,10 +148,5 @@ def phone_reset():
             _code_problem(form, error)
         else:
             session.pop(RESET_KEY, None)
-            if current_user.is_authenticated and current_user.id == user.id:
-                _forget_current_row()
-                logout_user()
-                _new_session_id()
-            flash(_l("Your new password is saved. Log in with it now."), "success")
-            return redirect(url_for("accounts.login"))
+            return _password_reset_done(user)
     return _page("accounts/phone_reset.html", form=form, phone=shown_phone(phone), minutes=otp.minutes())

@@ -24,6 +24,7 @@ from accounts.web import (  # noqa: F401  (tests/helpers.py logs in with _start_
     _forget_current_row,
     _new_session_id,
     _no_store,
+    _password_reset_done,
     _start_session,
     bp,
 )
@@ -261,13 +262,7 @@ def reset_password(token: str):
     form = ResetPasswordForm(user=user)
     if form.validate_on_submit():
         reset.reset_password(token, form.password.data, now=utcnow())
-        if current_user.is_authenticated and current_user.id == user.id:
-            # this session ended with the old password, like every other one
-            _forget_current_row()
-            logout_user()
-            _new_session_id()
-        flash(_l("Your new password is saved. Log in with it now."), "success")
-        return redirect(url_for("accounts.login"))
+        return _password_reset_done(user)
     return _no_store(current_app.make_response(render_template("accounts/reset_form.html", form=form, user=user)))
 
 

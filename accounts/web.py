@@ -1,8 +1,9 @@
 """What the account pages share: the blueprint and the session steps of logging in and out."""
 from __future__ import annotations
 
-from flask import Blueprint, g, session
-from flask_login import login_user
+from flask import Blueprint, flash, g, redirect, session, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
 bp = Blueprint("accounts", __name__)
@@ -40,6 +41,17 @@ def _forget_current_row() -> None:
     forget = getattr(session, "forget_row", None)
     if forget is not None:
         forget()
+
+
+def _password_reset_done(user):
+    """After a new password: the session that chose it ends too if it was the account's own (every other one
+    ended with the old password), and the person logs in with the new one."""
+    if current_user.is_authenticated and current_user.id == user.id:
+        _forget_current_row()
+        logout_user()
+        _new_session_id()
+    flash(_l("Your new password is saved. Log in with it now."), "success")
+    return redirect(url_for("accounts.login"))
 
 
 def _no_store(response):
