@@ -92,6 +92,7 @@ def _import_models() -> None:
     import shop.statement_models  # noqa: F401
     import shop.payout_models  # noqa: F401
     import shop.referrals  # noqa: F401
+    import shop.review_models  # noqa: F401
     import shop.shipment_models  # noqa: F401
     import tours.models  # noqa: F401
 
@@ -138,6 +139,7 @@ def _register_blueprints(app: Flask) -> None:
     from farmers.views import bp as farmers_bp
     from shop.address_views import bp as addresses_bp
     from shop.order_views import bp as orders_bp
+    from shop.review_views import bp as reviews_bp
     from shop.shipping_views import bp as shipping_bp
     from shop.views import bp as shop_bp
     from tours.views import bp as tours_bp
@@ -145,7 +147,7 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (shop_bp, orders_bp, accounts_bp, farmers_bp, farmer_products_bp, farmer_orders_bp, tours_bp,
                       farmer_tours_bp,
                       admin_bp, admin_settings_bp, admin_assist_bp, media_bp, health_bp, account_messages_bp,
-                      zalo_webhook_bp, addresses_bp, farmer_delivery_bp, shipping_bp):
+                      zalo_webhook_bp, addresses_bp, farmer_delivery_bp, shipping_bp, reviews_bp):
         app.register_blueprint(blueprint)
 
     from admin.payment_views import bp as admin_payments_bp

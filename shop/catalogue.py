@@ -260,10 +260,14 @@ def search(filters: Filters, page: int = 1, per_page: int = PER_PAGE) -> Catalog
 
 # --- Product and farm pages ----------------------------------------------------------------------
 
-def public_product(slug: str) -> Product | None:
+def public_product(slug: str, *columns):
+    """The public product of ``slug`` (or None); with ``columns``, the row (product, *columns) in the same query."""
     if not is_slug(slug):
         return None
-    return db.session.scalars(_public_products(Product.slug == slug)).first()
+    stmt = _public_products(Product.slug == slug)
+    if columns:
+        return db.session.execute(stmt.add_columns(*columns)).first()
+    return db.session.scalars(stmt).first()
 
 
 def redirected_slug(old_slug: str) -> str | None:
@@ -275,10 +279,13 @@ def redirected_slug(old_slug: str) -> str | None:
         .where(ProductSlugRedirect.slug == old_slug, *_public_conditions()))
 
 
-def approved_farm(slug: str) -> Farm | None:
+def approved_farm(slug: str, *columns):
+    """The approved farm of ``slug`` (None if there is none); with ``columns``, the row (farm, *columns), so a page
+    folds its figures (the farm's rating) into this one query."""
     if not is_slug(slug):
         return None
-    return db.session.scalar(select(Farm).where(Farm.slug == slug, Farm.status == "approved"))
+    stmt = select(Farm, *columns).where(Farm.slug == slug, Farm.status == "approved")
+    return db.session.execute(stmt).first() if columns else db.session.scalar(stmt)
 
 
 def farm_products(farm: Farm, limit: int = FARM_PAGE_PRODUCTS) -> tuple[list[Product], bool]:

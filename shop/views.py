@@ -5,12 +5,13 @@ from babel.dates import get_month_names
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
 
+from accounts.farms import Farm
 from core.media import photo_url
 from core.pagecache import cached_page
 from core.time import to_local, utcnow
 from core.urls import public_url
-from shop import catalogue, referrals, showcase, unit_prices
-from shop.models import CATEGORIES
+from shop import catalogue, referrals, reviews, showcase, unit_prices
+from shop.models import CATEGORIES, Product
 
 bp = Blueprint("shop", __name__)
 bp.before_app_request(referrals.note_arrival)  # ?ref= on any page: an arrival through a farmer's shared link
@@ -51,7 +52,8 @@ def catalogue_page():
 @bp.route("/products/<slug>")
 @cached_page
 def product(slug: str):
-    item = catalogue.public_product(slug)
+    row = catalogue.public_product(slug, *reviews.product_rating_columns(Product.id))
+    item = row[0] if row else None
     if item is None:
         current = catalogue.redirected_slug(slug)
         if current:
@@ -59,16 +61,21 @@ def product(slug: str):
         abort(404)
     url = public_url("shop.product", slug=item.slug)
     json_ld = catalogue.product_json_ld(item, url, [_photo_url(photo.large_key) for photo in item.photos])
-    return render_template("shop/product.html", product=item, canonical_url=url, json_ld=json_ld,
+    rating = reviews.rating_of(row)
+    if rating:
+        json_ld["aggregateRating"] = reviews.aggregate_json_ld(rating)
+    return render_template("shop/product.html", product=item, canonical_url=url, json_ld=json_ld, rating=rating,
                            og_image=_photo_url(item.photos[0].large_key) if item.photos else None)
 
 
 @bp.route("/farms/<slug>")
 @cached_page
 def farm(slug: str):
-    item = catalogue.approved_farm(slug)
-    if item is None:
+    row = catalogue.approved_farm(slug, *reviews.farm_rating_columns(Farm.id))
+    if row is None:
         abort(404)
+    item, rating = row[0], reviews.rating_of(row)
     products, more = catalogue.farm_products(item)
     return render_template("shop/farm.html", farm=item, products=products, more_products=more,
+                           rating=rating,
                            **showcase.extras("farm", farm=item))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 from werkzeug.routing import BuildError
 
 from core import transactions
@@ -12,11 +13,12 @@ from core.pagecache import cached_page
 from core.qr import qr_svg
 from core.time import utcnow
 from shop import cart as carts
-from shop import lines, payments
+from shop import lines, payments, reviews
 from tours import calendar_feed, services, tickets, visit_lines
 from tours.cancellations import BookingError, cancel_booking, policy_text
 from tours.forms import LANGUAGE_NAMES, BookForm, KeyForm
 from tours.labels import register_globals
+from tours.models import TourSlot
 
 bp = Blueprint("tours", __name__)
 register_globals(bp)
@@ -39,7 +41,11 @@ def detail(slug: str):
 def _detail_page(tour, form, status: int = 200):
     now = utcnow()
     return render_template("tours/detail.html", tour=tour, form=form, calendar=services.calendar(tour, now),
-                           chosen=form.slot.data, language_names=LANGUAGE_NAMES), status
+                           chosen=form.slot.data, language_names=LANGUAGE_NAMES, rating=_rating(tour)), status
+
+
+def _rating(tour):
+    return reviews.slots_rating(select(TourSlot.id).where(TourSlot.tour_id == tour.id))
 
 
 def _cart_url(fallback: str) -> str:

@@ -1,7 +1,7 @@
 """Calendar feeds (a private iCal address per farm) and waiting lists of full visit times
 
 Revision ID: 2fd872b7d0fd
-Revises: a6c8e1f3b5d7
+Revises: b2b7ed18fbd7
 Create Date: 2026-12-03 07:48:54.734775
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '2fd872b7d0fd'
-down_revision = 'a6c8e1f3b5d7'
+down_revision = 'b2b7ed18fbd7'
 branch_labels = None
 depends_on = None
 

@@ -69,6 +69,7 @@ def build_world(app) -> World:
     from shop.delivery_models import Address
     from shop.models import ProductPhoto
     from shop.payment_models import Payment, Refund
+    from shop.review_models import Review
     from shop.statement_models import StatementImport, StatementLine
     from tours import tickets
     from tours.models import CalendarFeed, TourPhoto, WaitlistEntry
@@ -116,6 +117,11 @@ def build_world(app) -> World:
                                  offer_token_hash=hashlib.sha256(b"security-matrix-waitlist-offer").hexdigest()))
     db.session.commit()
     ticket_a = tickets_for_order(order_a)[0]
+    farm_order_a = order_a.farm_orders[0]
+    review_a = Review(subject=f"goods:{farm_order_a.id}", kind="goods", farm_order_id=farm_order_a.id,
+                      farm_id=farm_a.id, user_id=users["buyer_a"].id, stars=4, text="Dứa ngọt.")
+    db.session.add(review_a)
+    db.session.commit()
     # A file no row points to, for /media/: removing a photo in one test does not take it from another.
     media_key = storage.save(PHOTO_BYTES, "webp")
     objects = dict(farm_a=farm_a, farm_b=farm_b, pending_farm=pending_farm, product_a=product_a,
@@ -131,7 +137,8 @@ def build_world(app) -> World:
         refund_token=refund.details_token, statement=statement.id, statement_line=statement_line.id,
         intent=card_payment.provider_ref, photo_key=media_key, consent_a=lapsed.id,
         reset_token=reset.make_token(users["buyer_a"], now=now), address_a=address_a.id,
-        calendar_token="security-matrix-calendar-feed", waitlist_offer="security-matrix-waitlist-offer")
+        calendar_token="security-matrix-calendar-feed", waitlist_offer="security-matrix-waitlist-offer",
+        visit_line_a=ticket_a.order_line_id, review_a=review_a.id)
     return World(users=users, objects=objects, params=params)
 
 

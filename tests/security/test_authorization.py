@@ -36,6 +36,8 @@ SIGNED_IN = (LOGIN, OK, OK, OK, OK, OK)
 STAFF = (LOGIN, 403, 403, 403, 403, OK)
 # Buyer A's order, its pages and ticket: its buyer and staff; anyone else (without the link's key): 404.
 BUYER_A = (404, OK, 404, 404, 404, OK)
+# Buyer A's own account's things (a review of buyer A's order): nobody else, staff neither.
+OWN_BUYER_A = (LOGIN, OK, 404, 404, 404, 404)
 # A farmer's own screens (each farmer sees their farm; a farmer's ``?farm=`` is ignored).
 FARMER = (LOGIN, 403, 403, OK, OK, ASSIST)
 # A screen about one of farm A's things: farmer B gets 404 (another farm's things do not exist there).
@@ -188,6 +190,14 @@ ROUTES: dict[str, Route] = {
                                        POST=(LOGIN, 403, 403, OK, 404, OK)),
     # -- commune staff -------------------------------------------------------------------------------------------
     "admin.overview": route("/admin/", GET=STAFF),
+    # -- reviews: the order's own buyer writes (staff too get 404: a review is the buyer's word); the farm's own
+    # farmer answers (staff may not answer for them); staff hide.
+    "reviews.goods": route("/orders/{order_a}/farms/{farm_order_a}/review", GET=OWN_BUYER_A, POST=OWN_BUYER_A),
+    "reviews.visit": route("/orders/{order_a}/visits/{visit_line_a}/review", GET=OWN_BUYER_A, POST=OWN_BUYER_A),
+    "reviews.farmer_list": route("/farmer/reviews", GET=(LOGIN, 403, 403, OK, OK, 403)),
+    "reviews.farmer_reply": route("/farmer/reviews/{review_a}/reply", POST=(LOGIN, 403, 403, OK, 404, 403)),
+    "reviews.admin_list": route("/admin/reviews", GET=STAFF),
+    "reviews.admin_hide": route("/admin/reviews/{review_a}/hide", POST=STAFF),
     "admin.farms": route("/admin/farms", GET=STAFF),
     "admin.suspend": route("/admin/farms/{farm_a}/suspend", POST=STAFF),
     "admin.reinstate": route("/admin/farms/{farm_a}/reinstate", POST=STAFF),
