@@ -26,8 +26,12 @@ def vnd(amount: int | None) -> str:
     return format_currency(int(amount), "VND", currency_digits=True)
 
 
-def number(value) -> str:
-    return format_decimal(value)
+def number(value, digits: int | None = None) -> str:
+    """A number in the reader's locale ("4,5" in Vietnamese, "4.5" in English); ``digits``: exactly that many
+    after the decimal sign."""
+    if digits is None:
+        return format_decimal(value)
+    return format_decimal(value, format="#,##0" + ("." + "0" * digits if digits else ""))
 
 
 def datetime_local(value: datetime | None, fmt: str = "short") -> str:
