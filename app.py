@@ -84,16 +84,16 @@ def _import_models() -> None:
     import core.outbox  # noqa: F401
     import core.settings_store  # noqa: F401
     import core.zalo_tokens  # noqa: F401
+    import shop.delivery_models  # noqa: F401
     import shop.ledger  # noqa: F401
     import shop.models  # noqa: F401
-    import shop.delivery_models  # noqa: F401
     import shop.order_models  # noqa: F401
     import shop.payment_models  # noqa: F401
-    import shop.statement_models  # noqa: F401
     import shop.payout_models  # noqa: F401
     import shop.referrals  # noqa: F401
     import shop.review_models  # noqa: F401
     import shop.shipment_models  # noqa: F401
+    import shop.statement_models  # noqa: F401
     import tours.models  # noqa: F401
 
 
@@ -151,9 +151,8 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
 
     from admin.payment_views import bp as admin_payments_bp
-    from shop.payment_views import bp as payments_bp
-
     from admin.reconcile_views import bp as admin_reconcile_bp
+    from shop.payment_views import bp as payments_bp
 
     app.register_blueprint(payments_bp)
     app.register_blueprint(admin_payments_bp)

@@ -20,8 +20,8 @@ The rules:
   for a number no account has is answered and limited exactly like one for a real account.
 
 Codes go out through core/messages.py (kind ``code_<purpose>``, templates/messages/code_<purpose>.sms.txt,
-which the development phone log writes too) on the channels that reach phones; with only e-mail enabled nobody can receive them. Time is a parameter
-(``now``, naive UTC).
+which the development phone log writes too) on the channels that reach phones; with only e-mail enabled nobody
+can receive them. Time is a parameter (``now``, naive UTC).
 """
 from __future__ import annotations
 

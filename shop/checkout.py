@@ -272,7 +272,7 @@ def _own_open_order(placed_session: str | None, user, now: datetime) -> Order | 
 def _reserve(cart: carts.Cart, now: datetime) -> None:
     """Take what each line holds (stock, then seats), each kind in id order, with guarded UPDATEs; the caller
     rolls back on failure. A line with a ``hold`` (a waiting-list offer) takes over what is held for it."""
-    for line in line_kinds.in_lock_order(cart.lines, lambda l: (l.kind, l.ident)):
+    for line in line_kinds.in_lock_order(cart.lines, lambda item: (item.kind, item.ident)):
         taken = line.kind.reserve_held(line, now) if line.hold else line.kind.reserve(line.ident, line.amount)
         if not taken:
             raise CheckoutError(line.kind.sold_out(line), reason="sold_out")

@@ -8,8 +8,8 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 
 from core import inputs
-from core.formatting import datetime_local
 from core.extensions import db
+from core.formatting import datetime_local
 from shop import lines
 from shop.cart import CartError
 from shop.order_models import OrderLine

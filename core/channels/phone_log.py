@@ -6,8 +6,8 @@ development and tests the messages for phones, one-time codes among them, can be
 the staff outbox page. Never use it in production: nobody receives what it "sends" (config.py refuses it).
 
 It writes the SMS texts (``TEMPLATES``: messages/<kind>.sms.txt), and only the kinds that have one go out by it
-(``handles``): text messages are kept for what a buyer or farmer needs on the phone (codes, orders). Like Zalo and SMS, it is a phone
-channel: a message goes by one of them at most (core/preferences.py).
+(``handles``): text messages are kept for what a buyer or farmer needs on the phone (codes, orders). Like Zalo
+and SMS, it is a phone channel: a message goes by one of them at most (core/preferences.py).
 """
 from __future__ import annotations
 

@@ -5,9 +5,8 @@ Revises: b2b7ed18fbd7
 Create Date: 2026-12-03 07:48:54.734775
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '2fd872b7d0fd'
@@ -44,7 +43,8 @@ def upgrade():
     sa.Column('offer_expires_at', sa.DateTime(), nullable=True),
     sa.Column('offer_token_hash', sa.String(length=64), nullable=True),
     sa.Column('closed_at', sa.DateTime(), nullable=True),
-    sa.CheckConstraint("status IN ('waiting', 'offered', 'booked', 'expired', 'left')", name=op.f('ck_tour_waitlist_entries_status')),
+    sa.CheckConstraint("status IN ('waiting', 'offered', 'booked', 'expired', 'left')",
+                       name=op.f('ck_tour_waitlist_entries_status')),
     sa.CheckConstraint('adults >= 1 AND children >= 0', name=op.f('ck_tour_waitlist_entries_party')),
     sa.ForeignKeyConstraint(['slot_id'], ['tour_slots.id'], name=op.f('fk_tour_waitlist_entries_slot_id_tour_slots')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_tour_waitlist_entries_user_id_users')),
@@ -52,7 +52,8 @@ def upgrade():
     sa.UniqueConstraint('offer_token_hash', name=op.f('uq_tour_waitlist_entries_offer_token_hash'))
     )
     with op.batch_alter_table('tour_waitlist_entries', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_tour_waitlist_entries_offer_expires_at'), ['offer_expires_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_tour_waitlist_entries_offer_expires_at'), ['offer_expires_at'],
+                              unique=False)
         batch_op.create_index(batch_op.f('ix_tour_waitlist_entries_slot_id'), ['slot_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_tour_waitlist_entries_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_tour_waitlist_entries_user_id'), ['user_id'], unique=False)

@@ -8,12 +8,15 @@ Create Date: 2026-12-03 06:18:46.645494
 import sqlalchemy as sa
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = 'c30f2953eac1'
 down_revision = '9b4e7d2a6c15'
 branch_labels = None
 depends_on = None
+
+# The unique index covers verified numbers only (a partial index on both databases).
+VERIFIED_ONLY = {'sqlite_where': sa.text('phone_verified_at IS NOT NULL'),
+                 'postgresql_where': sa.text('phone_verified_at IS NOT NULL')}
 
 
 def upgrade():
@@ -30,7 +33,8 @@ def upgrade():
     sa.Column('used_at', sa.DateTime(), nullable=True),
     sa.CheckConstraint("purpose IN ('verify_phone', 'login', 'reset')", name=op.f('ck_one_time_codes_purpose')),
     sa.CheckConstraint('tries >= 0', name=op.f('ck_one_time_codes_tries')),
-    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_one_time_codes_user_id_users'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_one_time_codes_user_id_users'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_one_time_codes'))
     )
     with op.batch_alter_table('one_time_codes', schema=None) as batch_op:
@@ -43,13 +47,13 @@ def upgrade():
                existing_type=sa.VARCHAR(length=254),
                nullable=True)
         batch_op.create_check_constraint(op.f('ck_users_staff_email'), "role <> 'admin' OR email IS NOT NULL")
-        batch_op.create_index('uq_users_verified_phone', ['phone'], unique=True, sqlite_where=sa.text('phone_verified_at IS NOT NULL'), postgresql_where=sa.text('phone_verified_at IS NOT NULL'))
+        batch_op.create_index('uq_users_verified_phone', ['phone'], unique=True, **VERIFIED_ONLY)
 
 
 
 def downgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_index('uq_users_verified_phone', sqlite_where=sa.text('phone_verified_at IS NOT NULL'), postgresql_where=sa.text('phone_verified_at IS NOT NULL'))
+        batch_op.drop_index('uq_users_verified_phone', **VERIFIED_ONLY)
         batch_op.drop_constraint(op.f('ck_users_staff_email'), type_='check')
         batch_op.alter_column('email',
                existing_type=sa.VARCHAR(length=254),

@@ -12,10 +12,11 @@ import secrets
 import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from tests.json_stub import serving
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 APP_ID = "1860141329355019864"
@@ -42,6 +43,15 @@ class FakeZalo:
         self.esms_codes: list[str] = []
         self.refresh_delay = 0.0
         self.lock = threading.Lock()
+
+    def answer(self, method: str, path: str, headers, raw: bytes) -> tuple[int, dict]:
+        routes = {"/message/template": self.zns, "/v4/oa/access_token": self.refresh,
+                  "/MainService.svc/json/SendMultipleMessage_V4_post_json/": self.esms}
+        route = routes.get(path) if method == "POST" else None
+        if route is None:
+            self.problems.append(f"{method} {path}: no such endpoint")
+            return 404, {"error": -404}
+        return route(headers, raw)
 
     # -- ZNS ---------------------------------------------------------------------------------------------------
     def zns(self, headers, raw: bytes) -> tuple[int, dict]:
@@ -111,39 +121,11 @@ class FakeZalo:
         return 200, fixture(f"esms/send_{code}.json")
 
 
-class _Handler(BaseHTTPRequestHandler):
-    fake: FakeZalo
-
-    def do_POST(self):  # noqa: N802
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        routes = {"/message/template": self.fake.zns, "/v4/oa/access_token": self.fake.refresh,
-                  "/MainService.svc/json/SendMultipleMessage_V4_post_json/": self.fake.esms}
-        route = routes.get(self.path)
-        if route is None:
-            self.fake.problems.append(f"POST {self.path}: no such endpoint")
-            status, answer = 404, {"error": -404}
-        else:
-            status, answer = route(self.headers, raw)
-        out = json.dumps(answer, ensure_ascii=False).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(out)))
-        self.end_headers()
-        self.wfile.write(out)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="session")
 def _zalo_http():
     holder = {"fake": FakeZalo()}
-    handler = type("Handler", (_Handler,), {"fake": property(lambda _self: holder["fake"])})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield holder, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(holder) as url:
+        yield holder, url
 
 
 def channel_config(url: str) -> dict:

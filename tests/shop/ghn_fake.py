@@ -11,12 +11,12 @@ from __future__ import annotations
 import copy
 import json
 import re
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from tests.json_stub import serving
 
 TOKEN = "ghn-token-for-tests"
 SHOP_ID = "885"
@@ -61,6 +61,10 @@ class FakeGhn:
     def _problem(self, text: str) -> tuple[int, dict]:
         self.problems.append(text)
         return 400, {"code": 400, "message": text, "data": None}
+
+    def answer(self, method: str, path: str, headers, raw: bytes) -> tuple[int, dict]:
+        body = json.loads(raw.decode("utf-8")) if raw else None
+        return self.handle(method, path.split("?", 1)[0], headers, body)
 
     def handle(self, method: str, path: str, headers, body) -> tuple[int, dict]:
         self.requests.append((method, path, body))
@@ -136,42 +140,11 @@ class FakeGhn:
         return 200, answer
 
 
-class _Handler(BaseHTTPRequestHandler):
-    fake: FakeGhn
-
-    def _answer(self, method: str) -> None:
-        path = self.path.split("?", 1)[0]
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        body = json.loads(raw.decode("utf-8")) if raw else None
-        status, answer = self.fake.handle(method, path, self.headers, body)
-        data = json.dumps(answer, ensure_ascii=False).encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_GET(self):  # noqa: N802
-        self._answer("GET")
-
-    def do_POST(self):  # noqa: N802
-        self._answer("POST")
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="session")
 def _ghn_http():
     holder = {"fake": FakeGhn()}
-    handler = type("Handler", (_Handler,), {"fake": property(lambda _self: holder["fake"])})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield holder, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(holder) as url:
+        yield holder, url
 
 
 @pytest.fixture

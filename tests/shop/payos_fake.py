@@ -12,10 +12,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
+from tests.json_stub import serving
 
 CLIENT_ID = "payos-client-id-for-tests"
 API_KEY = "payos-api-key-for-tests"
@@ -66,6 +66,14 @@ class FakePayos:
         return transaction
 
     # -- what a request is answered ------------------------------------------------------------------------
+
+    def answer(self, method: str, path: str, headers, raw: bytes) -> tuple[int, dict]:
+        body = None
+        if raw:
+            if headers.get("Content-Type", "").split(";")[0] != "application/json":
+                self.problems.append(f"{method} {path}: body is not application/json")
+            body = json.loads(raw)
+        return self.handle(method, path, headers, body)
 
     def handle(self, method: str, path: str, headers, body: dict | None) -> tuple[int, dict]:
         self.requests.append((method, path, body))
@@ -141,48 +149,14 @@ class FakePayos:
         return 200, {"code": "00", "desc": "success", "data": data, "signature": signature}
 
 
-class _Handler(BaseHTTPRequestHandler):
-    fake: FakePayos
-
-    def _answer(self, method: str) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        body = None
-        if raw:
-            if self.headers.get("Content-Type", "").split(";")[0] != "application/json":
-                self.fake.problems.append(f"{method} {self.path}: body is not application/json")
-            body = json.loads(raw)
-        status, answer = self.fake.handle(method, self.path, self.headers, body)
-        out = json.dumps(answer, ensure_ascii=False).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(out)))
-        self.end_headers()
-        self.wfile.write(out)
-
-    def do_GET(self):  # noqa: N802
-        self._answer("GET")
-
-    def do_POST(self):  # noqa: N802
-        self._answer("POST")
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="session")
 def _payos_http():
     """The server, one per run (so the app's configuration, and the app, stay the same from test to test)."""
     from tests.shop.bank_notices import ACCOUNT
 
     holder = {"fake": FakePayos(ACCOUNT)}
-    handler = type("Handler", (_Handler,), {"fake": property(lambda _self: holder["fake"])})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield holder, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(holder) as url:
+        yield holder, url
 
 
 @pytest.fixture
