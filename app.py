@@ -95,6 +95,7 @@ def _import_models() -> None:
     import shop.shipment_models  # noqa: F401
     import shop.statement_models  # noqa: F401
     import tours.models  # noqa: F401
+    import tours.resource_models  # noqa: F401
 
 
 def _check_receiving_account(app: Flask) -> None:

@@ -17,13 +17,20 @@ wait for each other in a circle:
 2. what belongs to that order: its farm orders, payments, tickets and refunds (the order's lock
    serialises them, so their order among themselves does not matter);
 3. products, in id order (stock, orders_count);
-4. tour slots, in id order (seats); a slot's waiting-list entries only after that slot (tours/waitlist.py:
+4. the shared guides and vehicles of the slots (tours.resources.lock_for_slots: every resource of every slot
+   the transaction will take or give back seats on, in id order, before the first slot: the visit kind's
+   ``lock_ahead``; a step on one slot takes its slot's resources just before the slot);
+5. tour slots, in id order (seats); a slot's waiting-list entries only after that slot (tours/waitlist.py:
    seats freed on a slot are offered to its list while the slot is locked).
-Steps 3 and 4 are the kinds of line (shop/lines.py) by their ``rank``, each in id order. A bank
+Steps 3 to 5 are the kinds of line (shop/lines.py) by their ``rank``, each in id order (step 4 is the visit kind's
+``lock_ahead``). A bank
 notification's row (shop.payments.notifications) is locked before step 1; nothing else locks it. So are, by
 staff's steps only, an unmatched bank credit's row (assigning, splitting or sending it back:
 shop.payments.transfers.lock_credit, then the orders in id order) and a statement line being recorded
 (shop.payments.reconcile.record_line).
+
+A step outside checkout that takes seats on several slots, or locks a slot and then takes seats on it (a
+rebooking, a moved visit), calls tours.resources.lock_for_slots with all of them first.
 
 A new order (checkout) starts at 3 (after the advisory locks of its unpaid-order counts, which only
 checkouts take). The expiry job changes one order per short transaction and
@@ -272,6 +279,7 @@ def _own_open_order(placed_session: str | None, user, now: datetime) -> Order | 
 def _reserve(cart: carts.Cart, now: datetime) -> None:
     """Take what each line holds (stock, then seats), each kind in id order, with guarded UPDATEs; the caller
     rolls back on failure. A line with a ``hold`` (a waiting-list offer) takes over what is held for it."""
+    line_kinds.lock_ahead(cart.lines, lambda item: (item.kind, item.ident))
     for line in line_kinds.in_lock_order(cart.lines, lambda item: (item.kind, item.ident)):
         taken = line.kind.reserve_held(line, now) if line.hold else line.kind.reserve(line.ident, line.amount)
         if not taken:
@@ -280,6 +288,7 @@ def _reserve(cart: carts.Cart, now: datetime) -> None:
 
 def release_lines(order_lines) -> None:
     """Give back the stock and seats of these order lines (in the lock order, like reservations)."""
+    line_kinds.lock_ahead(order_lines, line_kinds.of_row)  # seats given back may be offered to a waiting list
     for line in line_kinds.in_lock_order(order_lines, line_kinds.of_row):
         kind, ident = line_kinds.of_row(line)
         kind.release(ident, line.quantity)
@@ -288,6 +297,7 @@ def release_lines(order_lines) -> None:
 def rereserve_lines(order_lines) -> bool:
     """Take again what an expired order had released; False (and nothing taken) when it is gone."""
     savepoint = db.session.begin_nested()
+    line_kinds.lock_ahead(order_lines, line_kinds.of_row)
     for line in line_kinds.in_lock_order(order_lines, line_kinds.of_row):
         kind, ident = line_kinds.of_row(line)
         if not kind.reserve(ident, line.quantity):

@@ -12,6 +12,8 @@ A kind says, for its items:
 - ``snapshot(farm_order, line)``: the ``OrderLine`` that keeps what was bought at its price;
 - ``cart_values(order_line)``: an order line back in a cart;
 - ``merge(item, values, existing)``: a guest's cart line joining the account's at login;
+- optionally ``lock_ahead(idents)``: lock, before any of its items, what several of them share (a visit's guides
+  and vehicles), so that a transaction taking many items keeps the app's lock order (``lock_ahead`` below);
 - optionally ``delivered(line, now)``: SQL, true when an order line of this kind (``OrderLine`` or an alias)
   has been delivered on its own, before its farm order is completed (a visit that has taken place). A kind
   without it is delivered with its farm order (shop/balances.py).
@@ -98,6 +100,18 @@ class CartLine:
     @property
     def price_changed(self) -> bool:
         return self.seen_price_vnd != self.unit_price_vnd
+
+
+def lock_ahead(items, kind_and_ident) -> None:
+    """Let each kind with a ``lock_ahead`` lock what its items share, in rank order, before they are taken."""
+    idents: dict[str, list[int]] = {}
+    for item in items:
+        kind, ident = kind_and_ident(item)
+        if hasattr(kind, "lock_ahead"):
+            idents.setdefault(kind.code, []).append(ident)
+    for kind in kinds():
+        if kind.code in idents:
+            kind.lock_ahead(idents[kind.code])
 
 
 def in_lock_order(items, kind_and_ident):

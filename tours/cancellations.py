@@ -22,7 +22,7 @@ from core.extensions import db
 from shop import checkout, payments
 from shop.order_models import FarmOrder, Order, OrderLine
 from shop.payment_models import Refund
-from tours import notices
+from tours import notices, resources
 from tours.labels import CANCEL_REASONS, visit_when
 from tours.manage import TourError, check, record
 from tours.models import TICKET_MOVES, Ticket, TourSlot
@@ -92,6 +92,8 @@ def cancel_slot(actor, farm, slot: TourSlot, reason: str, note: str, now: dateti
     # then the slot; an order placed between the two is locked after the slot (its checkout has committed,
     # so only its buyer cancelling it at this very moment could collide, and that deadlock is retried).
     orders = _lock_orders_on(slot, set())
+    resources.lock_for_slots({line.slot_id for order in orders for farm_order in order.farm_orders
+                              for line in farm_order.lines if line.slot_id} | {slot.id})  # before any slot
     changed = db.session.execute(
         update(TourSlot).where(TourSlot.id == slot.id, TourSlot.status.in_(("open", "closed")))
         .values(status="cancelled", cancel_reason=reason, cancel_note=note or None, cancelled_at=now)

@@ -2,7 +2,8 @@
 calendar, and the tickets of paid bookings.
 
 Seats are taken with one guarded UPDATE (``seats_taken + n <= capacity``), backed by
-the CHECK constraint on tour_slots; checkout calls ``reserve_seats`` and
+the CHECK constraint on tour_slots, after counting the guides and vehicles the slot
+shares with other tours at the same time (tours/resources.py); checkout calls ``reserve_seats`` and
 ``release_seats``, payments call ``issue_tickets``. Every reading function runs a
 fixed number of queries, whatever the number of tours and slots.
 """
@@ -22,6 +23,7 @@ from accounts.farms import Farm
 from core.extensions import db
 from core.time import local_to_utc, to_local
 from shop.order_models import FarmOrder, OrderLine
+from tours import resources
 from tours.models import Ticket, Tour, TourSlot
 
 CALENDAR_DAYS = 60
@@ -33,12 +35,22 @@ CODE_LENGTH = 8
 # -- seats -----------------------------------------------------------------------------------------
 
 def reserve_seats(slot_id: int, seats: int) -> bool:
-    """Take ``seats`` on an open slot with one guarded UPDATE; False when they are not there."""
+    """Take ``seats`` on an open slot; False when they are not there.
+
+    A slot whose tour uses no shared resource: one guarded UPDATE, as always. Otherwise the resources' rows are
+    locked (in id order: tours.resources.lock_for_slots), the seats taken on every overlapping slot sharing them
+    are counted, and only then the same guarded UPDATE runs, all in the caller's transaction."""
+    guarded = (TourSlot.id == slot_id, TourSlot.status == "open", TourSlot.seats_taken + seats <= TourSlot.capacity)
     result = db.session.execute(
-        update(TourSlot)
-        .where(TourSlot.id == slot_id, TourSlot.status == "open",
-               TourSlot.seats_taken + seats <= TourSlot.capacity)
+        update(TourSlot).where(*guarded, ~resources.uses_resources(TourSlot.tour_id))
         .values(seats_taken=TourSlot.seats_taken + seats)
+        .execution_options(synchronize_session=False))
+    if result.rowcount == 1:
+        return True
+    if not resources.room_for(slot_id, seats):  # no resource (the slot is full or closed), or one is full
+        return False
+    result = db.session.execute(
+        update(TourSlot).where(*guarded).values(seats_taken=TourSlot.seats_taken + seats)
         .execution_options(synchronize_session=False))
     return result.rowcount == 1
 
@@ -73,7 +85,7 @@ def booking_problems(slot: TourSlot, adults: int, children: int, now: datetime, 
         return [_l("A visit needs at least one adult.")]
     if seats > tour.party_limit:  # the farm's largest group per booking, so one booking cannot hold every seat
         return [_l("Groups of more than %(max)d people: please contact the farm.", max=tour.party_limit)]
-    left = max(slot.capacity - slot.seats_taken + held, 0)
+    left = max(resources.sellable(slot) + held, 0)  # its own seats, and those of the guides and vehicles it shares
     if left == 0:
         return [_l("This time is full. Please choose another time.")]
     if seats > left:
@@ -81,8 +93,9 @@ def booking_problems(slot: TourSlot, adults: int, children: int, now: datetime, 
     return []
 
 
-def slot_state(slot: TourSlot, now: datetime, cutoff: datetime | None = None) -> str:
-    """open (bookable), full, closed, too_late (inside the cut-off), past or cancelled."""
+def slot_state(slot: TourSlot, now: datetime, cutoff: datetime | None = None, left: int | None = None) -> str:
+    """open (bookable), full, closed, too_late (inside the cut-off), past or cancelled; ``left``: the seats it
+    can sell (tours.resources; by default its own seats left)."""
     cutoff = cutoff or booking_cutoff(now)
     if slot.status == "cancelled":
         return "cancelled"
@@ -92,7 +105,7 @@ def slot_state(slot: TourSlot, now: datetime, cutoff: datetime | None = None) ->
         return "closed"
     if slot.starts_at <= cutoff:
         return "too_late"
-    if slot.seats_taken >= slot.capacity:
+    if (slot.seats_left if left is None else left) <= 0:
         return "full"
     return "open"
 
@@ -168,6 +181,11 @@ def public_tour(slug: str) -> Tour | None:
 class SlotView:
     slot: TourSlot
     state: str
+    limit: resources.Limit | None = None  # what it can sell, shared guides and vehicles counted
+
+    @property
+    def seats_left(self) -> int:
+        return self.limit.seats_left if self.limit is not None else self.slot.seats_left
 
     @property
     def bookable(self) -> bool:
@@ -210,7 +228,8 @@ class Calendar:
 
 
 def calendar(tour: Tour, now: datetime, days: int = CALENDAR_DAYS) -> Calendar:
-    """The next ``days`` days in Vietnam, with every slot and whether it can be booked (1 query)."""
+    """The next ``days`` days in Vietnam, with every slot, what it can sell and whether it can be booked (2
+    queries; 3 when the tour uses shared guides or vehicles)."""
     first = to_local(now).date()
     start_utc = local_to_utc(datetime.combine(first, time()))
     end_utc = local_to_utc(datetime.combine(first + timedelta(days=days), time()))
@@ -218,9 +237,12 @@ def calendar(tour: Tour, now: datetime, days: int = CALENDAR_DAYS) -> Calendar:
                                                       TourSlot.starts_at < end_utc)
                                .order_by(TourSlot.starts_at, TourSlot.id)).all()
     cutoff = booking_cutoff(now)
+    found = resources.limits(slots)
     by_day: dict[date, list[SlotView]] = {}
     for slot in slots:
-        by_day.setdefault(to_local(slot.starts_at).date(), []).append(SlotView(slot, slot_state(slot, now, cutoff)))
+        limit = found[slot.id]
+        by_day.setdefault(to_local(slot.starts_at).date(), []).append(
+            SlotView(slot, slot_state(slot, now, cutoff, limit.seats_left), limit))
     all_days = [CalendarDay(first + timedelta(days=n), by_day.get(first + timedelta(days=n), []))
                 for n in range(days)]
     cells: list[CalendarDay | None] = [None] * first.weekday() + list(all_days)

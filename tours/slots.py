@@ -18,7 +18,7 @@ from sqlalchemy.orm import contains_eager
 from core.extensions import db
 from core.time import local_to_utc, to_local
 from shop.order_models import FarmOrder, Order, OrderLine
-from tours import waitlist
+from tours import resources, waitlist
 from tours.manage import MAX_CAPACITY, TourError, check, record
 from tours.models import Ticket, Tour, TourSlot
 
@@ -133,6 +133,7 @@ def change_capacity(actor, farm, slot: TourSlot, capacity: int) -> None:
     check(actor, farm, slot.tour)
     capacity = _capacity(slot.tour, capacity)
     before = slot.capacity
+    resources.lock_for_slots([slot.id])  # before the slot: more places may be offered to its waiting list
     changed = db.session.execute(
         update(TourSlot).where(TourSlot.id == slot.id, TourSlot.status != "cancelled",
                                TourSlot.seats_taken <= capacity)
@@ -157,6 +158,7 @@ def close_slot(actor, farm, slot: TourSlot) -> bool:
 def reopen_slot(actor, farm, slot: TourSlot, now: datetime) -> bool:
     if slot.starts_at <= now:
         raise TourError(_l("This time has already passed."))
+    resources.lock_for_slots([slot.id])  # before the slot (the lock order), for the waiting-list offers
     reopened = _move(actor, farm, slot, "closed", "open")
     if reopened:
         waitlist.offer_free_seats(slot.id, now)

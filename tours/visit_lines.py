@@ -13,7 +13,7 @@ from core.formatting import datetime_local
 from shop import lines
 from shop.cart import CartError
 from shop.order_models import OrderLine
-from tours import services, waitlist
+from tours import resources, services, waitlist
 from tours.models import Ticket, Tour, TourSlot
 
 
@@ -27,7 +27,13 @@ class VisitLines:
     column = "slot_id"
 
     def load(self, ids):
-        return {slot.id: slot for slot in db.session.scalars(_with_tour().where(TourSlot.id.in_(ids)))}
+        found = {slot.id: slot for slot in db.session.scalars(_with_tour().where(TourSlot.id.in_(ids)))}
+        resources.remember(found.values())  # what each can sell, shared guides and vehicles counted, at once
+        return found
+
+    def lock_ahead(self, slot_ids):
+        """Before the first slot: the shared guides and vehicles of all of them, in id order (the lock order)."""
+        resources.lock_for_slots(slot_ids)
 
     def cart_line(self, key, slot, values, now):
         tour = slot.tour

@@ -10,7 +10,8 @@ back and the next in line is offered them).
 
 Never more offers than free seats: offers are made only while holding the slot's row lock (SELECT ... FOR
 UPDATE), and the seats counted free are the capacity less ``seats_taken``, which includes every held offer, in
-the same transaction. The lock order is shop/checkout.py's: orders, products, then slots in id order; a slot's
+the same transaction, and no more than the guides and vehicles the slot shares have left (their rows locked
+first: tours/resources.py). The lock order is shop/checkout.py's: orders, products, shared resources, then slots in id order; a slot's
 waiting-list rows are locked only after that slot (step 4 and a half), and by nothing that then locks another
 order or product.
 
@@ -38,7 +39,7 @@ from core.messages import Recipient, notify
 from core.time import utcnow
 from core.urls import public_url
 from core.validators import normalize_any_mobile
-from tours import services
+from tours import resources, services
 from tours.models import Tour, TourSlot, WaitlistEntry
 
 ACTIVE = ("waiting", "offered")
@@ -60,14 +61,14 @@ def offer_minutes() -> int:
 
 def can_join(slot: TourSlot, now: datetime) -> bool:
     """A full slot that could still be booked if seats freed up."""
-    return services.slot_state(slot, now) == "full" and slot.tour.status == "active"
+    return services.slot_state(slot, now, left=resources.sellable(slot)) == "full" and slot.tour.status == "active"
 
 
 def join(slot: TourSlot, *, name: str, phone: str, email: str, adults: int, children: int, user,
          locale: str | None, now: datetime) -> WaitlistEntry:
     """Put a party on the slot's waiting list (the caller commits)."""
     if not can_join(slot, now):
-        if services.slot_state(slot, now) == "open":
+        if services.slot_state(slot, now, left=resources.sellable(slot)) == "open":
             raise WaitlistError(_l("This time has free places: you can book it now."))
         raise WaitlistError(_l("This time can no longer be booked, so it has no waiting list."))
     name = " ".join((name or "").split())
@@ -121,7 +122,9 @@ def line_of(slot: TourSlot) -> tuple[int, int, int]:
 # -- offers ----------------------------------------------------------------------------------------------
 
 def _lock_slot(slot_id: int) -> TourSlot | None:
-    """Step 4 of the lock order: the slot's row, read fresh."""
+    """Steps 4 and 5 of the lock order: the guides and vehicles the slot shares, then the slot's row, read
+    fresh."""
+    resources.lock_for_slots([slot_id])
     return db.session.scalar(select(TourSlot).where(TourSlot.id == slot_id).with_for_update()
                              .execution_options(populate_existing=True))
 
@@ -135,7 +138,7 @@ def offer_free_seats(slot_id: int, now: datetime | None = None) -> list[Waitlist
     slot = _lock_slot(slot_id)
     if slot is None or slot.status != "open" or slot.starts_at <= services.booking_cutoff(now):
         return []
-    free = slot.capacity - slot.seats_taken
+    free = resources.limits([slot])[slot.id].seats_left  # own seats, and what its guides and vehicles have left
     offered = []
     waiting = db.session.scalars(
         select(WaitlistEntry).where(WaitlistEntry.slot_id == slot_id, WaitlistEntry.status == "waiting")
