@@ -9,7 +9,7 @@ from core import transactions
 from core.forms import ActionForm
 from core.time import to_local, utcnow
 from farmers.tour_views import actor, bp, fail, tour_or_404
-from tours import cancellations, slots, tickets, waitlist
+from tours import cancellations, resources, slots, tickets, waitlist
 from tours.forms import CancelSlotForm, CapacityForm, CheckinCodeForm, GenerateForm, SlotForm
 from tours.labels import visit_when
 from tours.manage import TourError
@@ -86,7 +86,7 @@ def slot(slot_id: int):
 def _slot_page(item, capacity_form, status: int = 200):
     return render_template("tours/farmer_slot.html", slot=item, tour=item.tour, farm=g.farm, now=utcnow(),
                            capacity_form=capacity_form, action_form=ActionForm(),
-                           waiting=waitlist.line_of(item)), status
+                           waiting=waitlist.line_of(item), limit=resources.limit_of(item)), status
 
 
 @bp.route("/farmer/slots/<int:slot_id>/capacity", methods=["POST"])
