@@ -73,6 +73,7 @@ def build_world(app) -> World:
     from shop.statement_models import StatementImport, StatementLine
     from tours import tickets
     from tours.models import CalendarFeed, TourPhoto, WaitlistEntry
+    from tours.resource_models import FarmResource
     from tours.services import tickets_for_order
 
     users = {role: new_user(role, role) for role in ROLES if role != "anonymous"}
@@ -111,6 +112,8 @@ def build_world(app) -> World:
                         province_code=24, commune_code=7399, street="Số 12, thôn Kép 2")
     db.session.add(address_a)
     db.session.add(CalendarFeed(farm_id=farm_a.id, token="security-matrix-calendar-feed"))
+    resource_a = FarmResource(farm_id=farm_a.id, name="Xe điện", kind="vehicle", count=8)
+    db.session.add(resource_a)
     db.session.add(WaitlistEntry(slot_id=slot_a.id, user_id=users["buyer_a"].id, name="Trịnh Thị Mai",
                                  phone="0987654321", adults=1, children=0, status="offered", offered_at=now,
                                  offer_expires_at=now + timedelta(days=365),
@@ -138,7 +141,7 @@ def build_world(app) -> World:
         intent=card_payment.provider_ref, photo_key=media_key, consent_a=lapsed.id,
         reset_token=reset.make_token(users["buyer_a"], now=now), address_a=address_a.id,
         calendar_token="security-matrix-calendar-feed", waitlist_offer="security-matrix-waitlist-offer",
-        visit_line_a=ticket_a.order_line_id, review_a=review_a.id)
+        visit_line_a=ticket_a.order_line_id, review_a=review_a.id, resource_a=resource_a.id)
     return World(users=users, objects=objects, params=params)
 
 

@@ -183,6 +183,11 @@ ROUTES: dict[str, Route] = {
     "farmer_tours.reopen": route("/farmer/slots/{slot_a}/reopen" + F, POST=FARM_A),
     "farmer_tours.cancel": route("/farmer/slots/{slot_a}/cancel" + F, GET=FARM_A, POST=FARM_A),
     "farmer_tours.manifest": route("/farmer/slots/{slot_a}/manifest" + F, GET=FARM_A),
+    "farmer_tours.resource_list": route("/farmer/resources" + F, GET=FARMER),
+    "farmer_tours.resource_add": route("/farmer/resources/add" + F, POST=FARMER),
+    "farmer_tours.resource_edit": route("/farmer/resources/{resource_a}/edit" + F, GET=FARM_A, POST=FARM_A),
+    "farmer_tours.resource_delete": route("/farmer/resources/{resource_a}/delete" + F, POST=FARM_A),
+    "farmer_tours.tour_resources": route("/farmer/tours/{tour_a}/resources" + F, POST=FARM_A),
     "farmer_tours.checkin": route("/farmer/checkin" + F, GET=FARMER, POST=FARMER),
     # The QR of ticket A, as scanned (no ?farm=): farmer B gets the answer of a ticket that does not exist (404);
     # staff act for its farm.
