@@ -1,0 +1,121 @@
+"""Races on PostgreSQL (SQLite ignores row locks): two tours sharing one 12-seat minibus at overlapping times never
+carry more than 12 visitors, whatever the bookings arriving at once."""
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from core.extensions import db
+from core.time import utcnow
+from shop import checkout
+from shop.order_models import Order, OrderLine
+from tests.factories import make_cart, place
+from tests.helpers import race, requires_postgres
+from tours import resources, services
+from tours.models import TourSlot
+
+pytestmark = requires_postgres
+
+THREADS = 30
+SEATS = 12
+
+
+@pytest.fixture
+def app_config():
+    return {"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": THREADS + 2, "max_overflow": 0, "pool_pre_ping": True}}
+
+
+@pytest.fixture(autouse=True)
+def close_connections(app):
+    """Give the connections back to the server after each run (it allows 100 for everyone)."""
+    yield
+    db.session.remove()
+    db.engine.dispose()
+
+
+@pytest.fixture
+def shared(make_farm, make_tour, make_slot):
+    """Tour A at 08:00 and tour B at 09:00 (2 hours each, 20 places each on their own), one 12-seat minibus and
+    two guides of 10 visitors, both used by both tours."""
+    farm = make_farm()
+    tour_a = make_tour(farm, duration_minutes=120, default_capacity=20)
+    tour_b = make_tour(farm, duration_minutes=120, default_capacity=20)
+    bus = resources.add_resource(farm.owner, farm, name="Xe buýt xã", kind="vehicle", count=SEATS)
+    guides = resources.add_resource(farm.owner, farm, name="Hướng dẫn viên", kind="guide", count=2,
+                                    visitors_per_guide=10)
+    resources.set_tour_resources(farm.owner, farm, tour_a, [bus.id, guides.id])
+    resources.set_tour_resources(farm.owner, farm, tour_b, [guides.id, bus.id])
+    db.session.commit()
+    start = (utcnow() + timedelta(days=5)).replace(hour=1, minute=0, second=0, microsecond=0)
+    slot_a = make_slot(tour_a, starts_at=start, capacity=20)
+    slot_b = make_slot(tour_b, starts_at=start + timedelta(hours=1), capacity=20)
+    return farm, slot_a.id, slot_b.id
+
+
+def _taken(*slot_ids) -> list[int]:
+    db.session.expire_all()
+    return [db.session.get(TourSlot, slot_id).seats_taken for slot_id in slot_ids]
+
+
+@pytest.mark.parametrize("run", range(2))
+def test_30_single_seats_at_once_across_both_tours_fill_the_minibus_exactly(app, shared, run):
+    _farm, slot_a, slot_b = shared
+    targets = [slot_a if i % 2 == run else slot_b for i in range(THREADS)]
+
+    def take(i):
+        try:
+            taken = services.reserve_seats(targets[i], 1)
+            db.session.commit()
+            return taken
+        except Exception:
+            db.session.rollback()
+            raise
+
+    results = race(app, THREADS, take)
+    taken = _taken(slot_a, slot_b)
+    print(f"\nrun {run}: {results.count(True)} of {THREADS} single seats taken; seats {taken} / minibus {SEATS}")
+    assert sum(taken) == SEATS, "what fits is exactly the minibus"
+    assert results.count(True) == SEATS, "one success per seat taken"
+    assert resources.sellable(db.session.get(TourSlot, slot_a)) == 0
+
+
+@pytest.mark.parametrize("run", range(3))
+def test_30_checkouts_at_once_never_put_more_than_12_in_the_minibus(app, shared, run):
+    farm, slot_a, slot_b = shared
+    rng = random.Random(run)
+    slots = {slot_id: db.session.get(TourSlot, slot_id) for slot_id in (slot_a, slot_b)}
+    # Most carts book one of the two times; some book both at once (their lines are taken in id order).
+    carts = []
+    for i in range(THREADS):
+        if i % 5 == 4:
+            carts.append([(slot_a, 1), (slot_b, 1)])
+        else:
+            carts.append([(rng.choice((slot_a, slot_b)), rng.randint(1, 3))])
+    stores = [make_cart(*[(slots[slot_id], party, 0) for slot_id, party in cart]) for cart in carts]
+
+    def book(i):
+        try:
+            place(stores[i], fulfilments={farm.id: "farm_pickup"},
+                  shown_total=sum(party for _slot, party in carts[i]) * 150000, token=f"bus-{run}-{i}")
+            db.session.commit()
+            return "booked"
+        except checkout.CheckoutError as error:
+            db.session.rollback()
+            return error.reason
+
+    results = race(app, THREADS, book)
+    taken = _taken(slot_a, slot_b)
+    booked_seats = db.session.scalar(select(func.coalesce(func.sum(OrderLine.quantity), 0))
+                                     .where(OrderLine.slot_id.in_((slot_a, slot_b))))
+    booked = results.count("booked")
+    print(f"\nrun {run}: {booked} of {THREADS} carts booked; seats {taken} (minibus {SEATS}); refused: "
+          f"{ {r: results.count(r) for r in set(results) - {'booked'}} }")
+    assert sum(taken) <= SEATS, "never more visitors than minibus seats at overlapping times"
+    assert sum(taken) == booked_seats, "the seats taken are exactly those of the orders placed"
+    assert db.session.scalar(select(func.count()).select_from(Order)) == booked
+    assert set(results) - {"booked"} <= {"sold_out", "stale"}, results
+    refused = [sum(p for _s, p in carts[i]) for i, r in enumerate(results) if r != "booked"]
+    assert not refused or SEATS - sum(taken) < max(refused), "what is left is too little for a refused cart"
