@@ -3,6 +3,7 @@ carry more than 12 visitors, whatever the bookings arriving at once."""
 from __future__ import annotations
 
 import random
+import time
 from datetime import timedelta
 
 import pytest
@@ -14,8 +15,8 @@ from shop import checkout
 from shop.order_models import Order, OrderLine
 from tests.factories import make_cart, place
 from tests.helpers import race, requires_postgres
-from tours import resources, services
-from tours.models import TourSlot
+from tours import resources, services, waitlist
+from tours.models import TourSlot, WaitlistEntry
 
 pytestmark = requires_postgres
 
@@ -119,3 +120,48 @@ def test_30_checkouts_at_once_never_put_more_than_12_in_the_minibus(app, shared,
     assert set(results) - {"booked"} <= {"sold_out", "stale"}, results
     refused = [sum(p for _s, p in carts[i]) for i, r in enumerate(results) if r != "booked"]
     assert not refused or SEATS - sum(taken) < max(refused), "what is left is too little for a refused cart"
+
+
+def test_seats_given_back_offered_to_a_waiting_list_and_taken_elsewhere_at_once_never_overfill(app, shared):
+    """12 unpaid orders at 08:00 fill the minibus; 12 of them are cancelled while 18 bookings at 09:00 try to take
+    what the bus frees, and 08:00's waiting list is offered it too: no deadlock reaches anyone, and the bus never
+    carries more than 12 (held offers included)."""
+    farm, slot_a, slot_b = shared
+    now = utcnow()
+    orders = []
+    for i in range(SEATS):
+        orders.append(place(make_cart((db.session.get(TourSlot, slot_a), 1, 0)), token=f"full-{i}").id)
+        db.session.commit()
+    for n in range(6):
+        waitlist.join(db.session.get(TourSlot, slot_a), name=f"Khách {n}", phone=f"09870{n:05d}", email="",
+                      adults=1, children=0, user=None, locale="vi", now=now)
+    db.session.commit()
+    assert resources.sellable(db.session.get(TourSlot, slot_b)) == 0
+
+    def act(i):
+        try:
+            if i < SEATS:
+                checkout.cancel_unpaid(db.session.get(Order, orders[i]), None, now)
+                db.session.commit()
+                return "cancelled"
+            for _attempt in range(300):  # until the bus has room, for up to 3 seconds
+                if services.reserve_seats(slot_b, 1):
+                    db.session.commit()
+                    return "taken"
+                db.session.rollback()
+                time.sleep(0.01)
+            return "full"
+        except Exception:
+            db.session.rollback()
+            raise
+
+    results = race(app, THREADS, act)
+    taken = _taken(slot_a, slot_b)
+    offered = db.session.scalar(select(func.count(WaitlistEntry.id)).where(WaitlistEntry.status == "offered"))
+    print(f"\n{results.count('taken')} seats taken at 09:00, {offered} offered to 08:00's waiting list; "
+          f"seats {taken} (minibus {SEATS})")
+    assert results.count("cancelled") == SEATS
+    assert sum(taken) <= SEATS
+    assert taken[0] == offered, "08:00 now holds only the seats offered to its waiting list"
+    assert taken[1] == results.count("taken")
+    assert sum(taken) == SEATS, "every seat given back went to someone: an offer or a booking at 09:00"
