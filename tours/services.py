@@ -252,11 +252,14 @@ def calendar(tour: Tour, now: datetime, days: int = CALENDAR_DAYS) -> Calendar:
 
 
 def suggest_slots(slot: TourSlot, seats: int, now: datetime, limit: int = 3) -> list[TourSlot]:
-    """Other times of the same tour that can take this party now (for a cancelled visit's buyers)."""
-    return list(db.session.scalars(
+    """Other times of the same tour that can take this party now (for a cancelled visit's buyers), shared guides
+    and vehicles counted (3 queries)."""
+    candidates = list(db.session.scalars(
         select(TourSlot).where(TourSlot.tour_id == slot.tour_id, TourSlot.id != slot.id, *_bookable(now),
                                TourSlot.capacity - TourSlot.seats_taken >= seats)
-        .order_by(TourSlot.starts_at).limit(limit)))
+        .order_by(TourSlot.starts_at).limit(limit * 4)))
+    found = resources.limits(candidates)
+    return [other for other in candidates if found[other.id].seats_left >= seats][:limit]
 
 
 # -- tickets ---------------------------------------------------------------------------------------------

@@ -284,3 +284,13 @@ def test_removing_a_resource_frees_the_tours_that_used_it(minibus_world):
     assert db.session.scalar(select(TourResource.tour_id)) is None
     db.session.expire_all()
     assert resources.sellable(db.session.get(TourSlot, w["b"].id)) == 20
+
+
+def test_other_times_suggested_to_a_cancelled_visit_leave_out_those_the_bus_cannot_take(minibus_world, make_slot):
+    w = minibus_world
+    assert services.reserve_seats(w["a"].id, 10)  # the bus is nearly full from 08:00 to 11:00
+    db.session.commit()
+    cancelled = make_slot(w["village"], starts_at=_at(0, day=9), capacity=20)
+    suggested = services.suggest_slots(cancelled, 4, utcnow())
+    assert w["b"].id not in {s.id for s in suggested}, "09:00 has 20 places of its own but 2 seats in the bus"
+    assert services.suggest_slots(cancelled, 2, utcnow())[0].id == w["b"].id
