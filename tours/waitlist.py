@@ -206,11 +206,34 @@ def _expire_on(slot_id: int, now: datetime) -> int:
     return expired
 
 
+def offer_shared_seats(now: datetime) -> int:
+    """A job (it commits, one slot per transaction): seats a shared guide or vehicle got back on *another* time
+    (a booking cancelled at 08:00 frees the minibus for 09:00 too) are offered to the waiting lists of the times
+    using it. Safe to run twice at once: each slot's offers are made under its resources' and its own locks."""
+    slot_ids = db.session.scalars(
+        select(WaitlistEntry.slot_id).join(TourSlot, TourSlot.id == WaitlistEntry.slot_id)
+        .where(WaitlistEntry.status == "waiting", TourSlot.status == "open",
+               TourSlot.starts_at > services.booking_cutoff(now), resources.uses_resources(TourSlot.tour_id))
+        .distinct().order_by(WaitlistEntry.slot_id)).all()
+    db.session.commit()
+    return sum(transactions.run(lambda: _offer_and_commit(slot_id, now), what=f"offering shared seats of slot "
+                                f"{slot_id}") for slot_id in slot_ids)
+
+
+def _offer_and_commit(slot_id: int, now: datetime) -> int:
+    offered = len(offer_free_seats(slot_id, now))
+    db.session.commit()
+    return offered
+
+
 @click.command("expire-waitlist-offers")
 @with_appcontext
 def expire_waitlist_offers() -> None:
-    """Give the places of waiting-list offers past their time to the next in line."""
-    click.echo(f"Expired {expire_offers(utcnow())} waiting-list offer(s).")
+    """Give the places of waiting-list offers past their time to the next in line, and the seats shared guides
+    and vehicles got back to the waiting lists of the times using them."""
+    now = utcnow()
+    click.echo(f"Expired {expire_offers(now)} waiting-list offer(s); {offer_shared_seats(now)} new offer(s) of "
+               "shared seats.")
 
 
 # -- using an offer --------------------------------------------------------------------------------------

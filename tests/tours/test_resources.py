@@ -294,3 +294,23 @@ def test_other_times_suggested_to_a_cancelled_visit_leave_out_those_the_bus_cann
     suggested = services.suggest_slots(cancelled, 4, utcnow())
     assert w["b"].id not in {s.id for s in suggested}, "09:00 has 20 places of its own but 2 seats in the bus"
     assert services.suggest_slots(cancelled, 2, utcnow())[0].id == w["b"].id
+
+
+def test_the_job_offers_seats_the_bus_got_back_at_another_time_to_the_waiting_list(minibus_world, app):
+    w = minibus_world
+    now = utcnow()
+    order = place(make_cart((w["a"], 12, 0)))
+    db.session.commit()
+    b = db.session.get(TourSlot, w["b"].id)
+    entry = waitlist.join(b, name="Khách", phone="0987000009", email="", adults=2, children=0, user=None,
+                          locale="vi", now=now)
+    db.session.commit()
+    checkout.cancel_unpaid(order, None, now)  # 08:00's seats go back: 09:00's own list is not offered them here
+    db.session.commit()
+    assert db.session.get(type(entry), entry.id).status == "waiting"
+    result = app.test_cli_runner().invoke(args=["expire-waitlist-offers"])
+    assert "1 new offer(s) of shared seats" in result.output, result.output
+    db.session.expire_all()
+    assert db.session.get(type(entry), entry.id).status == "offered"
+    assert db.session.get(TourSlot, w["b"].id).seats_taken == 2
+    assert waitlist.offer_shared_seats(now) == 0, "a second run offers nothing twice"
