@@ -1,7 +1,7 @@
 """Shared guides and vehicles of farms, and the tours using them
 
 Revision ID: 58ec26ec3a10
-Revises: 2fd872b7d0fd
+Revises: 3c8e5a1d7b20
 Create Date: 2026-12-03 11:14:14.727578
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '58ec26ec3a10'
-down_revision = '2fd872b7d0fd'
+down_revision = '3c8e5a1d7b20'
 branch_labels = None
 depends_on = None
 
