@@ -160,11 +160,11 @@ def move_booking(ticket: Ticket, to_slot: TourSlot, actor, now: datetime, *, by_
     tour = to_slot.tour
     old_total = line.line_total_vnd
     change = new_total(line, tour) - old_total
-    if expect_difference_vnd is not None and change != expect_difference_vnd:
-        raise RebookError(_l("The price of this visit changed meanwhile. Please look at it again."), "changed")
     if change > 0 and not by_farm:
         raise RebookError(_l("The price of this visit has gone up since you booked, so the date cannot be changed "
                              "online. Please call the farm: %(phone)s.", phone=_farm_phone(ticket)), "price_up")
+    if expect_difference_vnd is not None and change != expect_difference_vnd:
+        raise RebookError(_l("The price of this visit changed meanwhile. Please look at it again."), "changed")
 
     refund = None
     if change < 0:  # step 2: the refund belongs to the order, whose lock is held
