@@ -150,3 +150,17 @@ def test_a_higher_price_sends_the_visitor_to_the_farm(client, trip):
     page = client.get(_url(trip)).get_data(as_text=True)
     assert "price of this visit has gone up" in page and 'name="slot"' not in page
     assert trip["slot"].tour.farm.owner.phone in page
+
+
+def test_the_page_runs_as_many_queries_for_many_times_as_for_one(client, trip, make_slot):
+    from tests.helpers import count_queries
+
+    client.get(_url(trip))  # warm up (the session, the translations)
+    with count_queries() as few:
+        assert client.get(_url(trip)).status_code == 200
+    for day in range(10, 16):
+        make_slot(trip["slot"].tour, starts_at=soon(day), capacity=10)
+    with count_queries() as many:
+        page = client.get(_url(trip)).get_data(as_text=True)
+    assert page.count('name="slot"') == 7
+    assert len(many) == len(few), many

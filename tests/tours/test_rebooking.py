@@ -209,3 +209,19 @@ def test_choices_are_the_other_times_with_room_for_the_party(booked, make_slot):
     make_slot(slot.tour, starts_at=NOW + timedelta(hours=1))  # inside the booking cut-off
     fits = make_slot(slot.tour, starts_at=NOW + timedelta(days=7), capacity=3)
     assert [s.id for s in rebooking.choices(ticket, NOW)] == [fits.id, later.id]
+
+
+def test_the_manifest_the_calendar_feed_and_the_reminder_follow_the_move(booked, app):
+    from tours import calendar_feed, reminders, slots
+
+    ticket, slot, later, order = booked
+    move_booking(ticket, later, None, NOW)
+    db.session.commit()
+    assert [row.line.id for row in slots.manifest(later).active] == [ticket.line.id]
+    assert slots.manifest(slot).rows == [], "the old time's list no longer has the group"
+    with app.test_request_context():
+        feed = calendar_feed.render(slot.tour.farm, NOW).decode()
+    assert "7 of 10 places booked" in feed and "0 of 10 places booked" in feed
+    day_before = later.starts_at - timedelta(hours=24)
+    assert reminders.due(day_before) == [ticket.id], "reminded for the new date"
+    assert reminders.due(slot.starts_at - timedelta(hours=24)) == []
