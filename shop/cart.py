@@ -65,6 +65,8 @@ class DbStore:
         for item in db.session.scalars(select(CartItem).where(CartItem.user_id == self.user_id)):
             kind, ident = line_kinds.of_row(item)
             values = ({"q": item.quantity} if kind is PRODUCTS else {"a": item.adults, "c": item.children})
+            if item.hold_token:
+                values["w"] = item.hold_token
             result[line_kinds.key(kind, ident)] = {**values, "price": item.seen_price_vnd}
         return result
 
@@ -83,6 +85,7 @@ class DbStore:
         row.adults = values.get("a", 0)
         row.children = values.get("c", 0)
         row.seen_price_vnd = values.get("price", 0)
+        row.hold_token = values.get("w") or None
         db.session.flush()
 
     def remove(self, key: str) -> None:

@@ -57,6 +57,8 @@ class CartItem(db.Model):
     children: Mapped[int] = mapped_column(Integer, default=0)
     # The price the buyer saw when adding, to flag a change before checkout.
     seen_price_vnd: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The waiting-list offer whose held seats this visit line books (its link's token, "w" in the line's values).
+    hold_token: Mapped[str | None] = mapped_column(String(100))
     added_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 

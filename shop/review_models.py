@@ -53,5 +53,11 @@ class Review(db.Model):
     user = relationship("User", foreign_keys=[user_id])
 
     @property
+    def author_shown(self) -> str:
+        """The reviewer as public pages name them: the given name only (the last word of a Vietnamese name)."""
+        words = (self.user.full_name or "").split()
+        return words[-1] if words else ""
+
+    @property
     def is_hidden(self) -> bool:
         return self.hidden_at is not None

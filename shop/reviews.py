@@ -302,6 +302,13 @@ def aggregate_json_ld(rating: Rating) -> dict | None:
             "bestRating": 5, "worstRating": 1}
 
 
+def review_json_ld(review: Review) -> dict:
+    """schema.org Review of a shown review (its author by the given name only, as the page shows it)."""
+    return {"@type": "Review", "author": {"@type": "Person", "name": review.author_shown},
+            "datePublished": review.created_at.date().isoformat(), "reviewBody": review.text,
+            "reviewRating": {"@type": "Rating", "ratingValue": review.stars, "bestRating": 5, "worstRating": 1}}
+
+
 def _loaded():
     return (joinedload(Review.user), joinedload(Review.farm), joinedload(Review.line),
             joinedload(Review.farm_order).joinedload(FarmOrder.order))
@@ -311,6 +318,20 @@ def farm_reviews(farm_id: int, limit: int = 100) -> list[Review]:
     """The farm's reviews for its farmer (hidden ones too, marked), newest first."""
     return list(db.session.scalars(select(Review).where(Review.farm_id == farm_id).options(*_loaded())
                                    .order_by(Review.created_at.desc(), Review.id.desc()).limit(limit)))
+
+
+def _public(conditions, limit: int) -> list[Review]:
+    return list(db.session.scalars(select(Review).where(*conditions).options(joinedload(Review.user))
+                                   .order_by(Review.created_at.desc(), Review.id.desc()).limit(limit)))
+
+
+def product_reviews(product_id: int, rating: Rating, limit: int = PUBLIC_LIMIT) -> list[Review]:
+    """The newest shown reviews of the product; no query when its rating counts none."""
+    return _public(_of_product(product_id), limit) if rating else []
+
+
+def slots_reviews(slot_ids, rating: Rating, limit: int = PUBLIC_LIMIT) -> list[Review]:
+    return _public(_of_slots(slot_ids), limit) if rating else []
 
 
 def all_reviews(limit: int = 200) -> list[Review]:

@@ -62,9 +62,12 @@ def product(slug: str):
     url = public_url("shop.product", slug=item.slug)
     json_ld = catalogue.product_json_ld(item, url, [_photo_url(photo.large_key) for photo in item.photos])
     rating = reviews.rating_of(row)
+    shown = reviews.product_reviews(item.id, rating)
     if rating:
         json_ld["aggregateRating"] = reviews.aggregate_json_ld(rating)
+        json_ld["review"] = [reviews.review_json_ld(review) for review in shown]
     return render_template("shop/product.html", product=item, canonical_url=url, json_ld=json_ld, rating=rating,
+                           reviews=shown,
                            og_image=_photo_url(item.photos[0].large_key) if item.photos else None)
 
 

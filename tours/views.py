@@ -40,12 +40,11 @@ def detail(slug: str):
 
 def _detail_page(tour, form, status: int = 200):
     now = utcnow()
+    slot_ids = select(TourSlot.id).where(TourSlot.tour_id == tour.id)
+    rating = reviews.slots_rating(slot_ids)
     return render_template("tours/detail.html", tour=tour, form=form, calendar=services.calendar(tour, now),
-                           chosen=form.slot.data, language_names=LANGUAGE_NAMES, rating=_rating(tour)), status
-
-
-def _rating(tour):
-    return reviews.slots_rating(select(TourSlot.id).where(TourSlot.tour_id == tour.id))
+                           chosen=form.slot.data, language_names=LANGUAGE_NAMES, rating=rating,
+                           reviews=reviews.slots_reviews(slot_ids, rating)), status
 
 
 def _cart_url(fallback: str) -> str:

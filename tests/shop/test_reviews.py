@@ -253,6 +253,7 @@ def test_a_visitor_reviews_after_the_visit_and_the_tour_page_shows_it(app, world
     assert buyer.post(url, data={"stars": "5", "text": "Rất vui"}).status_code == 302
     tour_page = client.get(f"/tours/{slot.tour.slug}").get_data(as_text=True)
     assert "5,0 trên 5" in tour_page and "1 đánh giá" in tour_page
+    assert "Rất vui" in tour_page and "Đã tham quan" in tour_page, "the review itself is listed"
 
 
 def test_the_farmer_answers_from_the_reviews_list_once(app, world, make_farm):
@@ -302,12 +303,36 @@ def test_the_product_and_farm_pages_run_as_many_queries_with_reviews(app, world,
         client.get(path)
     with count_queries() as before_farm:
         client.get(farm_path)
-    for n in range(4):
-        reviews.write(buyer := make_user(), farm_order=_completed(buyer, world["product"]), stars=str(n + 1),
-                      text="", now=NOW)
+    counts = []
+    for batch in (1, 6):
+        for n in range(batch):
+            reviews.write(buyer := make_user(), farm_order=_completed(buyer, world["product"]), stars=str(n % 5 + 1),
+                          text="", now=NOW)
+        db.session.commit()
+        with count_queries() as after:
+            assert "aggregateRating" in client.get(path).get_data(as_text=True)
+        with count_queries() as after_farm:
+            client.get(farm_path)
+        counts.append((len(after), len(after_farm)))
+    # The rating rides on the product's own query; the list of the newest reviews is one query more, however many.
+    assert counts == [(len(before) + 1, len(before_farm))] * 2
+
+
+def test_the_product_page_lists_the_newest_shown_reviews_by_given_name(app, world, client, make_user):
+    from tests.helpers import login_as
+    buyers = [make_user(full_name=f"Nguyễn Thị Lan{n}") for n in range(7)]
+    written = [reviews.write(b, farm_order=_completed(b, world["product"]), stars="4", text=f"Ngọt lắm {n}",
+                             now=NOW + timedelta(minutes=n)) for n, b in enumerate(buyers)]
+    reviews.hide(written[-1], world["staff"], "Quảng cáo", now=NOW)
     db.session.commit()
-    with count_queries() as after:
-        assert "aggregateRating" in client.get(path).get_data(as_text=True)
-    with count_queries() as after_farm:
-        client.get(farm_path)
-    assert (len(after), len(after_farm)) == (len(before), len(before_farm))
+    page = client.get(f"/products/{world['product'].slug}").get_data(as_text=True)
+    shown = [f"Ngọt lắm {n}" for n in range(7) if f"Ngọt lắm {n}<" in page]
+    assert shown == [f"Ngọt lắm {n}" for n in range(1, 6)], "the five newest, the hidden one left out"
+    assert "Lan5" in page and "Nguyễn Thị" not in page, "the given name only"
+    assert "5 đánh giá mới nhất trong số 6 đánh giá" in page
+    data = _json_ld(page)
+    assert len(data["review"]) == 5 and data["review"][0]["author"] == {"@type": "Person", "name": "Lan5"}
+    assert data["review"][0]["reviewRating"]["ratingValue"] == 4
+    assert data["aggregateRating"]["reviewCount"] == 6
+    login_as(signed := app.test_client(), make_user())
+    assert "Ngọt lắm 5" in signed.get(f"/products/{world['product'].slug}").get_data(as_text=True)

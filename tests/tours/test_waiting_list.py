@@ -153,6 +153,29 @@ def test_the_link_books_exactly_the_held_seats(app, client, make_slot):
     assert waitlist.held_for(token, slot.id, now) == 0, "used once"
 
 
+def test_a_signed_in_visitors_cart_keeps_the_offer_and_books_exactly_the_held_seats(app, make_slot, make_user):
+    """A logged-in visitor's cart is in the database: the offer's token must survive there, or checkout would
+    take new seats and leave the held ones held."""
+    from shop.cart import DbStore
+    now = utcnow()
+    visitor = make_user()
+    slot = make_slot(starts_at=_soon(), capacity=4)
+    order = _book_seats(slot, 4, now)
+    entry = _join(slot, 1, adults=2, user=visitor)
+    checkout.cancel_unpaid(order, None, now)
+    db.session.commit()
+    token = _offer_token(entry)
+    visit_lines.add_offer(DbStore(visitor.id), db.session.get(WaitlistEntry, entry.id), token, now)
+    db.session.commit()
+    assert [v.get("w") for v in DbStore(visitor.id).items().values()] == [token]
+    placed = place(DbStore(visitor.id), user=visitor, now=now)
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(TourSlot, slot.id).seats_taken == 2, "the two held seats, not two more"
+    assert db.session.get(WaitlistEntry, entry.id).status == "booked"
+    assert placed.user_id == visitor.id
+
+
 def test_someone_elses_link_is_refused(app, client, make_slot, make_user):
     now = utcnow()
     slot = make_slot(starts_at=_soon(), capacity=2)
