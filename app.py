@@ -125,6 +125,7 @@ def _check_receiving_account(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     import farmers.resource_views  # noqa: F401  (the guides and vehicles, on farmer_tours_bp too)
     import farmers.slot_views  # noqa: F401  (its slot, manifest and check-in routes are on farmer_tours_bp)
+    import tours.rebook_views  # noqa: F401  (its change-of-date routes are on tours_bp)
     import tours.waitlist_views  # noqa: F401  (its waiting-list routes are on tours_bp)
     from accounts.message_views import bp as account_messages_bp
     from accounts.views import bp as accounts_bp

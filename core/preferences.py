@@ -18,13 +18,15 @@ ONE_TIME_CODES = frozenset({"code_verify_phone", "code_login", "code_reset", "pa
                             "register_existing"})
 RECEIPTS = frozenset({"order_placed", "order_paid", "order_cancelled", "farm_order_cancelled",
                       "late_payment_refunded", "received_money_refunded", "refund_after_delivery", "visit_cancelled",
-                      "visit_slot_cancelled", "waitlist_offer",  # the answer to joining a waiting list
+                      "visit_slot_cancelled", "visit_rebooked",
+                      "waitlist_offer",  # the answer to joining a waiting list
                       "farm_application_decided"})  # not a receipt, but the answer to what the person asked for
 TOPICS = {
     "order_updates": (_l("My orders: ready for pickup, on the way"), ("farm_order_ready", "order_shipped")),
     "visits": (_l("My visits: a reminder the day before"), ("visit_reminder",)),
     "farm_orders": (_l("My farm: new paid orders and visits booked"), ("farm_new_order", "farm_visit_booked",
-                                                                        "farm_visit_cancelled")),
+                                                                        "farm_visit_cancelled",
+                                                                        "farm_visit_rebooked")),
     "farm_money": (_l("My farm: payouts sent"), ("payout_sent",)),
     "farm_stock": (_l("My farm: products running low"), ("low_stock",)),
     "marketing": (_l("News and offers from the farms of Kép (only with your consent)"), ("news",)),

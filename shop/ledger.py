@@ -96,17 +96,53 @@ def record_sale(farm_order, occurred_at: datetime, fee_basis_points: int) -> lis
 
 def reverse_sales(occurred_at: datetime, *where) -> set[int]:
     """Reverse the sale and fee entries matching ``where`` whose line was not reversed yet (append-only: new
-    refund and fee_refund entries). Returns the ids of the lines that had been reversed before."""
-    entries = db.session.scalars(db.select(LedgerEntry).where(*where, LedgerEntry.kind.in_(("sale", "fee")))).all()
-    done = set(db.session.scalars(db.select(LedgerEntry.order_line_id).where(
-        *where, LedgerEntry.kind == "refund", LedgerEntry.order_line_id.is_not(None))))
-    db.session.add_all([
-        LedgerEntry(farm_id=e.farm_id, occurred_at=occurred_at, source=e.source,
-                    kind="refund" if e.kind == "sale" else "fee_refund", amount_vnd=-e.amount_vnd,
-                    quantity=-e.quantity, order_id=e.order_id, farm_order_id=e.farm_order_id,
-                    order_line_id=e.order_line_id, product_id=e.product_id, tour_id=e.tour_id, fee_bp=e.fee_bp)
-        for e in entries if e.order_line_id is None or e.order_line_id not in done])
+    refund and fee_refund entries). Returns the ids of the lines that had been reversed before.
+
+    A line is reversed once: its reversal is the refund entry with a negative quantity (the seats or units
+    given back). A part of a line given back earlier (``reverse_line_part``: a visit moved to a date that costs
+    less) has quantity 0 and is taken off the line's reversal, so that the line nets to 0."""
+    entries = db.session.scalars(db.select(LedgerEntry).where(
+        *where, LedgerEntry.kind.in_(("sale", "fee", "refund", "fee_refund")))).all()
+    done = {e.order_line_id for e in entries
+            if e.kind == "refund" and e.order_line_id is not None and e.quantity < 0}
+    given_back: dict[tuple[int, str], int] = {}  # (line, "sale" or "fee") -> what its parts gave back already
+    for e in entries:
+        if e.kind in ("refund", "fee_refund") and e.order_line_id is not None and e.order_line_id not in done:
+            side = "sale" if e.kind == "refund" else "fee"
+            given_back[(e.order_line_id, side)] = given_back.get((e.order_line_id, side), 0) + e.amount_vnd
+    reversals = []
+    for e in entries:
+        if e.kind not in ("sale", "fee") or (e.order_line_id is not None and e.order_line_id in done):
+            continue
+        amount = -e.amount_vnd - given_back.pop((e.order_line_id, e.kind), 0)
+        reversals.append(LedgerEntry(
+            farm_id=e.farm_id, occurred_at=occurred_at, source=e.source,
+            kind="refund" if e.kind == "sale" else "fee_refund", amount_vnd=amount, quantity=-e.quantity,
+            order_id=e.order_id, farm_order_id=e.farm_order_id, order_line_id=e.order_line_id,
+            product_id=e.product_id, tour_id=e.tour_id, fee_bp=e.fee_bp))
+    db.session.add_all(reversals)
     return done
+
+
+def reverse_line_part(line, amount_vnd: int, occurred_at: datetime) -> list[LedgerEntry]:
+    """Part of one line given back while the line stands (a visit moved to a date that costs less): a refund
+    entry of the amount and a fee_refund of the fee it no longer carries (the line's fee on its old total less
+    the fee on its new one, at the rate of its sale), both on the line with quantity 0 (no seat given back)."""
+    sale = db.session.scalar(db.select(LedgerEntry).where(LedgerEntry.order_line_id == line.id,
+                                                          LedgerEntry.kind == "sale").order_by(LedgerEntry.id))
+    if sale is None:
+        return []
+    common = dict(farm_id=sale.farm_id, occurred_at=occurred_at, source=sale.source, order_id=sale.order_id,
+                  farm_order_id=sale.farm_order_id, order_line_id=line.id, product_id=sale.product_id,
+                  tour_id=sale.tour_id, fee_bp=sale.fee_bp, quantity=0)
+    entries = [LedgerEntry(kind="refund", amount_vnd=-amount_vnd, **common)]
+    before = line.line_total_vnd
+    fee_back = fee_for(before, sale.fee_bp or 0) - fee_for(before - amount_vnd, sale.fee_bp or 0)
+    if fee_back > 0 and db.session.scalar(db.select(LedgerEntry.id).where(
+            LedgerEntry.order_line_id == line.id, LedgerEntry.kind == "fee").limit(1)):
+        entries.append(LedgerEntry(kind="fee_refund", amount_vnd=fee_back, **common))
+    db.session.add_all(entries)
+    return entries
 
 
 def reverse_part(farm_order, amount_vnd: int, occurred_at: datetime) -> list[LedgerEntry]:

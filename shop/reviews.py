@@ -71,9 +71,10 @@ def visit_subject(line: OrderLine) -> str:
 
 def _taken_place(now: datetime):
     """SQL on OrderLine: the visit took place (its kind's rule) and was not refunded (a refund of the line means
-    it was cancelled, by the visitor or the farm, or missed and paid back by staff)."""
+    it was cancelled, by the visitor or the farm, or missed and paid back by staff; a part given back when the
+    visit moved to a cheaper date does not count)."""
     refunded = select(LedgerEntry.id).where(LedgerEntry.order_line_id == OrderLine.id,
-                                            LedgerEntry.kind == "refund").exists()
+                                            LedgerEntry.kind == "refund", LedgerEntry.quantity < 0).exists()
     return and_(balances.delivered(OrderLine, now), not_(refunded))
 
 

@@ -24,3 +24,15 @@ def booking_cancelled(ticket, refund) -> None:
            refund=refund, ticket=ticket, link=ticket_url(ticket, order))
     notify("farm_visit_cancelled", Recipient.of_user(slot.tour.farm.owner), order=order, line=line, slot=slot,
            tour=slot.tour, link=public_url("farmer_tours.manifest", slot_id=slot.id))
+
+
+def booking_moved(ticket, from_slot, refund, *, by_farm: bool) -> None:
+    """Confirm the new date to the visitor (with any refund of a lower price), and tell the farmer, whose manifest
+    of each time has changed."""
+    line = ticket.line
+    order = line.farm_order.order
+    slot = line.slot
+    notify("visit_rebooked", Recipient.buyer_of(order), order=order, line=line, slot=slot, from_slot=from_slot,
+           tour=slot.tour, refund=refund, by_farm=by_farm, ticket=ticket, link=ticket_url(ticket, order))
+    notify("farm_visit_rebooked", Recipient.of_user(slot.tour.farm.owner), order=order, line=line, slot=slot,
+           from_slot=from_slot, tour=slot.tour, link=public_url("farmer_tours.manifest", slot_id=slot.id))

@@ -29,14 +29,16 @@ The functions other packages use are imported here, so callers write ``from shop
 from shop.payments import providers, registry  # noqa: F401  (first: the providers import the rest)
 from shop.payments import banks  # noqa: F401
 from shop.payments.confirm import confirm_payment
-from shop.payments.farm_orders import cancel_paid_farm_order, move_farm_order, refund_farm_order, refund_line
+from shop.payments.farm_orders import (cancel_paid_farm_order, move_farm_order, refund_farm_order, refund_line,
+                                      refund_line_part)
 from shop.payments.outcome import DuplicateTransfer, Outcome, PaymentError
 from shop.payments.providers.stripe import handle_stripe_event, start_card_payment, sync_card_payment
 from shop.payments.refunds import REFUND_REASONS, create_refund, mark_refund_done, send_pending_refunds
 from shop.payments.transfers import (ReceivingAccount, assign_transfer, receiving_account, record_bank_transfer,
                                      refund_unmatched, resolve_transfer)
 
-__all__ = ["confirm_payment", "cancel_paid_farm_order", "move_farm_order", "refund_line", "DuplicateTransfer",
+__all__ = ["confirm_payment", "cancel_paid_farm_order", "move_farm_order", "refund_line", "refund_line_part",
+           "DuplicateTransfer",
            "Outcome", "PaymentError", "handle_stripe_event", "start_card_payment", "sync_card_payment",
            "REFUND_REASONS", "create_refund", "mark_refund_done", "send_pending_refunds", "ReceivingAccount",
            "receiving_account", "record_bank_transfer", "resolve_transfer", "assign_transfer", "refund_unmatched",

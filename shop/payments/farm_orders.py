@@ -62,8 +62,8 @@ def refund_line(line: OrderLine, actor, now: datetime, reason: str) -> Refund | 
     farm_order = line.farm_order
     checkout.lock_order(farm_order.order_id)
     amount = line.line_total_vnd
-    if db.session.scalar(select(LedgerEntry.id).where(LedgerEntry.order_line_id == line.id,
-                                                      LedgerEntry.kind == "refund").limit(1)):
+    if db.session.scalar(select(LedgerEntry.id).where(  # its reversal (a part given back earlier has quantity 0)
+            LedgerEntry.order_line_id == line.id, LedgerEntry.kind == "refund", LedgerEntry.quantity < 0).limit(1)):
         raise PaymentError(_l("This line was already refunded."))
     booked = db.session.execute(
         update(FarmOrder).where(FarmOrder.id == farm_order.id, FarmOrder.status.in_(("paid", "ready", "completed")),
@@ -88,6 +88,35 @@ def refund_line(line: OrderLine, actor, now: datetime, reason: str) -> Refund | 
                      to_state="cancelled", details={"reason": reason})
     audit.record("order_line.refunded", "order_line", line.id, actor=actor, actor_label=None if actor else "system",
                  details={"amount_vnd": amount, "reason": reason, "refund_id": refund.id if refund else None})
+    return refund
+
+
+def refund_line_part(line: OrderLine, amount_vnd: int, actor, now: datetime, *, reason: str) -> Refund:
+    """Give back part of one line of a paid farm order that stays booked (a visit moved to a date that costs
+    less): the amount goes back through the payment it came with, the line's total drops by it (a later
+    cancellation refunds only what is left) and the ledger takes that part and its fee back. The caller holds
+    the order's lock (step 1 of shop.checkout's lock order) or it is taken here."""
+    farm_order = line.farm_order
+    checkout.lock_order(farm_order.order_id)
+    if amount_vnd <= 0 or amount_vnd > line.line_total_vnd:
+        raise PaymentError(_l("This line can no longer be refunded."))
+    booked = db.session.execute(
+        update(FarmOrder).where(FarmOrder.id == farm_order.id, FarmOrder.status.in_(("paid", "ready", "completed")),
+                                FarmOrder.refunded_vnd + amount_vnd <= FarmOrder.total_vnd)
+        .values(refunded_vnd=FarmOrder.refunded_vnd + amount_vnd, updated_at=now)
+        .execution_options(synchronize_session=False))
+    if booked.rowcount != 1:
+        raise PaymentError(_l("This line can no longer be refunded."))
+    payment = db.session.scalar(select(Payment).where(Payment.order_id == farm_order.order_id,
+                                                      Payment.status == "succeeded").order_by(Payment.id))
+    refund = create_refund(payment, amount_vnd, reason=reason, farm_order=farm_order)
+    ledger.reverse_line_part(line, amount_vnd, now)  # reads the line's total before it drops
+    line.line_total_vnd -= amount_vnd
+    db.session.flush()
+    db.session.refresh(farm_order)
+    audit.record("order_line.part_refunded", "order_line", line.id, actor=actor,
+                 actor_label=None if actor else "system",
+                 details={"amount_vnd": amount_vnd, "reason": reason, "refund_id": refund.id})
     return refund
 
 

@@ -22,7 +22,8 @@ REFUND_REASONS = {"overpaid": _l("paid too much"), "late_payment": _l("paid afte
                   "unpaid_in_time": _l("not paid in full before the order expired"),
                   "cancelled_unpaid": _l("order cancelled before it was paid in full"),
                   "unmatched": _l("a transfer that matched no order"), "visit_cancelled": _l("booking cancelled"),
-                  "slot_cancelled": _l("visit cancelled by the farm")}
+                  "slot_cancelled": _l("visit cancelled by the farm"),
+                  "visit_rebooked": _l("visit moved to a date that costs less")}
 
 
 def refund_reason_label(reason: str):

@@ -120,6 +120,9 @@ ROUTES: dict[str, Route] = {
                                   GET=BUYER_A),
     "tours.ticket": route("/tickets/{ticket_a}", GET=BUYER_A),
     "tours.cancel": route("/tickets/{ticket_a}/cancel", POST=BUYER_A),
+    # Changing the date: its buyer (or the key's holder) only; staff see tickets but do not move them.
+    "tours.rebook": route("/tickets/{ticket_a}/rebook", GET=(404, OK, 404, 404, 404, 404),
+                          POST=(404, OK, 404, 404, 404, 404)),
     # -- webhooks: CSRF-exempt, so an unsigned request is refused by its signature check ---------------------------
     "payments.bank_notify": route("/payments/bank/notify", POST=(401,) * 6),
     "payments.sepay_notify": route("/payments/sepay/notify", POST=(401,) * 6),
@@ -330,7 +333,7 @@ def test_staff_with_the_farmers_consent(shared, endpoint, method):
 
 
 @pytest.mark.parametrize("path", ["/orders/{order_a}", "/orders/{order_a}/receipt", "/orders/{order_a}/pay",
-                                  "/tickets/{ticket_a}"])
+                                  "/tickets/{ticket_a}", "/tickets/{ticket_a}/rebook"])
 def test_the_secret_link_opens_an_order_to_whoever_has_it_and_only_the_right_key_does(shared, path):
     shared.clean()
     url = path.format(**shared.world.params)
