@@ -215,3 +215,14 @@ def test_the_farmer_moves_a_visit_to_a_new_date_in_one_action(book, pay, make_sl
     choice = db.session.scalar(select(RainChoice))
     assert choice.to_slot is not None and choice.to_slot.status == "open" and choice.note == "Mưa"
     assert choice.to_slot.starts_at.date().isoformat() == day
+
+
+def test_the_buyer_sees_the_credit_on_the_account_page(rained, client, monkeypatch):
+    rain.choose(_choice_of(rained["member"]), "credit", None, LATER)
+    db.session.commit()
+    monkeypatch.setattr("core.time.utcnow", lambda: LATER)
+    login_as(client, rained["buyer"])
+    html = client.get("/account").get_data(as_text=True)
+    assert 'id="visit-credit"' in html and "300.000" in html
+    with force_locale("vi"):
+        assert visit_when(LATER + timedelta(days=365)) in html
