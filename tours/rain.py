@@ -137,6 +137,12 @@ def _open_choice(order, line, slot, to_slot, note, now) -> RainChoice | None:
     return choice
 
 
+def waiting_for(ticket: Ticket) -> bool:
+    """Whether the ticket's visitor still has a rain choice to make (the ticket page says so)."""
+    return db.session.scalar(select(RainChoice.id).where(RainChoice.ticket_id == ticket.id,
+                                                         RainChoice.status == "waiting").limit(1)) is not None
+
+
 def can_credit(choice: RainChoice) -> bool:
     return choice.line.farm_order.order.user_id is not None
 

@@ -16,6 +16,8 @@ from tours import rain
 from tours.labels import visit_when
 from tours.views import bp
 
+bp.add_app_template_global(rain.waiting_for, "rain_waiting")
+
 OPTION_LABELS = {"move": _l("Another date"), "credit": _l("A credit for a later visit"),
                  "refund": _l("A refund through the way I paid")}
 

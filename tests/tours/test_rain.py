@@ -183,6 +183,9 @@ def test_the_visitor_chooses_on_the_page(rained, client, monkeypatch):
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and 'value="move"' in html and 'value="refund"' in html
     assert 'value="credit"' not in html, "a guest is not offered a credit"
+    guest = rained["guest"]
+    ticket_page = client.get(f"/tickets/{services.tickets_for_order(guest)[0].code}?key={guest.secret}")
+    assert ticket_page.status_code == 200 and 'id="rain-waiting"' in ticket_page.get_data(as_text=True)
     assert client.post(f"/visits/rain/{token}", data={"option": "credit"}).status_code == 400, "not for a guest"
     assert client.post(f"/visits/rain/{token}", data={"option": "move", "to_slot": "999999"}).status_code == 400
     assert client.get("/visits/rain/not-a-token").status_code == 404
