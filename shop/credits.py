@@ -8,26 +8,32 @@ booking instead of a refund.
 - Kept for ``CREDIT_MONTHS`` (12) months; what is left after that is no longer offered.
 - One credit per line (unique ``order_line_id``), so a choice applied twice cannot give twice.
 - Only an account holds credit (a guest booking is offered another date or a refund).
+- Spent (``pay_order``) at checkout by the payment method "credit" (shop/payments/providers/credit.py), only when
+  it covers the whole order: the entries that expire soonest first, each lowered with a guarded UPDATE (never
+  below 0, never an expired one), and a succeeded ``Payment`` of provider "credit" for the total, confirmed as
+  any payment is (the ledger books the sale as usual). A refund of such an order is given back as credit
+  (``give_back``, once per refund).
+
+The books agree to the đồng: money received (payments other than credit) less money sent back (refunds other
+than credit) less the credit still owed equals what the ledger counts as sold (sales less refunds).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import func, select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
 
 from core import audit
 from core.extensions import db
-from shop.credit_models import CreditEntry
-from shop.order_models import OrderLine
+from shop.credit_models import CREDIT_MONTHS, CreditEntry, expiry  # noqa: F401  (CREDIT_MONTHS: for callers)
+from shop.checkout import CheckoutError
+from shop.order_models import Order, OrderLine
+from shop.payment_models import Payment, Refund
+from shop.payments.confirm import confirm_payment
 from shop.payments.farm_orders import refund_line
-
-CREDIT_MONTHS = 12
-
-
-def expiry(now: datetime) -> datetime:
-    return now + timedelta(days=365 * CREDIT_MONTHS // 12)
-
+from shop.payments.providers.credit import CODE
 
 def credit_line(line: OrderLine, user_id: int, actor, now: datetime, *, reason: str) -> CreditEntry | None:
     """Turn a paid line into credit of the buyer's account (in the caller's transaction); None when it cost
@@ -67,6 +73,43 @@ def outstanding_vnd(now: datetime | None = None) -> int:
     if now is not None:
         query = query.where(CreditEntry.expires_at > now)
     return db.session.scalar(query)
+
+
+def pay_order(order: Order, user_id: int, now: datetime) -> Payment:
+    """Pay a just-placed order with the account's credit, in the caller's transaction; CheckoutError (the caller
+    rolls back: nothing placed, nothing spent) when the credit does not cover it."""
+    need = order.total_vnd
+    available = balance(user_id, now)
+    if order.user_id != user_id or available.amount_vnd < need or need <= 0:
+        raise CheckoutError(_l("Your visit credit does not cover this order. Please choose another way to pay."),
+                           reason="credit")
+    for entry in available.entries:
+        take = min(entry.remaining_vnd, need)
+        spent = db.session.execute(
+            update(CreditEntry).where(CreditEntry.id == entry.id, CreditEntry.remaining_vnd >= take,
+                                      CreditEntry.expires_at > now)
+            .values(remaining_vnd=CreditEntry.remaining_vnd - take).execution_options(synchronize_session=False))
+        if spent.rowcount != 1:
+            raise CheckoutError(_l("Your visit credit changed meanwhile. Please try again."), reason="credit")
+        audit.record("credit.spent", "credit", entry.id, actor_label="buyer",
+                     details={"order_id": order.id, "amount_vnd": take})
+        need -= take
+        if need == 0:
+            break
+    payment = Payment(order_id=order.id, provider=CODE, amount_vnd=order.total_vnd,
+                      provider_ref=f"credit-{order.public_id}")
+    db.session.add(payment)
+    db.session.flush()
+    confirm_payment(payment, actor_label="credit", now=now)
+    return payment
+
+
+def money_in_books() -> tuple[int, int]:
+    """Money received from buyers and money sent back to them, credit left out (it is neither)."""
+    received = db.session.scalar(select(func.coalesce(func.sum(Payment.amount_vnd), 0)).where(
+        Payment.status == "succeeded", Payment.provider != CODE))
+    sent_back = db.session.scalar(select(func.coalesce(func.sum(Refund.amount_vnd), 0)).where(Refund.provider != CODE))
+    return received, sent_back
 
 
 def _current_balance() -> Balance | None:

@@ -1,4 +1,5 @@
 """Rain: the visitor's choice after the farm moved or cancelled a visit, and visit credit of buyer accounts
+(spent at checkout: the "credit" payment method)
 
 Revision ID: 7d4e1a9c3b52
 Revises: 3c8e5a1d7b20
@@ -15,6 +16,10 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('ck_orders_payment_method'), type_='check')
+        batch_op.create_check_constraint(batch_op.f('ck_orders_payment_method'),
+                                         "payment_method IN ('vietqr', 'card', 'credit')")
     op.create_table('credit_entries',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -22,6 +27,7 @@ def upgrade():
     sa.Column('remaining_vnd', sa.BigInteger(), nullable=False),
     sa.Column('order_id', sa.Integer(), nullable=True),
     sa.Column('order_line_id', sa.Integer(), nullable=True),
+    sa.Column('refund_id', sa.Integer(), nullable=True),
     sa.Column('reason', sa.String(length=30), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('expires_at', sa.DateTime(), nullable=False),
@@ -30,9 +36,11 @@ def upgrade():
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_credit_entries_order_id_orders')),
     sa.ForeignKeyConstraint(['order_line_id'], ['order_lines.id'],
                             name=op.f('fk_credit_entries_order_line_id_order_lines')),
+    sa.ForeignKeyConstraint(['refund_id'], ['refunds.id'], name=op.f('fk_credit_entries_refund_id_refunds')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_credit_entries_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_credit_entries')),
-    sa.UniqueConstraint('order_line_id', name=op.f('uq_credit_entries_order_line_id'))
+    sa.UniqueConstraint('order_line_id', name=op.f('uq_credit_entries_order_line_id')),
+    sa.UniqueConstraint('refund_id', name=op.f('uq_credit_entries_refund_id'))
     )
     with op.batch_alter_table('credit_entries', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_credit_entries_expires_at'), ['expires_at'], unique=False)
@@ -78,3 +86,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_credit_entries_user_id'))
         batch_op.drop_index(batch_op.f('ix_credit_entries_expires_at'))
     op.drop_table('credit_entries')
+    with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('ck_orders_payment_method'), type_='check')
+        batch_op.create_check_constraint(batch_op.f('ck_orders_payment_method'), "payment_method IN ('vietqr', 'card')")
