@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from accounts.models import User
 from core.extensions import db
 from shop.credit_models import CreditEntry
 from shop.order_models import Order
@@ -110,3 +111,31 @@ def _again(book, pay, make_slot, make_user, run):
     ids = (db.session.scalar(select(RainChoice.id).where(RainChoice.slot_id == slot.id)), slot.id, None, order.id)
     db.session.remove()
     return ids
+
+
+def test_two_checkouts_spending_the_same_credit_at_once_spend_it_once(app, book, pay, make_slot, make_user):
+    from shop import checkout, credits
+
+    choice_id, slot_id, later_id, order_id = _rained(book, pay, make_slot, make_user)
+    choice = db.session.get(RainChoice, choice_id)
+    rain.choose(choice, "credit", None, NOW + timedelta(hours=1))
+    db.session.commit()
+    later = db.session.get(TourSlot, later_id)
+    user_id = db.session.get(Order, order_id).user_id
+    buyer = db.session.get(User, user_id)
+    orders = [book(later, 2, 0, email="lan@example.vn", user=buyer, method="credit").id for _ in range(2)]
+    db.session.remove()
+
+    def spend(i):
+        try:
+            credits.pay_order(db.session.get(Order, orders[i]), user_id, NOW + timedelta(hours=2))
+            db.session.commit()
+            return "paid"
+        except checkout.CheckoutError:
+            db.session.rollback()
+            return "refused"
+
+    assert sorted(race(app, 2, spend)) == ["paid", "refused"]
+    db.session.expire_all()
+    assert credits.balance(user_id, NOW + timedelta(hours=2)).amount_vnd == 0
+    assert sorted(db.session.get(Order, oid).status for oid in orders) == ["paid", "pending_payment"]
