@@ -84,6 +84,7 @@ def _import_models() -> None:
     import core.outbox  # noqa: F401
     import core.settings_store  # noqa: F401
     import core.zalo_tokens  # noqa: F401
+    import shop.credit_models  # noqa: F401
     import shop.delivery_models  # noqa: F401
     import shop.ledger  # noqa: F401
     import shop.models  # noqa: F401
@@ -96,6 +97,7 @@ def _import_models() -> None:
     import shop.statement_models  # noqa: F401
     import tours.models  # noqa: F401
     import tours.resource_models  # noqa: F401
+    import tours.rain_models  # noqa: F401
 
 
 def _check_receiving_account(app: Flask) -> None:
@@ -124,7 +126,9 @@ def _check_receiving_account(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     import farmers.resource_views  # noqa: F401  (the guides and vehicles, on farmer_tours_bp too)
+    import farmers.rain_views  # noqa: F401  (its rain route is on farmer_tours_bp)
     import farmers.slot_views  # noqa: F401  (its slot, manifest and check-in routes are on farmer_tours_bp)
+    import tours.rain_views  # noqa: F401  (the visitor's rain choice is on tours_bp)
     import tours.rebook_views  # noqa: F401  (its change-of-date routes are on tours_bp)
     import tours.waitlist_views  # noqa: F401  (its waiting-list routes are on tours_bp)
     from accounts.message_views import bp as account_messages_bp
@@ -179,6 +183,7 @@ def _register_blueprints(app: Flask) -> None:
 def _connect_domains(app: Flask) -> None:
     """The packages above the shop join it through its interfaces: kinds of cart line (shop/lines.py), what its
     pages show (shop/showcase.py) and its events (shop/events.py). Each ``connect`` may run again (every app)."""
+    from shop import credits
     from shop import receivers as shop_receivers
     from shop.payments import registry
     from tours import events as tour_events
@@ -190,6 +195,7 @@ def _connect_domains(app: Flask) -> None:
 
     shop_receivers.connect()
     tour_events.connect()
+    credits.init_app(app)
 
 
 def _register_cli(app: Flask) -> None:
@@ -212,9 +218,11 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(check_payos_links)
 
     from core.worker import worker_command
+    from tours.rain import apply_rain_defaults
     from tours.reminders import send_visit_reminders
     from tours.waitlist import expire_waitlist_offers
 
     app.cli.add_command(worker_command)
+    app.cli.add_command(apply_rain_defaults)
     app.cli.add_command(send_visit_reminders)
     app.cli.add_command(expire_waitlist_offers)

@@ -19,6 +19,7 @@ ONE_TIME_CODES = frozenset({"code_verify_phone", "code_login", "code_reset", "pa
 RECEIPTS = frozenset({"order_placed", "order_paid", "order_cancelled", "farm_order_cancelled",
                       "late_payment_refunded", "received_money_refunded", "refund_after_delivery", "visit_cancelled",
                       "visit_slot_cancelled", "visit_rebooked",
+                      "visit_rain_choice", "visit_rain_applied", "waitlist_slot_cancelled",
                       "waitlist_offer",  # the answer to joining a waiting list
                       "farm_application_decided"})  # not a receipt, but the answer to what the person asked for
 TOPICS = {

@@ -31,7 +31,7 @@ from core.time import utcnow
 ORDER_STATUSES = ("pending_payment", "paid", "expired", "cancelled")
 FARM_ORDER_STATUSES = ("pending_payment", "paid", "ready", "completed", "expired", "cancelled")
 FULFILMENTS = ("farm_pickup", "commune_pickup", "delivery")
-PAYMENT_METHODS = ("vietqr", "card")
+PAYMENT_METHODS = ("vietqr", "card", "credit")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:

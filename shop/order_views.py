@@ -22,12 +22,13 @@ from core.transactions import on_domain_error
 from core.urls import public_url, safe_next
 from shop import addresses as addresses_service
 from shop import cart as carts
-from shop import checkout, checkout_summary, notices
+from shop import checkout, checkout_summary, credits, notices
 from shop import lines as line_kinds
 from shop.models import Product
 from shop.order_forms import checkout_form
 from shop.order_models import CartItem, FarmOrder, Order, OrderLine
 from shop.payments import registry, statement
+from shop.payments.providers import credit as credit_provider
 from shop.product_lines import PRODUCTS
 
 bp = Blueprint("orders", __name__)
@@ -152,7 +153,7 @@ def checkout_page():
     store = _store()
     cart = carts.load(store, utcnow())
     addresses = saved_addresses(current_user)
-    form = checkout_form(cart, providers=registry.enabled(), addresses=addresses, **_contact_defaults())
+    form = checkout_form(cart, providers=_providers(), addresses=addresses, **_contact_defaults())
     if request.method == "GET" and addresses:
         form.address_id.data = str(addresses[-1].id)  # the newest saved address, until another is chosen
     if request.method == "POST":
@@ -190,8 +191,17 @@ def checkout_quote():
     if cart.is_empty or cart.has_problems:
         return {"error": "cart"}, 409
     addresses = saved_addresses(current_user)
-    form = checkout_form(cart, providers=registry.enabled(), addresses=addresses)
+    form = checkout_form(cart, providers=_providers(), addresses=addresses)
     return checkout_summary.as_json(cart, checkout_summary.summarize(cart, form, addresses))
+
+
+def _providers() -> list:
+    """The ways to pay offered: the enabled providers, and visit credit for a signed-in buyer who has some (it is
+    taken only when it covers the whole order: shop/credits.py)."""
+    offered = registry.enabled()
+    if current_user.is_authenticated and credits.balance(current_user.id, utcnow()).amount_vnd > 0:
+        offered = [*offered, registry.get(credit_provider.CODE)]
+    return offered
 
 
 def saved_addresses(user) -> list:
@@ -210,6 +220,8 @@ def _place(store, form, summary, addresses):
             user=current_user if current_user.is_authenticated else None, now=utcnow(),
             hold_minutes=current_app.config["ORDER_HOLD_MINUTES"], origin=_origin(),
             limits=checkout.UnpaidLimits.from_config(current_app.config), destination=summary.destination)
+        if order.payment_method == credit_provider.CODE:  # paid at once, or nothing is placed
+            credits.pay_order(order, current_user.id if current_user.is_authenticated else None, utcnow())
         if form.save_address.data and current_user.is_authenticated and form.address_id.data in (None, "", "new") \
                 and order.ship_street and len(addresses) < addresses_service.MAX_ADDRESSES:
             addresses_service.keep(current_user, summary.destination)

@@ -22,7 +22,7 @@ from core.extensions import db
 from shop import checkout, payments
 from shop.order_models import FarmOrder, Order, OrderLine
 from shop.payment_models import Refund
-from tours import notices, resources
+from tours import notices, resources, waitlist
 from tours.labels import CANCEL_REASONS, visit_when
 from tours.manage import TourError, check, record
 from tours.models import TICKET_MOVES, Ticket, TourSlot
@@ -74,6 +74,7 @@ class SlotCancelled:
     refunds: list[Refund] = field(default_factory=list)
     paid_bookings: int = 0
     unpaid_orders: int = 0
+    waiting_told: int = 0
 
 
 def cancel_slot(actor, farm, slot: TourSlot, reason: str, note: str, now: datetime) -> SlotCancelled:
@@ -121,6 +122,7 @@ def cancel_slot(actor, farm, slot: TourSlot, reason: str, note: str, now: dateti
             if refund is not None:
                 result.refunds.append(refund)
             notices.slot_cancelled(order, line, slot, refund, suggest_slots(slot, line.quantity, now), paid=True)
+    result.waiting_told = waitlist.close_for_cancelled(slot, now)
     return result
 
 

@@ -36,7 +36,7 @@ from core.extensions import db
 from shop import checkout, payments
 from shop.order_models import OrderLine
 from shop.payment_models import Refund
-from tours import notices, services, waitlist
+from tours import notices, resources, services, waitlist
 from tours.models import Ticket, TourSlot
 from tours.tickets import booking_state, cancel_deadline
 
@@ -117,7 +117,9 @@ def _check_target(ticket: Ticket, from_slot_id: int, to_slot: TourSlot, now: dat
 
 
 def _lock_slots(*slot_ids: int) -> dict[int, TourSlot]:
-    """Step 4 of the lock order: the slots' rows in id order, read fresh."""
+    """The shared guides and vehicles both slots' tours use, then the slots' rows in id order, read fresh (the
+    resources before the slots, as in the lock order)."""
+    resources.lock_for_slots(slot_ids)
     return {slot.id: slot for slot in db.session.scalars(
         select(TourSlot).where(TourSlot.id.in_(slot_ids)).order_by(TourSlot.id).with_for_update()
         .execution_options(populate_existing=True))}
@@ -176,7 +178,7 @@ def move_booking(ticket: Ticket, to_slot: TourSlot, actor, now: datetime, *, by_
         line.unit_price_vnd, line.child_price_vnd = tour.price_adult_vnd, tour.price_child_vnd
 
     seats = line.quantity
-    locked = _lock_slots(from_slot_id, to_slot.id)  # step 4, in id order
+    locked = _lock_slots(from_slot_id, to_slot.id)  # resources, then slots in id order
     from_slot, to_slot = locked[from_slot_id], locked[to_slot.id]
     _check_target(ticket, from_slot_id, to_slot, now, by_farm)  # read fresh under its lock
     if not services.reserve_seats(to_slot.id, seats):

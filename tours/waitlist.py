@@ -275,3 +275,27 @@ def take_held(token: str, slot_id: int, seats: int, now: datetime) -> bool:
                                     WaitlistEntry.adults + WaitlistEntry.children == seats)
         .values(status="booked", closed_at=now).execution_options(synchronize_session=False))
     return moved.rowcount == 1
+
+
+def close_for_cancelled(slot: TourSlot, now: datetime) -> int:
+    """The farm cancelled this time: every party still waiting (or holding an offer) is told, with other times
+    of the visit to book, and its entry is closed (an offer's held seats go back). Called with the slot's row
+    locked (step 4 of the lock order); how many were told."""
+    entries = db.session.scalars(select(WaitlistEntry).where(
+        WaitlistEntry.slot_id == slot.id, WaitlistEntry.status.in_(ACTIVE))
+        .order_by(WaitlistEntry.id).with_for_update()).all()
+    told = 0
+    for entry in entries:
+        was = entry.status
+        closed = db.session.execute(
+            update(WaitlistEntry).where(WaitlistEntry.id == entry.id, WaitlistEntry.status == was)
+            .values(status="expired", closed_at=now).execution_options(synchronize_session=False))
+        if closed.rowcount != 1:
+            continue
+        if was == "offered":
+            services.release_seats(slot.id, entry.seats)
+        notify("waitlist_slot_cancelled", _recipient(entry), entry=entry, slot=slot, tour=slot.tour,
+               suggestions=services.suggest_slots(slot, entry.seats, now),
+               tour_link=public_url("tours.detail", slug=slot.tour.slug))
+        told += 1
+    return told

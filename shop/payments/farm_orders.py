@@ -55,10 +55,13 @@ def cancel_paid_farm_order(farm_order: FarmOrder, actor, now: datetime, reason: 
     return refund
 
 
-def refund_line(line: OrderLine, actor, now: datetime, reason: str) -> Refund | None:
+def refund_line(line: OrderLine, actor, now: datetime, reason: str, *, book_refund: bool = True) -> Refund | None:
     """Refund one line of a paid farm order (a cancelled visit): its amount goes back through the payment it
     came with, only its own ledger entries are reversed, its seats (or stock) are given back, and the farm
-    order is cancelled once all of it has been refunded. None when the line cost nothing."""
+    order is cancelled once all of it has been refunded. None when the line cost nothing.
+
+    ``book_refund=False``: everything but the refund on the payment (the buyer keeps the amount as a visit
+    credit instead: shop/credits.py); the money stays with the market."""
     farm_order = line.farm_order
     checkout.lock_order(farm_order.order_id)
     amount = line.line_total_vnd
@@ -73,7 +76,7 @@ def refund_line(line: OrderLine, actor, now: datetime, reason: str) -> Refund | 
     if booked.rowcount != 1:
         raise PaymentError(_l("This line can no longer be refunded."))
     refund = None
-    if amount > 0:
+    if amount > 0 and book_refund:
         payment = db.session.scalar(select(Payment).where(Payment.order_id == farm_order.order_id,
                                                           Payment.status == "succeeded").order_by(Payment.id))
         refund = create_refund(payment, amount, reason=reason, farm_order=farm_order)

@@ -74,6 +74,7 @@ def build_world(app) -> World:
     from tours import tickets
     from tours.models import CalendarFeed, TourPhoto, WaitlistEntry
     from tours.resource_models import FarmResource
+    from tours.rain_models import RainChoice
     from tours.services import tickets_for_order
 
     users = {role: new_user(role, role) for role in ROLES if role != "anonymous"}
@@ -124,6 +125,9 @@ def build_world(app) -> World:
     review_a = Review(subject=f"goods:{farm_order_a.id}", kind="goods", farm_order_id=farm_order_a.id,
                       farm_id=farm_a.id, user_id=users["buyer_a"].id, stars=4, text="Dứa ngọt.")
     db.session.add(review_a)
+    db.session.add(RainChoice(slot_id=slot_a.id, order_line_id=ticket_a.order_line_id, ticket_id=ticket_a.id,
+                              token_hash=hashlib.sha256(b"security-matrix-rain-choice").hexdigest(),
+                              amount_vnd=ticket_a.line.line_total_vnd))
     db.session.commit()
     # A file no row points to, for /media/: removing a photo in one test does not take it from another.
     media_key = storage.save(PHOTO_BYTES, "webp")
@@ -141,7 +145,8 @@ def build_world(app) -> World:
         intent=card_payment.provider_ref, photo_key=media_key, consent_a=lapsed.id,
         reset_token=reset.make_token(users["buyer_a"], now=now), address_a=address_a.id,
         calendar_token="security-matrix-calendar-feed", waitlist_offer="security-matrix-waitlist-offer",
-        visit_line_a=ticket_a.order_line_id, review_a=review_a.id, resource_a=resource_a.id)
+        visit_line_a=ticket_a.order_line_id, review_a=review_a.id, resource_a=resource_a.id,
+        rain_choice="security-matrix-rain-choice")
     return World(users=users, objects=objects, params=params)
 
 

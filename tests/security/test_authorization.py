@@ -72,6 +72,8 @@ ROUTES: dict[str, Route] = {
     # Buyer A's waiting-list offer: only buyer A's account may use it (staff do not book for a visitor).
     "tours.waitlist_offer": route("/waitlist/offer/{waitlist_offer}", GET=(404, OK, 404, 404, 404, 404),
                                   POST=(404, OK, 404, 404, 404, 404)),
+    # A rain choice: its secret link is the key (sent to the buyer); a credit always goes to the order's account.
+    "tours.rain_choice": route("/visits/rain/{rain_choice}", GET=ANYONE, POST=ANYONE),
     "media.photo": route("/media/{photo_key}", GET=ANYONE),
     # The posters behind the pages' Open Graph previews (no referral code in them).
     "share_posters.public_product": route("/share/poster/product/{product_a_slug}-1200x630.jpg", GET=ANYONE),
@@ -185,6 +187,7 @@ ROUTES: dict[str, Route] = {
     "farmer_tours.close": route("/farmer/slots/{slot_a}/close" + F, POST=FARM_A),
     "farmer_tours.reopen": route("/farmer/slots/{slot_a}/reopen" + F, POST=FARM_A),
     "farmer_tours.cancel": route("/farmer/slots/{slot_a}/cancel" + F, GET=FARM_A, POST=FARM_A),
+    "farmer_tours.rain_call_off": route("/farmer/slots/{slot_a}/rain" + F, GET=FARM_A, POST=FARM_A),
     "farmer_tours.manifest": route("/farmer/slots/{slot_a}/manifest" + F, GET=FARM_A),
     "farmer_tours.resource_list": route("/farmer/resources" + F, GET=FARMER),
     "farmer_tours.resource_add": route("/farmer/resources/add" + F, POST=FARMER),

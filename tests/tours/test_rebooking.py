@@ -225,3 +225,26 @@ def test_the_manifest_the_calendar_feed_and_the_reminder_follow_the_move(booked,
     day_before = later.starts_at - timedelta(hours=24)
     assert reminders.due(day_before) == [ticket.id], "reminded for the new date"
     assert reminders.due(slot.starts_at - timedelta(hours=24)) == []
+
+
+def test_a_move_into_a_time_whose_shared_vehicle_is_full_is_refused(booked, make_tour, make_slot):
+    """The later time has room of its own, but the farm's 8-seat cart is shared with another visit at the same
+    hour that already carries 6: the group of three does not fit, and nothing moves."""
+    from tours import resources
+    ticket, slot, later, order = booked
+    farm = slot.tour.farm
+    other = make_slot(make_tour(farm, title="Làng Kép"), starts_at=later.starts_at, capacity=10, seats_taken=6)
+    cart = resources.add_resource(farm.owner, farm, name="Xe điện", kind="vehicle", count=8)
+    resources.set_tour_resources(farm.owner, farm, slot.tour, [cart.id])
+    resources.set_tour_resources(farm.owner, farm, other.tour, [cart.id])
+    later.seats_taken = 0
+    db.session.commit()
+    _refused(ticket, later, NOW, "full", "just filled up")
+    db.session.expire_all()
+    assert (ticket.line.slot_id, slot.seats_taken, later.seats_taken, other.seats_taken) == (slot.id, 3, 0, 6)
+    other.seats_taken = 5
+    db.session.commit()
+    move_booking(ticket, later, None, NOW)
+    db.session.commit()
+    db.session.expire_all()
+    assert (ticket.line.slot_id, slot.seats_taken, later.seats_taken) == (later.id, 0, 3)
