@@ -122,6 +122,14 @@ def app_config():
 
 
 @pytest.fixture
+def race_connections(app):
+    """Give a race test's connections back to the server after it (PostgreSQL allows 100 for everyone)."""
+    yield
+    db.session.remove()
+    db.engine.dispose()
+
+
+@pytest.fixture
 def app(_schema, instance_path, app_config, monkeypatch, _apps):
     """The app for this test's ``app_config``, with empty tables and the settings ``create_app`` gave it.
 

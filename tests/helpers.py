@@ -90,6 +90,11 @@ def count(model, *where) -> int:
     return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
+def race_pool(threads: int) -> dict:
+    """app_config of a race test module: a connection for each of ``threads`` at once, and two to spare."""
+    return {"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": threads + 2, "max_overflow": 0, "pool_pre_ping": True}}
+
+
 def race(app, workers: int, job):
     """Run ``job(i)`` in ``workers`` threads released together, each in its own app context."""
     barrier = threading.Barrier(workers)

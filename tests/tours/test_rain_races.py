@@ -13,26 +13,19 @@ from shop.credit_models import CreditEntry
 from shop.order_models import Order
 from shop.payment_models import Refund
 from tests.factories import NOW
-from tests.helpers import race, requires_postgres
+from tests.helpers import race, race_pool, requires_postgres
 from tours import rain, services
 from tours.models import TourSlot
 from tours.rain_models import RainChoice
 
-pytestmark = requires_postgres
+pytestmark = [requires_postgres, pytest.mark.usefixtures("race_connections")]
 
 THREADS = 6
 
 
 @pytest.fixture
 def app_config():
-    return {"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": THREADS + 2, "max_overflow": 0, "pool_pre_ping": True}}
-
-
-@pytest.fixture(autouse=True)
-def close_connections(app):
-    yield
-    db.session.remove()
-    db.engine.dispose()
+    return race_pool(THREADS)
 
 
 def _rained(book, pay, make_slot, make_user):

@@ -11,12 +11,12 @@ from sqlalchemy import func, select
 from core.extensions import db
 from shop.order_models import FarmOrder, OrderLine
 from tests.factories import NOW
-from tests.helpers import race, requires_postgres
+from tests.helpers import race, race_pool, requires_postgres
 from tours import services
 from tours.models import Ticket, TourSlot
 from tours.rebooking import RebookError, move_booking
 
-pytestmark = requires_postgres
+pytestmark = [requires_postgres, pytest.mark.usefixtures("race_connections")]
 
 THREADS = 16
 LEFT = 5
@@ -24,15 +24,7 @@ LEFT = 5
 
 @pytest.fixture
 def app_config():
-    return {"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": THREADS + 2, "max_overflow": 0, "pool_pre_ping": True}}
-
-
-@pytest.fixture(autouse=True)
-def close_connections(app):
-    """Give the connections back to the server after each run (it allows 100 for everyone)."""
-    yield
-    db.session.remove()
-    db.engine.dispose()
+    return race_pool(THREADS)
 
 
 def _booked_seats(slot_id: int) -> int:

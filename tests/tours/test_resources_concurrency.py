@@ -14,11 +14,11 @@ from core.time import utcnow
 from shop import checkout
 from shop.order_models import Order, OrderLine
 from tests.factories import make_cart, place
-from tests.helpers import race, requires_postgres
+from tests.helpers import race, race_pool, requires_postgres
 from tours import resources, services, waitlist
 from tours.models import TourSlot, WaitlistEntry
 
-pytestmark = requires_postgres
+pytestmark = [requires_postgres, pytest.mark.usefixtures("race_connections")]
 
 THREADS = 30
 SEATS = 12
@@ -26,15 +26,7 @@ SEATS = 12
 
 @pytest.fixture
 def app_config():
-    return {"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": THREADS + 2, "max_overflow": 0, "pool_pre_ping": True}}
-
-
-@pytest.fixture(autouse=True)
-def close_connections(app):
-    """Give the connections back to the server after each run (it allows 100 for everyone)."""
-    yield
-    db.session.remove()
-    db.engine.dispose()
+    return race_pool(THREADS)
 
 
 @pytest.fixture
