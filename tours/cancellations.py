@@ -89,30 +89,14 @@ def cancel_slot(actor, farm, slot: TourSlot, reason: str, note: str, now: dateti
     if slot.starts_at <= now:
         raise TourError(_l("This visit has already started, so it can no longer be cancelled."))
     from_state = slot.status
-    # The orders holding this time first, in id order (a payment confirmed meanwhile waits for this change),
-    # then the slot; an order placed between the two is locked after the slot (its checkout has committed,
-    # so only its buyer cancelling it at this very moment could collide, and that deadlock is retried).
-    orders = _lock_orders_on(slot, set())
-    resources.lock_for_slots({line.slot_id for order in orders for farm_order in order.farm_orders
-                              for line in farm_order.lines if line.slot_id} | {slot.id})  # before any slot
-    changed = db.session.execute(
-        update(TourSlot).where(TourSlot.id == slot.id, TourSlot.status.in_(("open", "closed")))
-        .values(status="cancelled", cancel_reason=reason, cancel_note=note or None, cancelled_at=now)
-        .execution_options(synchronize_session=False))
-    db.session.refresh(slot)
-    if changed.rowcount != 1:
-        raise TourError(_l("This visit is already cancelled."))
-    orders += _lock_orders_on(slot, {order.id for order in orders})
+    orders = lock_and_cancel(slot, reason, note, now)
     record("slot.cancelled", "slot", slot.id, actor, farm, from_state=from_state, to_state="cancelled",
            details={"reason": reason, "note": note})
     result = SlotCancelled()
     for order in orders:
-        lines = [line for farm_order in order.farm_orders for line in farm_order.lines if line.slot_id == slot.id]
-        if order.status == "pending_payment":
-            checkout.cancel_unpaid(order, actor, now)
+        lines = lines_on(order, slot)
+        if cancel_unpaid_on(order, lines, slot, actor, now):
             result.unpaid_orders += 1
-            for line in lines:
-                notices.slot_cancelled(order, line, slot, None, suggest_slots(slot, line.quantity, now), paid=False)
             continue
         for line in lines:
             refund = _cancel_paid_line(line, actor, now)
@@ -124,6 +108,38 @@ def cancel_slot(actor, farm, slot: TourSlot, reason: str, note: str, now: dateti
             notices.slot_cancelled(order, line, slot, refund, suggest_slots(slot, line.quantity, now), paid=True)
     result.waiting_told = waitlist.close_for_cancelled(slot, now)
     return result
+
+
+def lock_and_cancel(slot: TourSlot, reason: str, note: str, now: datetime) -> list[Order]:
+    """Cancel the slot in the lock order and hand back the orders holding it, locked: those orders first, in id
+    order (a payment confirmed meanwhile waits for this change), then the shared resources of every slot they
+    hold, then the slot. An order placed between the two is locked after the slot (its checkout has committed, so
+    only its buyer cancelling it at this very moment could collide, and that deadlock is retried)."""
+    orders = _lock_orders_on(slot, set())
+    resources.lock_for_slots({line.slot_id for order in orders for farm_order in order.farm_orders
+                              for line in farm_order.lines if line.slot_id} | {slot.id})  # before any slot
+    changed = db.session.execute(
+        update(TourSlot).where(TourSlot.id == slot.id, TourSlot.status.in_(("open", "closed")))
+        .values(status="cancelled", cancel_reason=reason, cancel_note=note or None, cancelled_at=now)
+        .execution_options(synchronize_session=False))
+    db.session.refresh(slot)
+    if changed.rowcount != 1:
+        raise TourError(_l("This visit is already cancelled."))
+    return orders + _lock_orders_on(slot, {order.id for order in orders})
+
+
+def lines_on(order: Order, slot: TourSlot) -> list[OrderLine]:
+    return [line for farm_order in order.farm_orders for line in farm_order.lines if line.slot_id == slot.id]
+
+
+def cancel_unpaid_on(order: Order, lines: list[OrderLine], slot: TourSlot, actor, now: datetime) -> bool:
+    """An unpaid order holding the cancelled slot is cancelled whole, and told; False for a paid one."""
+    if order.status != "pending_payment":
+        return False
+    checkout.cancel_unpaid(order, actor, now)
+    for line in lines:
+        notices.slot_cancelled(order, line, slot, None, suggest_slots(slot, line.quantity, now), paid=False)
+    return True
 
 
 def _lock_orders_on(slot: TourSlot, already: set[int]) -> list[Order]:

@@ -35,12 +35,11 @@ from core.messages import Recipient, notify
 from core.time import to_local, utcnow
 from core.urls import public_url
 from shop import checkout, credits, payments
-from tours import notices, rebooking, waitlist
-from tours.cancellations import _lock_orders_on
+from tours import rebooking, waitlist
+from tours.cancellations import cancel_unpaid_on, lines_on, lock_and_cancel
 from tours.manage import TourError, check, record
 from tours.models import TICKET_MOVES, Ticket, TourSlot
 from tours.rain_models import RainChoice
-from tours.services import suggest_slots
 from tours.tickets import ticket_url
 
 OPTIONS = ("move", "credit", "refund")
@@ -91,25 +90,14 @@ def call_off(actor, farm, slot: TourSlot, to_slot: TourSlot | None, note: str, n
         raise TourError(_l("This visit has already started, so it can no longer be cancelled."))
     check_target(slot, to_slot, now)
     from_state = slot.status
-    orders = _lock_orders_on(slot, set())  # orders first, then the slot (cancellations.cancel_slot's order)
-    changed = db.session.execute(
-        update(TourSlot).where(TourSlot.id == slot.id, TourSlot.status.in_(("open", "closed")))
-        .values(status="cancelled", cancel_reason="weather", cancel_note=note or None, cancelled_at=now)
-        .execution_options(synchronize_session=False))
-    db.session.refresh(slot)
-    if changed.rowcount != 1:
-        raise TourError(_l("This visit is already cancelled."))
-    orders += _lock_orders_on(slot, {order.id for order in orders})
+    orders = lock_and_cancel(slot, "weather", note, now)
     record("slot.rain", "slot", slot.id, actor, farm, from_state=from_state, to_state="cancelled",
            details={"note": note, "to_slot_id": to_slot.id if to_slot else None})
     result = CalledOff()
     for order in orders:
-        lines = [line for farm_order in order.farm_orders for line in farm_order.lines if line.slot_id == slot.id]
-        if order.status == "pending_payment":
-            checkout.cancel_unpaid(order, actor, now)
+        lines = lines_on(order, slot)
+        if cancel_unpaid_on(order, lines, slot, actor, now):
             result.unpaid_orders += 1
-            for line in lines:
-                notices.slot_cancelled(order, line, slot, None, suggest_slots(slot, line.quantity, now), paid=False)
             continue
         for line in lines:
             choice = _open_choice(order, line, slot, to_slot, note, now)
