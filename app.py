@@ -84,6 +84,7 @@ def _import_models() -> None:
     import core.outbox  # noqa: F401
     import core.settings_store  # noqa: F401
     import core.zalo_tokens  # noqa: F401
+    import shop.certificate_models  # noqa: F401
     import shop.credit_models  # noqa: F401
     import shop.delivery_models  # noqa: F401
     import shop.ledger  # noqa: F401
@@ -96,8 +97,8 @@ def _import_models() -> None:
     import shop.shipment_models  # noqa: F401
     import shop.statement_models  # noqa: F401
     import tours.models  # noqa: F401
-    import tours.resource_models  # noqa: F401
     import tours.rain_models  # noqa: F401
+    import tours.resource_models  # noqa: F401
 
 
 def _check_receiving_account(app: Flask) -> None:
@@ -125,8 +126,8 @@ def _check_receiving_account(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    import farmers.resource_views  # noqa: F401  (the guides and vehicles, on farmer_tours_bp too)
     import farmers.rain_views  # noqa: F401  (its rain route is on farmer_tours_bp)
+    import farmers.resource_views  # noqa: F401  (the guides and vehicles, on farmer_tours_bp too)
     import farmers.slot_views  # noqa: F401  (its slot, manifest and check-in routes are on farmer_tours_bp)
     import tours.rain_views  # noqa: F401  (the visitor's rain choice is on tours_bp)
     import tours.rebook_views  # noqa: F401  (its change-of-date routes are on tours_bp)
@@ -145,6 +146,7 @@ def _register_blueprints(app: Flask) -> None:
     from farmers.tour_views import bp as farmer_tours_bp
     from farmers.views import bp as farmers_bp
     from shop.address_views import bp as addresses_bp
+    from shop.certificate_views import bp as certificates_bp
     from shop.order_views import bp as orders_bp
     from shop.review_views import bp as reviews_bp
     from shop.shipping_views import bp as shipping_bp
@@ -154,7 +156,7 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (shop_bp, orders_bp, accounts_bp, farmers_bp, farmer_products_bp, farmer_orders_bp, tours_bp,
                       farmer_tours_bp,
                       admin_bp, admin_settings_bp, admin_assist_bp, media_bp, health_bp, account_messages_bp,
-                      zalo_webhook_bp, addresses_bp, farmer_delivery_bp, shipping_bp, reviews_bp):
+                      zalo_webhook_bp, addresses_bp, farmer_delivery_bp, shipping_bp, reviews_bp, certificates_bp):
         app.register_blueprint(blueprint)
 
     from admin.payment_views import bp as admin_payments_bp
@@ -218,11 +220,13 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(check_payos_links)
 
     from core.worker import worker_command
+    from shop.certificates import remind_certificate_expiry
     from tours.rain import apply_rain_defaults
     from tours.reminders import send_visit_reminders
     from tours.waitlist import expire_waitlist_offers
 
     app.cli.add_command(worker_command)
+    app.cli.add_command(remind_certificate_expiry)
     app.cli.add_command(apply_rain_defaults)
     app.cli.add_command(send_visit_reminders)
     app.cli.add_command(expire_waitlist_offers)

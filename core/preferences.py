@@ -21,7 +21,8 @@ RECEIPTS = frozenset({"order_placed", "order_paid", "order_cancelled", "farm_ord
                       "visit_slot_cancelled", "visit_rebooked",
                       "visit_rain_choice", "visit_rain_applied", "waitlist_slot_cancelled",
                       "waitlist_offer",  # the answer to joining a waiting list
-                      "farm_application_decided"})  # not a receipt, but the answer to what the person asked for
+                      "farm_application_decided", "certificate_decided",  # answers to what the person asked for
+                      "certificate_expiring"})  # the farm's badge ends with it
 TOPICS = {
     "order_updates": (_l("My orders: ready for pickup, on the way"), ("farm_order_ready", "order_shipped")),
     "visits": (_l("My visits: a reminder the day before"), ("visit_reminder",)),

@@ -10,7 +10,7 @@ from core.media import photo_url
 from core.pagecache import cached_page
 from core.time import to_local, utcnow
 from core.urls import public_url
-from shop import catalogue, referrals, reviews, showcase, unit_prices
+from shop import catalogue, certificates, referrals, reviews, showcase, unit_prices
 from shop.models import CATEGORIES, Product
 
 bp = Blueprint("shop", __name__)
@@ -52,7 +52,9 @@ def catalogue_page():
 @bp.route("/products/<slug>")
 @cached_page
 def product(slug: str):
-    row = catalogue.public_product(slug, *reviews.product_rating_columns(Product.id))
+    row = catalogue.public_product(slug, *certificates.product_badge_columns(Product.id, Product.farm_id,
+                                                                            certificates.today()),
+                                   *reviews.product_rating_columns(Product.id))
     item = row[0] if row else None
     if item is None:
         current = catalogue.redirected_slug(slug)
@@ -67,18 +69,19 @@ def product(slug: str):
         json_ld["aggregateRating"] = reviews.aggregate_json_ld(rating)
         json_ld["review"] = [reviews.review_json_ld(review) for review in shown]
     return render_template("shop/product.html", product=item, canonical_url=url, json_ld=json_ld, rating=rating,
-                           reviews=shown,
+                           reviews=shown, badges=certificates.badges_of(row[1], row[2]),
                            og_image=_photo_url(item.photos[0].large_key) if item.photos else None)
 
 
 @bp.route("/farms/<slug>")
 @cached_page
 def farm(slug: str):
-    row = catalogue.approved_farm(slug, *reviews.farm_rating_columns(Farm.id))
+    row = catalogue.approved_farm(slug, *certificates.farm_badge_columns(Farm.id, certificates.today()),
+                                  *reviews.farm_rating_columns(Farm.id))
     if row is None:
         abort(404)
     item, rating = row[0], reviews.rating_of(row)
     products, more = catalogue.farm_products(item)
     return render_template("shop/farm.html", farm=item, products=products, more_products=more,
-                           rating=rating,
+                           rating=rating, badges=certificates.badges_of(row[1], row[2]),
                            **showcase.extras("farm", farm=item))

@@ -66,6 +66,7 @@ def build_world(app) -> World:
     from accounts import assist, reset
     from core.storage import get_storage
     from shop import payments
+    from shop.certificate_models import Certificate
     from shop.delivery_models import Address
     from shop.models import ProductPhoto
     from shop.payment_models import Payment, Refund
@@ -73,8 +74,8 @@ def build_world(app) -> World:
     from shop.statement_models import StatementImport, StatementLine
     from tours import tickets
     from tours.models import CalendarFeed, TourPhoto, WaitlistEntry
-    from tours.resource_models import FarmResource
     from tours.rain_models import RainChoice
+    from tours.resource_models import FarmResource
     from tours.services import tickets_for_order
 
     users = {role: new_user(role, role) for role in ROLES if role != "anonymous"}
@@ -125,6 +126,10 @@ def build_world(app) -> World:
     review_a = Review(subject=f"goods:{farm_order_a.id}", kind="goods", farm_order_id=farm_order_a.id,
                       farm_id=farm_a.id, user_id=users["buyer_a"].id, stars=4, text="Dứa ngọt.")
     db.session.add(review_a)
+    certificate_a = Certificate(farm_id=farm_a.id, kind="vietgap", number="VG-01", issuer="Trung tâm chứng nhận",
+                                expires_on=now.date() + timedelta(days=400), scan_large_key="ab/cert.webp",
+                                scan_small_key="ab/cert-s.webp", scan_width=800, scan_height=600)
+    db.session.add(certificate_a)
     db.session.add(RainChoice(slot_id=slot_a.id, order_line_id=ticket_a.order_line_id, ticket_id=ticket_a.id,
                               token_hash=hashlib.sha256(b"security-matrix-rain-choice").hexdigest(),
                               amount_vnd=ticket_a.line.line_total_vnd))
@@ -146,7 +151,7 @@ def build_world(app) -> World:
         reset_token=reset.make_token(users["buyer_a"], now=now), address_a=address_a.id,
         calendar_token="security-matrix-calendar-feed", waitlist_offer="security-matrix-waitlist-offer",
         visit_line_a=ticket_a.order_line_id, review_a=review_a.id, resource_a=resource_a.id,
-        rain_choice="security-matrix-rain-choice")
+        rain_choice="security-matrix-rain-choice", certificate_a=certificate_a.id)
     return World(users=users, objects=objects, params=params)
 
 

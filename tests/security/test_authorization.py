@@ -209,6 +209,12 @@ ROUTES: dict[str, Route] = {
     "reviews.farmer_reply": route("/farmer/reviews/{review_a}/reply", POST=(LOGIN, 403, 403, OK, 404, 403)),
     "reviews.admin_list": route("/admin/reviews", GET=STAFF),
     "reviews.admin_hide": route("/admin/reviews/{review_a}/hide", POST=STAFF),
+    # -- certificates: each farmer uploads their own farm's (an empty upload is refused: 400); staff check them
+    "certificates.farmer_list": route("/farmer/certificates", ok_also=(400,), GET=(LOGIN, 403, 403, OK, OK, 403),
+                                      POST=(LOGIN, 403, 403, OK, OK, 403)),
+    "certificates.admin_list": route("/admin/certificates", GET=STAFF),
+    "certificates.admin_verify": route("/admin/certificates/{certificate_a}/verify", POST=STAFF),
+    "certificates.admin_reject": route("/admin/certificates/{certificate_a}/reject", POST=STAFF),
     "admin.farms": route("/admin/farms", GET=STAFF),
     "admin.suspend": route("/admin/farms/{farm_a}/suspend", POST=STAFF),
     "admin.reinstate": route("/admin/farms/{farm_a}/reinstate", POST=STAFF),
