@@ -84,6 +84,7 @@ def _import_models() -> None:
     import core.outbox  # noqa: F401
     import core.settings_store  # noqa: F401
     import core.zalo_tokens  # noqa: F401
+    import shop.batch_models  # noqa: F401
     import shop.certificate_models  # noqa: F401
     import shop.credit_models  # noqa: F401
     import shop.delivery_models  # noqa: F401
@@ -140,12 +141,14 @@ def _register_blueprints(app: Flask) -> None:
     from core.health import bp as health_bp
     from core.media import bp as media_bp
     from core.zalo_webhook import bp as zalo_webhook_bp
+    from farmers.batch_views import bp as farmer_batches_bp
     from farmers.delivery_views import bp as farmer_delivery_bp
     from farmers.order_views import bp as farmer_orders_bp
     from farmers.product_views import bp as farmer_products_bp
     from farmers.tour_views import bp as farmer_tours_bp
     from farmers.views import bp as farmers_bp
     from shop.address_views import bp as addresses_bp
+    from shop.batch_views import bp as batches_bp
     from shop.certificate_views import bp as certificates_bp
     from shop.order_views import bp as orders_bp
     from shop.review_views import bp as reviews_bp
@@ -156,7 +159,8 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (shop_bp, orders_bp, accounts_bp, farmers_bp, farmer_products_bp, farmer_orders_bp, tours_bp,
                       farmer_tours_bp,
                       admin_bp, admin_settings_bp, admin_assist_bp, media_bp, health_bp, account_messages_bp,
-                      zalo_webhook_bp, addresses_bp, farmer_delivery_bp, shipping_bp, reviews_bp, certificates_bp):
+                      zalo_webhook_bp, addresses_bp, farmer_delivery_bp, shipping_bp, reviews_bp, certificates_bp,
+                      batches_bp, farmer_batches_bp):
         app.register_blueprint(blueprint)
 
     from admin.payment_views import bp as admin_payments_bp

@@ -190,6 +190,8 @@ class OrderLine(db.Model):
     children: Mapped[int] = mapped_column(Integer, default=0)
     child_price_vnd: Mapped[int] = mapped_column(BigInteger, default=0)
     line_total_vnd: Mapped[int] = mapped_column(BigInteger)
+    # The harvest batch the goods came from (shop/batches.py): "who bought batch X" for a recall.
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("harvest_batches.id"), index=True)
 
     farm_order = relationship("FarmOrder", back_populates="lines")
     product = relationship("Product")

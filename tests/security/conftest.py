@@ -66,6 +66,7 @@ def build_world(app) -> World:
     from accounts import assist, reset
     from core.storage import get_storage
     from shop import payments
+    from shop.batch_models import HarvestBatch
     from shop.certificate_models import Certificate
     from shop.delivery_models import Address
     from shop.models import ProductPhoto
@@ -130,6 +131,9 @@ def build_world(app) -> World:
                                 expires_on=now.date() + timedelta(days=400), scan_large_key="ab/cert.webp",
                                 scan_small_key="ab/cert-s.webp", scan_width=800, scan_height=600)
     db.session.add(certificate_a)
+    batch_a = HarvestBatch(farm_id=farm_a.id, product_id=product_a.id, code="KEPNRT34", harvested_on=now.date(),
+                           plot="Lô 1", quantity=100)
+    db.session.add(batch_a)
     db.session.add(RainChoice(slot_id=slot_a.id, order_line_id=ticket_a.order_line_id, ticket_id=ticket_a.id,
                               token_hash=hashlib.sha256(b"security-matrix-rain-choice").hexdigest(),
                               amount_vnd=ticket_a.line.line_total_vnd))
@@ -151,7 +155,8 @@ def build_world(app) -> World:
         reset_token=reset.make_token(users["buyer_a"], now=now), address_a=address_a.id,
         calendar_token="security-matrix-calendar-feed", waitlist_offer="security-matrix-waitlist-offer",
         visit_line_a=ticket_a.order_line_id, review_a=review_a.id, resource_a=resource_a.id,
-        rain_choice="security-matrix-rain-choice", certificate_a=certificate_a.id)
+        rain_choice="security-matrix-rain-choice", certificate_a=certificate_a.id,
+        batch_a=batch_a.id)
     return World(users=users, objects=objects, params=params)
 
 

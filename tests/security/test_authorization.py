@@ -212,6 +212,13 @@ ROUTES: dict[str, Route] = {
     # -- certificates: each farmer uploads their own farm's (an empty upload is refused: 400); staff check them
     "certificates.farmer_list": route("/farmer/certificates", ok_also=(400,), GET=(LOGIN, 403, 403, OK, OK, 403),
                                       POST=(LOGIN, 403, 403, OK, OK, 403)),
+    # -- harvest batches: each farmer records their own; a batch's labels and buyers are its farm's; the public
+    # page is anyone's
+    "farmer_batches.index": route("/farmer/batches", ok_also=(400,), GET=(LOGIN, 403, 403, OK, OK, 403),
+                                  POST=(LOGIN, 403, 403, OK, OK, 403)),
+    "farmer_batches.labels": route("/farmer/batches/{batch_a}/labels.pdf", GET=(LOGIN, 403, 403, OK, 404, 403)),
+    "farmer_batches.buyers": route("/farmer/batches/{batch_a}/buyers", GET=(LOGIN, 403, 403, OK, 404, 403)),
+    "batches.batch": route("/batch/KEPNRT34", GET=ANYONE),
     "certificates.admin_list": route("/admin/certificates", GET=STAFF),
     "certificates.admin_verify": route("/admin/certificates/{certificate_a}/verify", POST=STAFF),
     "certificates.admin_reject": route("/admin/certificates/{certificate_a}/reject", POST=STAFF),
