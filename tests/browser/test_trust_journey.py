@@ -1,6 +1,7 @@
 """Visits and trust (issue 15), in Chromium on a 360×740 phone: a visitor joins the waiting list of a full visit,
 gets the offer when a place frees and books it; a buyer reviews a completed order and the rating and the review
-appear on the product page."""
+appear on the product page; a farmer records a harvest batch, and the QR code of its label sheet opens the batch's
+public page."""
 from __future__ import annotations
 
 import json
@@ -157,3 +158,54 @@ def test_a_buyer_reviews_a_completed_order_and_the_product_page_shows_it(world):
     data = json.loads(reader.page.inner_text("script[type='application/ld+json']"))
     assert data["aggregateRating"]["ratingValue"] == 4.0 and data["aggregateRating"]["reviewCount"] == 1
     assert world.problems() == []
+
+
+def _farm_with_a_product(world: World) -> dict:
+    def make():
+        from tests.factories import make_farm, make_product
+
+        farm = make_farm(name="Vườn dứa Cô Lan", village="Kép")
+        product = make_product(farm=farm, name="Dứa Queen Cô Lan", price_vnd=22000, unit="kg", stock=200)
+        return {"email": farm.owner.email, "product": product.id}
+    return world.once("farm with a product", lambda w: w.query(make))
+
+
+def test_a_batch_label_qr_decodes_to_the_batch_page(world):
+    import io
+    from urllib.parse import urlsplit
+
+    import pypdf
+    import zxingcpp
+
+    farm = _farm_with_a_product(world)
+    lan = world.person("Cô Lan, batches")
+    log_in(world, lan, farm["email"], PASSWORD)
+    page = lan.page
+    page.goto("/farmer/batches")
+    world.seen(lan, "harvest batches")
+    page.select_option("#product_id", str(farm["product"]))
+    page.fill("#harvested_on", _today())
+    page.fill("#plot", "Lô 2, sườn đồi phía đông")
+    page.fill("#quantity", "350")
+    submit(lan)
+    expect_flash(lan)
+    with page.expect_download() as download:
+        page.click("main .card a.button")
+    data = download.value.path().read_bytes()
+    codes = {found.text for p in pypdf.PdfReader(io.BytesIO(data)).pages for picture in p.images
+             for found in zxingcpp.read_barcodes(picture.image)}
+    assert len(codes) == 1, codes
+    path = urlsplit(codes.pop()).path
+    assert path.startswith("/batch/"), path
+    reader = world.person("a buyer scanning the label")
+    reader.page.goto(path)
+    expect(reader.page.locator("main h1")).to_contain_text(path.rsplit("/", 1)[1])
+    expect(reader.page.locator("main")).to_contain_text("Lô 2, sườn đồi phía đông")
+    expect(reader.page.locator("main")).to_contain_text("Vườn dứa Cô Lan")
+    world.seen(reader, "batch page")
+    assert world.problems() == []
+
+
+def _today() -> str:
+    from shop.certificates import today
+    return today().isoformat()
