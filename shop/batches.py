@@ -43,7 +43,7 @@ def _new_code() -> str:
 
 def record(farm, user, *, product_id, harvested_on, plot, quantity, vietgap_number) -> HarvestBatch:
     """Store a batch of one of ``farm``'s products after every check; nothing on refusal."""
-    product = db.session.get(Product, parse_int(product_id, low=1) or 0)
+    product = db.session.get(Product, parse_int(product_id, low=1, high=2**31 - 1) or 0)
     if product is None or product.farm_id != farm.id:
         raise BatchError(_l("Choose one of your products."), "product_id")
     today = certificates.today()

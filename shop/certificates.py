@@ -75,7 +75,7 @@ def submit(farm, user, *, kind, number, issuer, expires_on, stars=None, product_
         stars_value = parse_int(stars, low=3, high=5)
         if stars_value is None:
             raise CertificateError(_l("OCOP ratings have 3, 4 or 5 stars."), "stars")
-        product = db.session.get(Product, parse_int(product_id, low=1) or 0)
+        product = db.session.get(Product, parse_int(product_id, low=1, high=2**31 - 1) or 0)
         if product is None or product.farm_id != farm.id:
             raise CertificateError(_l("Choose the product the OCOP rating is for."), "product_id")
     if scan is None:
