@@ -97,6 +97,7 @@ def _import_models() -> None:
     import shop.review_models  # noqa: F401
     import shop.shipment_models  # noqa: F401
     import shop.statement_models  # noqa: F401
+    import tours.checkin_models  # noqa: F401
     import tours.models  # noqa: F401
     import tours.rain_models  # noqa: F401
     import tours.resource_models  # noqa: F401
@@ -127,6 +128,7 @@ def _check_receiving_account(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    import farmers.checkin_offline_views  # noqa: F401  (check-in without signal, on farmer_tours_bp)
     import farmers.rain_views  # noqa: F401  (its rain route is on farmer_tours_bp)
     import farmers.resource_views  # noqa: F401  (the guides and vehicles, on farmer_tours_bp too)
     import farmers.slot_views  # noqa: F401  (its slot, manifest and check-in routes are on farmer_tours_bp)
@@ -142,6 +144,7 @@ def _register_blueprints(app: Flask) -> None:
     from core.media import bp as media_bp
     from core.zalo_webhook import bp as zalo_webhook_bp
     from farmers.batch_views import bp as farmer_batches_bp
+    from farmers.checkin_offline_views import sw_bp as checkin_sw_bp
     from farmers.delivery_views import bp as farmer_delivery_bp
     from farmers.order_views import bp as farmer_orders_bp
     from farmers.product_views import bp as farmer_products_bp
@@ -160,7 +163,7 @@ def _register_blueprints(app: Flask) -> None:
                       farmer_tours_bp,
                       admin_bp, admin_settings_bp, admin_assist_bp, media_bp, health_bp, account_messages_bp,
                       zalo_webhook_bp, addresses_bp, farmer_delivery_bp, shipping_bp, reviews_bp, certificates_bp,
-                      batches_bp, farmer_batches_bp):
+                      batches_bp, farmer_batches_bp, checkin_sw_bp):
         app.register_blueprint(blueprint)
 
     from admin.payment_views import bp as admin_payments_bp

@@ -84,6 +84,8 @@ def after_commit(fn, *args, **kwargs) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _commit_succeeded(session) -> None:
+    if session.in_nested_transaction():  # a savepoint released: the request's transaction is still open
+        return
     session.info.pop(_WROTE, None)
     queued = session.info.pop(_QUEUED, None)
     if queued:

@@ -1,9 +1,10 @@
 """Tickets: the code and the signed check-in address in the QR, who may see a ticket,
 what state a booking is in, and checking a group in at the farm.
 
-The QR holds ``/checkin/<code>.<signature>``: an itsdangerous signature (HMAC with the
-app's secret key and its own salt) over the ticket code, so a code typed into the
-address bar by someone who guessed or changed it is refused as forged. Farmers can
+The QR holds ``/checkin/<token>``: the ticket code, farm and visit day signed with the
+market's ECDSA key (tours/ticket_signing.py, which a phone can check offline), so a code
+typed into the address bar by someone who guessed or changed it is refused as forged.
+Tokens sent before that carry an itsdangerous HMAC of the code and still work. Farmers can
 also type the code alone at /farmer/checkin; either way they must be logged in and
 the ticket must be for one of their own tours.
 """
@@ -21,7 +22,9 @@ from sqlalchemy import update
 from core import audit
 from core.domain import DomainError
 from core.extensions import db
+from core.time import to_local
 from core.urls import public_url
+from tours import ticket_signing
 from tours.models import Ticket
 from tours.services import CODE_ALPHABET, CODE_LENGTH
 
@@ -47,12 +50,16 @@ def _signer() -> Signer:
 
 
 def checkin_token(ticket: Ticket) -> str:
-    return _signer().sign(ticket.code).decode()
+    slot = ticket.line.slot
+    return ticket_signing.sign(ticket.code, slot.tour.farm_id, to_local(slot.starts_at).date())
 
 
 def code_from_token(token: str) -> str | None:
     """The ticket code inside a check-in token, or None when the signature does not match."""
-    try:
+    signed = ticket_signing.verify(token)
+    if signed is not None:
+        return signed[0]
+    try:  # a ticket sent before the ECDSA signature
         return _signer().unsign(token).decode()
     except (BadSignature, UnicodeError):
         return None

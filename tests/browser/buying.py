@@ -14,7 +14,6 @@ import json
 import re
 import urllib.request
 from dataclasses import dataclass
-from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 from playwright.sync_api import expect
@@ -161,9 +160,10 @@ def vietqr_order(world: World) -> PaidOrder:
 def checkin_address(world: World, code: str) -> str:
     """The address the ticket's QR code holds: the app's own signing of the code, on this server."""
     from tours import tickets
+    from tours.services import find_ticket
 
     with world.live.app.test_request_context(base_url=world.live.base_url):
-        return world.live.url("/checkin/" + tickets.checkin_token(SimpleNamespace(code=code)))
+        return world.live.url("/checkin/" + tickets.checkin_token(find_ticket(code)))
 
 
 def card_ticket(world: World) -> PaidOrder:

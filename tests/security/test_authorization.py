@@ -195,6 +195,12 @@ ROUTES: dict[str, Route] = {
     "farmer_tours.resource_delete": route("/farmer/resources/{resource_a}/delete" + F, POST=FARM_A),
     "farmer_tours.tour_resources": route("/farmer/tours/{tour_a}/resources" + F, POST=FARM_A),
     "farmer_tours.checkin": route("/farmer/checkin" + F, GET=FARMER, POST=FARMER),
+    # Check-in without signal: the page, the day's list of the farm's tickets, and the sync of queued check-ins
+    # (an empty post is not a list of check-ins: 400). Its service worker holds no data and needs no login.
+    "farmer_tours.checkin_offline": route("/farmer/checkin/offline" + F, GET=FARMER),
+    "farmer_tours.checkin_today": route("/farmer/checkin/today.json" + F, GET=FARMER),
+    "farmer_tours.checkin_sync": route("/farmer/checkin/sync" + F, POST=FARMER, ok_also=(400,)),
+    "checkin_sw.service_worker": route("/farmer/checkin/sw.js", GET=ANYONE),
     # The QR of ticket A, as scanned (no ?farm=): farmer B gets the answer of a ticket that does not exist (404);
     # staff act for its farm.
     "farmer_tours.checkin_scan": route("/checkin/{checkin_token}", GET=(LOGIN, 403, 403, OK, 404, OK),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
@@ -12,7 +11,7 @@ from sqlalchemy import select
 from core.extensions import db
 from core.time import utcnow
 from tests.helpers import count_queries, login_as
-from tours import services, tickets
+from tours import services, ticket_signing, tickets
 from tours.models import Ticket, TourSlot
 
 
@@ -301,7 +300,7 @@ def test_another_farms_ticket_gets_the_same_answer_as_no_ticket(client, world, b
         assert "No ticket for a visit of this farm has the code CODE." in _main(theirs, ticket.code)
     for send in (client.get, client.post):
         theirs = send(f"/checkin/{tickets.checkin_token(ticket)}?lang=en")
-        nobodys = send(f"/checkin/{tickets.checkin_token(SimpleNamespace(code=missing))}?lang=en")
+        nobodys = send(f"/checkin/{ticket_signing.sign(missing, ticket.line.slot.tour.farm_id, ticket.line.slot.starts_at.date())}?lang=en")
         assert theirs.status_code == nobodys.status_code == 404
         assert _main(theirs) == _main(nobodys) and "not for a visit of this farm" in _main(theirs)
     db.session.refresh(ticket)
