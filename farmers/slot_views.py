@@ -5,12 +5,12 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from core import transactions
+from core import inputs, transactions
 from core.forms import ActionForm
 from core.time import to_local, utcnow
 from farmers.tour_views import actor, bp, fail, tour_or_404
-from tours import cancellations, resources, slots, tickets, waitlist
-from tours.forms import CancelSlotForm, CapacityForm, CheckinCodeForm, GenerateForm, SlotForm
+from tours import cancellations, rebooking, resources, slots, tickets, waitlist
+from tours.forms import CancelSlotForm, CapacityForm, CheckinCodeForm, GenerateForm, MoveBookingForm, SlotForm
 from tours.labels import visit_when
 from tours.manage import TourError
 from tours.services import find_ticket
@@ -154,6 +154,40 @@ def manifest(slot_id: int):
     item = _slot_or_404(slot_id)
     return render_template("tours/manifest.html", slot=item, tour=item.tour, farm=g.farm,
                            manifest=slots.manifest(item))
+
+
+# -- moving one booking (the visitor called: "can we come on Sunday instead?") --------------------------------
+
+def _move_page(ticket, form, status: int = 200):
+    now = utcnow()
+    return render_template("tours/farmer_move_booking.html", farm=g.farm, ticket=ticket, line=ticket.line,
+                           slot=ticket.line.slot, form=form, state=tickets.booking_state(ticket),
+                           choices=rebooking.choices(ticket, now)), status
+
+
+@bp.route("/farmer/tickets/<code>/move", methods=["GET", "POST"])
+def move_booking(code: str):
+    """The farm moves a paid booking to another time of the same tour at the price paid (``by_farm``: no
+    deadline; a lower price now is refunded, a higher one is the farm's). The visitor is told."""
+    ticket = find_ticket(tickets.normalize_code(code))
+    if not _is_this_farms(ticket):
+        abort(404)
+    form = MoveBookingForm()
+    if request.method == "GET" or not form.validate_on_submit():
+        return _move_page(ticket, form, 200 if request.method == "GET" else 400)
+    to_slot = slots.slot_of(g.farm, inputs.parse_id(form.slot.data) or 0)
+    if to_slot is None:
+        flash(_("Choose the new date and time from the list."), "error")
+        return _move_page(ticket, form, 400)
+    try:
+        moved = rebooking.move_booking(ticket, to_slot, actor(), utcnow(), by_farm=True)
+    except rebooking.RebookError as error:
+        transactions.fail()
+        flash(str(error.message), "error")
+        return _move_page(find_ticket(ticket.code), form, 409)
+    flash(_("Moved: %(name)s now comes on %(when)s. They have been sent a message.",
+            name=ticket.line.farm_order.order.buyer_name, when=visit_when(moved.to_slot.starts_at)), "success")
+    return redirect(url_for(".manifest", slot_id=moved.to_slot.id))
 
 
 # -- check-in ------------------------------------------------------------------------------------------------

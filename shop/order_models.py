@@ -196,6 +196,7 @@ class OrderLine(db.Model):
     farm_order = relationship("FarmOrder", back_populates="lines")
     product = relationship("Product")
     slot = relationship("TourSlot")
+    batch = relationship("HarvestBatch")
 
     @property
     def is_visit(self) -> bool:

@@ -305,7 +305,8 @@ def viewable_order(public_id: str, key: str | None, user) -> Order | None:
     order = db.session.scalar(
         select(Order).where(Order.public_id == public_id)
         .options(selectinload(Order.farm_orders).joinedload(FarmOrder.farm),
-                 selectinload(Order.farm_orders).selectinload(FarmOrder.lines).joinedload(OrderLine.slot)))
+                 selectinload(Order.farm_orders).selectinload(FarmOrder.lines).joinedload(OrderLine.slot),
+                 selectinload(Order.farm_orders).selectinload(FarmOrder.lines).joinedload(OrderLine.batch)))
     if order is None:
         return None
     if user is not None and user.is_authenticated and (user.is_admin or order.user_id == user.id):

@@ -132,6 +132,11 @@ class CheckinCodeForm(Form):
                                                      "maxlength": 12, "placeholder": "K7PM-3XQ9"})
 
 
+class MoveBookingForm(Form):
+    """The farmer moving one booking: the new time (drawn as radio buttons of the times offered)."""
+    slot = StringField()
+
+
 class BookForm(Form):
     """The booking form on a tour page; the slot comes from radio buttons rendered with the calendar."""
     slot = StringField()

@@ -195,6 +195,9 @@ ROUTES: dict[str, Route] = {
     "farmer_tours.resource_delete": route("/farmer/resources/{resource_a}/delete" + F, POST=FARM_A),
     "farmer_tours.tour_resources": route("/farmer/tours/{tour_a}/resources" + F, POST=FARM_A),
     "farmer_tours.checkin": route("/farmer/checkin" + F, GET=FARMER, POST=FARMER),
+    # Moving one of farm A's bookings (an empty post names no new time: 400).
+    "farmer_tours.move_booking": route("/farmer/tickets/{ticket_a}/move" + F, GET=FARM_A, POST=FARM_A,
+                                       ok_also=(400,)),
     # Check-in without signal: the page, the day's list of the farm's tickets, and the sync of queued check-ins
     # (an empty post is not a list of check-ins: 400). Its service worker holds no data and needs no login.
     "farmer_tours.checkin_offline": route("/farmer/checkin/offline" + F, GET=FARMER),

@@ -99,3 +99,14 @@ def test_paid_orders_record_the_newest_batch_and_the_farm_sees_who_bought_it(app
     assert _client(app, world["other"].owner).get(f"/farmer/batches/{newest.id}/buyers").status_code == 404
     assert _client(app, buyer).get(f"/farmer/batches/{newest.id}/buyers").status_code == 403
     assert app.test_client().get(f"/farmer/batches/{newest.id}/buyers").status_code == 302
+
+
+def test_the_buyers_order_and_receipt_name_the_batch_with_a_link_to_its_page(app, world, make_user):
+    _record(_client(app, world["farm"].owner), world["product"])
+    batch = db.session.scalars(select(HarvestBatch)).one()
+    buyer = make_user()
+    order = factories.pay(factories.make_order((world["product"], 2), user=buyer))
+    client = _client(app, buyer)
+    for url in (f"/orders/{order.public_id}?lang=en", f"/orders/{order.public_id}/receipt?lang=en"):
+        page = client.get(url).get_data(as_text=True)
+        assert f'Harvest batch <a href="/batch/{batch.code}">{batch.code}</a>' in page, url
