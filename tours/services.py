@@ -155,22 +155,49 @@ def _public_tours_query():
 
 
 def public_tours(now: datetime) -> list[TourCard]:
-    """Every tour on offer, with its next bookable time (3 queries)."""
-    tours = db.session.scalars(_public_tours_query().order_by(Tour.title, Tour.id)).all()
+    """Every tour on offer, with its next time that can be sold (3 queries; 3 more when a tour shares guides or
+    vehicles)."""
+    rows = db.session.execute(_public_tours_query().add_columns(resources.uses_resources(Tour.id))
+                              .order_by(Tour.title, Tour.id)).unique().all()
+    tours = [tour for tour, _shares in rows]
     next_starts = dict(db.session.execute(
         select(TourSlot.tour_id, func.min(TourSlot.starts_at)).where(*_bookable(now))
         .where(TourSlot.tour_id.in_([t.id for t in tours])).group_by(TourSlot.tour_id)).all()) if tours else {}
+    next_starts.update(_first_sellable({tour.id for tour, shares in rows if shares and tour.id in next_starts}, now))
     return [TourCard(tour, next_starts.get(tour.id)) for tour in tours]
 
 
 def upcoming_tours(now: datetime, limit: int = 4) -> list[TourCard]:
-    """The tours with the soonest bookable times, for the home page (2 queries)."""
+    """The tours with the soonest times that can be sold, for the home page (2 queries; 3 more when one of them
+    shares guides or vehicles)."""
     soonest = (select(TourSlot.tour_id, func.min(TourSlot.starts_at).label("next_start")).where(*_bookable(now))
                .group_by(TourSlot.tour_id).subquery())
     rows = db.session.execute(
-        _public_tours_query().add_columns(soonest.c.next_start).join(soonest, soonest.c.tour_id == Tour.id)
+        _public_tours_query().add_columns(soonest.c.next_start, resources.uses_resources(Tour.id))
+        .join(soonest, soonest.c.tour_id == Tour.id)
         .order_by(soonest.c.next_start, Tour.id).limit(limit)).unique().all()
-    return [TourCard(tour, next_start) for tour, next_start in rows]
+    corrected = _first_sellable({tour.id for tour, _start, shares in rows if shares}, now)
+    cards = [TourCard(tour, corrected.get(tour.id, start)) for tour, start, _shares in rows]
+    return sorted((card for card in cards if card.next_start is not None), key=lambda card: card.next_start)
+
+
+MAX_SHARED_LOOKAHEAD = 400
+
+
+def _first_sellable(tour_ids: set[int], now: datetime) -> dict[int, datetime | None]:
+    """For tours sharing guides or vehicles, the first bookable time those still leave a place on (None: none
+    of their next times does), as the tour page counts it (3 queries; none without such tours)."""
+    if not tour_ids:
+        return {}
+    candidates = list(db.session.scalars(
+        select(TourSlot).where(TourSlot.tour_id.in_(tour_ids), *_bookable(now)).options(joinedload(TourSlot.tour))
+        .order_by(TourSlot.starts_at, TourSlot.id).limit(MAX_SHARED_LOOKAHEAD)))
+    found = resources.limits(candidates)
+    first: dict[int, datetime | None] = dict.fromkeys(tour_ids)
+    for slot in candidates:
+        if first[slot.tour_id] is None and found[slot.id].seats_left > 0:
+            first[slot.tour_id] = slot.starts_at
+    return first
 
 
 def public_tour(slug: str) -> Tour | None:

@@ -112,3 +112,25 @@ def test_the_slot_page_says_the_minibus_is_shared_and_with_whom(client, make_far
     assert "12 places left: Xe buýt xã takes 12 visitors at a time." in page
     vietnamese = client.get(f"/farmer/slots/{later.id}?lang=vi").get_data(as_text=True)
     assert "Còn 2 chỗ: Xe buýt xã dùng chung với Đồi dứa lúc 08:00." in vietnamese
+
+
+def test_the_tour_list_and_home_give_the_next_time_the_shared_bus_has_room_on(client, make_farm, make_tour,
+                                                                              make_slot):
+    """The hill's 08:00 has places of its own, but the bus it shares is full with the village's 08:00: the next
+    time shown is the hill's 14:00, as on the tour's own page."""
+    farm = make_farm()
+    hill = make_tour(farm, title="Đồi dứa", slug="doi-dua", duration_minutes=120)
+    village = make_tour(farm, title="Làng Kép", slug="lang-kep", duration_minutes=120)
+    bus = resources.add_resource(farm.owner, farm, name="Xe buýt xã", kind="vehicle", count=12)
+    for tour in (hill, village):
+        resources.set_tour_resources(farm.owner, farm, tour, [bus.id])
+    db.session.commit()
+    make_slot(hill, starts_at=_start(0), capacity=20)
+    full = make_slot(village, starts_at=_start(0), capacity=12)
+    afternoon = make_slot(hill, starts_at=_start(6), capacity=20)
+    assert services.reserve_seats(full.id, 12)
+    db.session.commit()
+    cards = {card.slug: card.next_start for card in services.public_tours(utcnow())}
+    assert cards == {"doi-dua": afternoon.starts_at, "lang-kep": None}
+    assert [(card.slug, card.next_start) for card in services.upcoming_tours(utcnow())] == \
+        [("doi-dua", afternoon.starts_at)]
