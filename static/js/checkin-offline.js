@@ -145,11 +145,14 @@
       row.setAttribute("data-result", item.result || "waiting");
       out.appendChild(row);
     });
+    var starts = {};
+    (day ? day.slots : []).forEach(function (slot) { starts[slot.id] = slot.starts + " " + slot.tour; });
     (day ? day.tickets : []).forEach(function (entry) {
       if (items.some(function (item) { return item.code === entry.code; })) { return; }
       var row = document.createElement("li");
       var stateName = root.getAttribute("data-state-" + entry.state) || entry.state;
-      row.textContent = entry.name + " · " + entry.party + " · " + stateName + (entry.checked_in_at ? " " + entry.checked_in_at : "");
+      row.textContent = (starts[entry.slot] || "") + " · " + entry.name + " · " + entry.party + " · " + stateName +
+        (entry.checked_in_at ? " " + entry.checked_in_at : "");
       out.appendChild(row);
     });
   }
