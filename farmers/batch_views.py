@@ -90,3 +90,23 @@ def buyers(batch_id: int):
                         headers={"Content-Disposition": f'attachment; filename="nguoi-mua-lo-{batch.code}.csv"',
                                  "Cache-Control": "private, no-store"})
     return render_template("farmers/batch_buyers.html", batch=batch, buyers=found)
+
+
+@bp.route("/lines/<int:line_id>", methods=["POST"])
+@login_required
+def line_batch(line_id: int):
+    """Correct the batch an order line's goods came from; back to the farm order's page."""
+    farm = _own_farm()
+    line = batches.own_line(farm, line_id) if line_id < 2**31 else None
+    if line is None:
+        abort(404)
+    back = redirect(url_for("farmer_orders.detail", farm_order_id=line.farm_order_id))
+    try:
+        batches.set_line_batch(farm, current_user, line, request.form.get("batch_id"))
+    except batches.BatchError as refused:
+        db.session.rollback()
+        flash(refused.message, "error")
+        return back
+    batch = db.session.get(HarvestBatch, line.batch_id)
+    flash(_l("Saved: this line's goods came from batch %(code)s.", code=batch.code), "success")
+    return back

@@ -29,7 +29,7 @@ from core.time import utcnow
 from core.transactions import on_domain_error
 from farmers import acting
 from farmers.order_forms import CANCEL_REASONS, CancelForm, StepForm
-from shop import carriers, payments, shipments
+from shop import batches, carriers, payments, shipments
 from shop.order_models import FarmOrder, Order, OrderLine
 from shop.payment_models import Payment, Refund
 
@@ -188,6 +188,7 @@ def detail(farm_order_id: int):
                                    .order_by(Refund.id.desc()).limit(1))
     return render_template("farmers/orders_detail.html", farm=g.farm, farm_order=farm_order,
                            order=farm_order.order, refund=refund, step_form=StepForm(),
+                           batch_choices=batches.choices_for(farm_order) if g.acting_for_farm is None else {},
                            shipment=shipments.shipment_of(farm_order),
                            can_ship=carriers.configured() is not None and shipments.bookable(farm_order))
 

@@ -107,6 +107,47 @@ def on_order_paid(order: Order, **_) -> None:
         line.batch_id = newest.get(line.product_id)
 
 
+MAX_CHOICES = 20
+
+
+def choices_for(farm_order: FarmOrder) -> dict[int, list[HarvestBatch]]:
+    """Per product of the farm order's lines, the farm's batches of it, newest first (1 query; none without
+    product lines): what the farmer may correct a line's batch to."""
+    product_ids = {line.product_id for line in farm_order.lines if line.product_id is not None}
+    if not product_ids:
+        return {}
+    found: dict[int, list[HarvestBatch]] = {}
+    for batch in db.session.scalars(select(HarvestBatch).where(HarvestBatch.farm_id == farm_order.farm_id,
+                                                               HarvestBatch.product_id.in_(product_ids))
+                                    .order_by(HarvestBatch.harvested_on.desc(), HarvestBatch.id.desc())):
+        kept = found.setdefault(batch.product_id, [])
+        if len(kept) < MAX_CHOICES:
+            kept.append(batch)
+    return found
+
+
+def own_line(farm, line_id: int) -> OrderLine | None:
+    """A product line of one of this farm's paid orders (None: another farm's, unpaid or a visit)."""
+    return db.session.scalar(
+        select(OrderLine).join(OrderLine.farm_order).join(FarmOrder.order)
+        .where(OrderLine.id == line_id, FarmOrder.farm_id == farm.id, Order.paid_at.is_not(None),
+               OrderLine.product_id.is_not(None)))
+
+
+def set_line_batch(farm, user, line: OrderLine, batch_id) -> None:
+    """The farmer says which batch a paid order line's goods really came from (the newest at payment was not the
+    one packed), for the recall list: a batch of the same product of this farm. Raises BatchError (nothing
+    changed)."""
+    batch = db.session.get(HarvestBatch, parse_int(batch_id, low=1, high=2**31 - 1) or 0)
+    if batch is None or batch.farm_id != farm.id or batch.product_id != line.product_id:
+        raise BatchError(_l("Choose one of this product's batches from the list."))
+    if line.batch_id != batch.id:
+        audit.record("order_line.batch_changed", "order_line", line.id, actor=user,
+                     details={"from_batch_id": line.batch_id, "to_batch_id": batch.id})
+        line.batch_id = batch.id
+        db.session.flush()
+
+
 # -- who bought a batch --------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -156,7 +156,8 @@ def build_world(app) -> World:
         calendar_token="security-matrix-calendar-feed", waitlist_offer="security-matrix-waitlist-offer",
         visit_line_a=ticket_a.order_line_id, review_a=review_a.id, resource_a=resource_a.id,
         rain_choice="security-matrix-rain-choice", certificate_a=certificate_a.id,
-        batch_a=batch_a.id)
+        batch_a=batch_a.id,
+        product_line_a=next(line.id for line in order_a.farm_orders[0].lines if line.product_id is not None))
     return World(users=users, objects=objects, params=params)
 
 

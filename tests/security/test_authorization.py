@@ -227,6 +227,8 @@ ROUTES: dict[str, Route] = {
                                   POST=(LOGIN, 403, 403, OK, OK, 403)),
     "farmer_batches.labels": route("/farmer/batches/{batch_a}/labels.pdf", GET=(LOGIN, 403, 403, OK, 404, 403)),
     "farmer_batches.buyers": route("/farmer/batches/{batch_a}/buyers", GET=(LOGIN, 403, 403, OK, 404, 403)),
+    # Correcting the batch of farm A's order line (an empty post chooses no batch: back to the order, unchanged).
+    "farmer_batches.line_batch": route("/farmer/batches/lines/{product_line_a}", POST=(LOGIN, 403, 403, OK, 404, 403)),
     "batches.batch": route("/batch/KEPNRT34", GET=ANYONE),
     "certificates.admin_list": route("/admin/certificates", GET=STAFF),
     "certificates.admin_verify": route("/admin/certificates/{certificate_a}/verify", POST=STAFF),

@@ -110,3 +110,41 @@ def test_the_buyers_order_and_receipt_name_the_batch_with_a_link_to_its_page(app
     for url in (f"/orders/{order.public_id}?lang=en", f"/orders/{order.public_id}/receipt?lang=en"):
         page = client.get(url).get_data(as_text=True)
         assert f'Harvest batch <a href="/batch/{batch.code}">{batch.code}</a>' in page, url
+
+
+def test_the_farmer_corrects_the_batch_a_line_came_from_and_the_recall_list_follows(app, world, make_user):
+    farmer = _client(app, world["farm"].owner)
+    _record(farmer, world["product"], harvested_on=(certificates.today() - timedelta(days=3)).isoformat())
+    order = factories.pay(factories.make_order((world["product"], 2), user=make_user()))
+    _record(farmer, world["product"], plot="Lô 5")  # picked today, after the order was paid
+    older, newest = db.session.scalars(select(HarvestBatch).order_by(HarvestBatch.harvested_on)).all()
+    line = order.farm_orders[0].lines[0]
+    assert line.batch_id == older.id
+    page = farmer.get(f"/farmer/orders/{line.farm_order_id}?lang=en").get_data(as_text=True)
+    assert f'action="/farmer/batches/lines/{line.id}"' in page and f'value="{newest.id}"' in page
+    response = farmer.post(f"/farmer/batches/lines/{line.id}?lang=en", data={"batch_id": str(newest.id)})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/farmer/orders/{line.farm_order_id}")
+    db.session.expire_all()
+    assert line.batch_id == newest.id
+    assert order.reference in farmer.get(f"/farmer/batches/{newest.id}/buyers").get_data(as_text=True)
+    assert order.reference not in farmer.get(f"/farmer/batches/{older.id}/buyers").get_data(as_text=True)
+
+
+def test_a_line_is_only_moved_to_a_batch_of_its_own_product_and_farm(app, world, make_user, make_product):
+    farmer = _client(app, world["farm"].owner)
+    _record(farmer, world["product"])
+    jam = make_product(world["farm"], name="Mứt dứa")
+    _record(farmer, jam)
+    _record(_client(app, world["other"].owner), world["other_product"])
+    pineapples, jam_batch, theirs = db.session.scalars(select(HarvestBatch).order_by(HarvestBatch.id)).all()
+    line = factories.pay(factories.make_order((world["product"], 1), user=make_user())).farm_orders[0].lines[0]
+    for batch_id in (str(jam_batch.id), str(theirs.id), "2147483648", "abc", ""):
+        response = farmer.post(f"/farmer/batches/lines/{line.id}?lang=en", data={"batch_id": batch_id})
+        assert response.status_code == 302, batch_id
+        db.session.expire_all()
+        assert line.batch_id == pineapples.id, batch_id
+    shown = farmer.get(f"/farmer/orders/{line.farm_order_id}?lang=en").get_data(as_text=True)
+    assert "Choose one of this product&#39;s batches from the list." in shown
+    other = _client(app, world["other"].owner)
+    assert other.post(f"/farmer/batches/lines/{line.id}", data={"batch_id": str(theirs.id)}).status_code == 404
+    assert farmer.post("/farmer/batches/lines/2147483648", data={"batch_id": str(pineapples.id)}).status_code == 404
