@@ -46,7 +46,7 @@ def _image(response) -> Image.Image:
 
 
 def _qr(image: Image.Image) -> str:
-    found = zxingcpp.read_barcodes(image)
+    found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
     assert len(found) == 1, found
     return found[0].text
 

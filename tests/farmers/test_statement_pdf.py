@@ -24,6 +24,7 @@ from tests.helpers import login_as
 
 JUNE_ARGS = "from=2026-06-01&to=2026-06-30"
 JUNE = Period("custom", date(2026, 6, 1), date(2026, 6, 30))
+QR = zxingcpp.BarcodeFormat.QRCode
 PDF_URL = f"/farmer/statement.pdf?{JUNE_ARGS}"
 
 
@@ -36,11 +37,12 @@ def pdf_text(data: bytes) -> str:
 
 
 def pdf_qr_codes(data: bytes) -> set[str]:
-    """Every QR code in the PDF's pictures, decoded (a picture may be listed twice: once with its mask)."""
+    """Every QR code in the PDF's pictures, decoded (a picture may be listed twice: once with its mask). QR codes
+    only: read as any format, a picture's pattern was once taken for a linear barcode ("7321")."""
     texts = set()
     for page in pypdf.PdfReader(io.BytesIO(data)).pages:
         for picture in page.images:
-            texts |= {found.text for found in zxingcpp.read_barcodes(picture.image)}
+            texts |= {found.text for found in zxingcpp.read_barcodes(picture.image, formats=QR)}
     return texts
 
 
