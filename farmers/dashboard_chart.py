@@ -101,8 +101,8 @@ def chart(buckets: list[Bucket], step: str) -> Chart:
         days = _day(bucket.start) if bucket.start == bucket.end else f"{_day(bucket.start)}–{_day(bucket.end)}"
         for offset, (group, value) in enumerate((("produce", bucket.produce.net), ("tours", bucket.tours.net))):
             top = y(value)
-            bars.append(Bar(group, round(left + offset * bar_w, 1), min(top, zero), bar_w, abs(zero - top), value,
-                            days))
+            bars.append(Bar(group, round(left + offset * bar_w, 1), min(top, zero), bar_w,
+                            round(abs(zero - top), 1), value, days))
             if per_bar and value:
                 printed.append(_value(left + (offset + 0.5) * bar_w, top, value, upright))
         total = bucket.produce.net + bucket.tours.net
