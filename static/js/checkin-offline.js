@@ -93,7 +93,12 @@
   function check(raw) {
     var text = String(raw || "").trim();
     var at = text.indexOf("/checkin/");
-    var token = at !== -1 ? decodeURIComponent(text.slice(at + 9).split(/[?#]/)[0]) : (text.split(".").length === 4 ? text : null);
+    var token = at !== -1 ? text.slice(at + 9).split(/[?#]/)[0] : (text.split(".").length === 4 ? text : null);
+    try { token = token && decodeURIComponent(token); } catch (e) { return show("", "", say("forged"), "error"); }
+    if (token && token.split(".").length === 2) {  /* a QR sent before the signature: <code>.<HMAC>, by its code */
+      text = token.split(".")[0];
+      token = null;
+    }
     if (!token) {
       var code = normalize(text);
       if (!code) { return show("", "", say("unreadable"), "error"); }

@@ -18,8 +18,11 @@ PAGE_KEPT = """() => caches.match("/farmer/checkin/offline", {ignoreSearch: true
 
 
 def _todays_visit(world: World) -> dict:
-    """A visit starting now (so: today, whatever the hour) with two groups who booked and paid yesterday."""
+    """A visit starting now (so: today, whatever the hour) with three groups who booked and paid yesterday."""
     def make():
+        from flask import current_app
+        from itsdangerous import Signer
+
         from core.time import utcnow
         from tests.factories import buyer_details, make_farm, make_order, make_slot, make_tour, pay
         from tours import tickets
@@ -30,11 +33,14 @@ def _todays_visit(world: World) -> dict:
         slot = make_slot(make_tour(farm, title="Đồi dứa buổi sớm"), starts_at=now, capacity=10)
         groups = []
         yesterday = now - timedelta(days=1)
-        for name, phone, adults in (("Phạm Thu Trang", "0912345001", 2), ("Đỗ Minh Khôi", "0912345002", 3)):
+        for name, phone, adults in (("Phạm Thu Trang", "0912345001", 2), ("Đỗ Minh Khôi", "0912345002", 3),
+                                    ("Vũ Thị Lan", "0912345003", 1)):
             order = pay(make_order((slot, adults, 0), buyer=buyer_details(name=name, phone=phone), now=yesterday),
                         now=yesterday)
             ticket = tickets_for_order(order)[0]
-            groups.append({"name": name, "code": ticket.display_code, "token": tickets.checkin_token(ticket)})
+            groups.append({"name": name, "code": ticket.display_code, "token": tickets.checkin_token(ticket),
+                           "old_token": Signer(current_app.config["SECRET_KEY"], salt=tickets.SIGNING_SALT)
+                           .sign(ticket.code).decode()})
         return {"email": farm.owner.email, "groups": groups}
     return world.once("a visit today", lambda w: w.query(make))
 
@@ -53,7 +59,7 @@ def _checked_in(world: World) -> list[str]:
 
 def test_a_farmer_checks_in_two_groups_without_signal_and_they_sync_when_it_is_back(world):
     visit = _todays_visit(world)
-    first, second = visit["groups"]
+    first, second, third = visit["groups"]
     hoa = world.person("Cô Hoa, on the hill")
     log_in(world, hoa, visit["email"], PASSWORD)
     page = hoa.page
@@ -61,7 +67,7 @@ def test_a_farmer_checks_in_two_groups_without_signal_and_they_sync_when_it_is_b
     with page.expect_navigation():
         page.click("main a[href^='/farmer/checkin/offline']")
     root = page.locator("#offline-checkin")
-    expect(root.locator("[data-list-state]")).to_contain_text("2 vé")
+    expect(root.locator("[data-list-state]")).to_contain_text("3 vé")
     page.wait_for_function(PAGE_KEPT)  # the service worker keeps the page for when there is no signal
     world.shot(hoa, "offline check-in page, with signal")
 
@@ -80,6 +86,13 @@ def test_a_farmer_checks_in_two_groups_without_signal_and_they_sync_when_it_is_b
     expect(root.locator("[data-queue-state]")).to_contain_text("đang chờ gửi: 2")
     world.shot(hoa, "two check-ins waiting, no signal")
     assert _checked_in(world) == []
+    # a QR address mistyped, and one of a ticket sent before the signature (found by its code)
+    page.fill("#offline-code", "/checkin/%E0%A4%A")
+    page.click("[data-check] button")
+    expect(root.locator("[data-result-message]")).to_contain_text("không phải vé hợp lệ")
+    page.fill("#offline-code", f"{world.live.base_url}/checkin/{third['old_token']}")
+    page.click("[data-check] button")
+    expect(root.locator("[data-result-title]")).to_have_text(third["name"])
 
     hoa.context.set_offline(False)
     expect(root.locator("[data-queue-state]")).to_contain_text("đã được gửi")
