@@ -97,7 +97,7 @@ def buyers(batch_id: int):
 def line_batch(line_id: int):
     """Correct the batch an order line's goods came from; back to the farm order's page."""
     farm = _own_farm()
-    line = batches.own_line(farm, line_id) if line_id < 2**31 else None
+    line = batches.own_line(farm, line_id)
     if line is None:
         abort(404)
     back = redirect(url_for("farmer_orders.detail", farm_order_id=line.farm_order_id))

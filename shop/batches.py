@@ -127,7 +127,9 @@ def choices_for(farm_order: FarmOrder) -> dict[int, list[HarvestBatch]]:
 
 
 def own_line(farm, line_id: int) -> OrderLine | None:
-    """A product line of one of this farm's paid orders (None: another farm's, unpaid or a visit)."""
+    """A product line of one of this farm's paid orders (None: another farm's, unpaid, a visit, or no such id)."""
+    if not 0 < line_id < 2**31:
+        return None
     return db.session.scalar(
         select(OrderLine).join(OrderLine.farm_order).join(FarmOrder.order)
         .where(OrderLine.id == line_id, FarmOrder.farm_id == farm.id, Order.paid_at.is_not(None),

@@ -123,8 +123,7 @@ def _answer(record: OfflineCheckin) -> Answer:
     return Answer(record.event_id, record.code, record.result, record.reason, at)
 
 
-def _resolve(actor, farm, event: Event, now: datetime) -> tuple[Ticket | None, str, str | None]:
-    code = tickets.normalize_code(event.code)
+def _resolve(actor, farm, event: Event, code: str, when: datetime) -> tuple[Ticket | None, str, str | None]:
     if event.token is not None:
         signed = ticket_signing.verify(event.token)
         if signed is None or signed[0] != code:
@@ -135,7 +134,6 @@ def _resolve(actor, farm, event: Event, now: datetime) -> tuple[Ticket | None, s
     state = tickets.booking_state(ticket)
     if state in ("cancelled", "unpaid"):
         return ticket, "refused", state
-    when = min(max(event.at, now - MAX_AGE), now)
     return ticket, "ok" if tickets.check_in(actor, farm, ticket, when) else "already", None
 
 
@@ -158,12 +156,12 @@ def _apply(actor, farm, event: Event, now: datetime) -> Answer:
     record = _stored(farm, event.id)
     if record is not None:
         return _answer(record)
-    ticket, result, reason = _resolve(actor, farm, event, now)
+    code = tickets.normalize_code(event.code)
+    when = min(max(event.at, now - MAX_AGE), now)  # the phone's clock, kept honest
+    ticket, result, reason = _resolve(actor, farm, event, code, when)
     record = OfflineCheckin(farm_id=farm.id, event_id=event.id, user_id=actor.id,
-                            ticket_id=ticket.id if ticket is not None else None,
-                            code=tickets.normalize_code(event.code) or event.code[:12],
-                            done_at=min(max(event.at, now - MAX_AGE), now), received_at=now, result=result,
-                            reason=reason)
+                            ticket_id=ticket.id if ticket is not None else None, code=code or event.code[:12],
+                            done_at=when, received_at=now, result=result, reason=reason)
     try:
         with db.session.begin_nested():
             db.session.add(record)
